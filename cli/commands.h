@@ -1,0 +1,17 @@
+// The subcommands of the `biofed` executable. Each takes its arguments
+// (after the command name) and returns the process exit code; each prints
+// its own --help.
+#ifndef BIOFED_CLI_COMMANDS_H_
+#define BIOFED_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace biofed {
+
+int RunTrainCommand(const std::vector<std::string>& args);
+int RunInfoCommand(const std::vector<std::string>& args);
+
+}  // namespace biofed
+
+#endif  // BIOFED_CLI_COMMANDS_H_

@@ -1,0 +1,49 @@
+// Which biomod mechanisms are on and their parameters. Plain data; parsing
+// from the `--biomod fl,wr,ws` flag syntax. Thread-safe.
+#ifndef BIOFED_CLIENT_BIOMOD_OPTIONS_H_
+#define BIOFED_CLIENT_BIOMOD_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace biofed {
+
+// How weight rejuvenation decides which weights to reset.
+enum class RejuvenationVariant {
+  // The authors' code: reset where a half-normal draw exceeds |w|, i.e. with
+  // probability erfc(|w| / (sigma sqrt 2)). The default.
+  kReference,
+  // The paper's eq. 3: reset with probability 1 - Phi(w / sigma) (one-sided).
+  kPaper,
+};
+
+struct BiomodOptions {
+  bool fuzzy_learning_rates = false;  // FL
+  bool rejuvenation = false;          // WR
+  bool weight_splitting = false;      // WS
+  double tau = 0.18;                  // FL factors ~ U(1 - tau/2, 1 + tau/2)
+  double d_re = 14.0;                 // WR: sigma = max|W| / d_re
+  int64_t gamma = 2;                  // WS division factor
+  RejuvenationVariant variant = RejuvenationVariant::kReference;
+
+  bool any() const { return fuzzy_learning_rates || rejuvenation || weight_splitting; }
+  // The WS factor to build a model with (0 when WS is off).
+  int64_t split_gamma() const { return weight_splitting ? gamma : 0; }
+};
+
+// Parses "none" or a comma list of "fl", "wr", "ws" (also "all"). Keeps the
+// numeric parameters of `base`.
+absl::StatusOr<BiomodOptions> ParseBiomod(const std::string& list, BiomodOptions base = {});
+absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name);
+// Validates tau in [0, 2), d_re > 0, gamma >= 2 when WS is on.
+absl::Status ValidateBiomod(const BiomodOptions& options);
+
+// "none", or e.g. "fl+wr+ws".
+std::string BiomodName(const BiomodOptions& options);
+std::string RejuvenationVariantName(RejuvenationVariant variant);
+
+}  // namespace biofed
+
+#endif  // BIOFED_CLIENT_BIOMOD_OPTIONS_H_

@@ -1,0 +1,57 @@
+#include "client/training_step.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace biofed {
+
+absl::Status ValidateOptimizer(const OptimizerOptions& options) {
+  if (options.name != "sgd" && options.name != "adam") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown optimizer '", options.name, "': expected sgd or adam"));
+  }
+  if (!(options.lr > 0) || !std::isfinite(options.lr)) {
+    return absl::InvalidArgumentError(absl::StrCat("learning rate must be > 0, got ", options.lr));
+  }
+  if (!(options.momentum >= 0 && options.momentum < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("momentum must be in [0, 1), got ", options.momentum));
+  }
+  if (options.momentum > 0 && options.name != "sgd") {
+    return absl::InvalidArgumentError("momentum applies to sgd only");
+  }
+  if (!(options.weight_decay >= 0)) {
+    return absl::InvalidArgumentError("weight decay must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod,
+                           const OptimizerOptions& optimizer, uint64_t seed)
+    : model_(std::move(model)), targets_(model_.MechanismTargets()) {
+  if (biomod.fuzzy_learning_rates) fuzzy_.emplace(targets_, biomod.tau, seed);
+  if (biomod.rejuvenation) rejuvenation_.emplace(targets_, biomod.d_re, biomod.variant, seed);
+  if (optimizer.name == "adam") {
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        model_.parameters(), torch::optim::AdamOptions(optimizer.lr).weight_decay(optimizer.weight_decay));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        model_.parameters(), torch::optim::SGDOptions(optimizer.lr)
+                                 .momentum(optimizer.momentum)
+                                 .weight_decay(optimizer.weight_decay));
+  }
+}
+
+StepOutput TrainingStep::Step(const torch::Tensor& images, const torch::Tensor& labels) {
+  optimizer_->zero_grad();
+  const torch::Tensor logits = model_.forward(images);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+  loss.backward();
+  if (fuzzy_) fuzzy_->Apply();
+  if (rejuvenation_) rejuvenation_->Apply();
+  optimizer_->step();
+  torch::NoGradGuard no_grad;
+  return {loss.detach(), logits.argmax(1).eq(labels).sum()};
+}
+
+}  // namespace biofed

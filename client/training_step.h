@@ -1,0 +1,64 @@
+// The local training step shared by `biofed train`, every federated client
+// and the attacker's replay of a client: forward (WS inside the model),
+// mean cross-entropy, backward, FL, WR, optimizer step, in that order (the
+// authors' order: WR resets weights before the step applies the gradient).
+// The private biomod state (FL factors, WR stream) comes from the client's
+// seed. No host synchronisation inside Step(). Not thread-safe.
+#ifndef BIOFED_CLIENT_TRAINING_STEP_H_
+#define BIOFED_CLIENT_TRAINING_STEP_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <torch/optim/optimizer.h>
+
+#include "absl/status/statusor.h"
+#include "client/biomod_options.h"
+#include "client/fuzzy_learning_rates.h"
+#include "client/weight_rejuvenation.h"
+#include "models/model.h"
+
+namespace biofed {
+
+struct OptimizerOptions {
+  std::string name = "sgd";  // "sgd" or "adam"
+  double lr = 0.01;
+  double momentum = 0.0;     // SGD only
+  double weight_decay = 0.0;
+};
+
+absl::Status ValidateOptimizer(const OptimizerOptions& options);
+
+struct StepOutput {
+  torch::Tensor loss;     // 0-dim, on the model's device
+  torch::Tensor correct;  // 0-dim int64, on the model's device
+};
+
+class TrainingStep {
+ public:
+  // `model` is trained in place (callers pass a clone when they need the
+  // original). WS must already be part of the model (BiomodOptions::
+  // split_gamma() at construction); FL and WR are set up here from `seed`.
+  TrainingStep(Model model, const BiomodOptions& biomod, const OptimizerOptions& optimizer,
+               uint64_t seed);
+
+  StepOutput Step(const torch::Tensor& images, const torch::Tensor& labels);
+
+  const Model& model() const { return model_; }
+  const FuzzyLearningRates* fuzzy() const { return fuzzy_ ? &*fuzzy_ : nullptr; }
+  WeightRejuvenation* rejuvenation() { return rejuvenation_ ? &*rejuvenation_ : nullptr; }
+  const std::vector<NamedTensor>& targets() const { return targets_; }
+
+ private:
+  Model model_;
+  std::vector<NamedTensor> targets_;
+  std::optional<FuzzyLearningRates> fuzzy_;
+  std::optional<WeightRejuvenation> rejuvenation_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+};
+
+}  // namespace biofed
+
+#endif  // BIOFED_CLIENT_TRAINING_STEP_H_

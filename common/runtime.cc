@@ -1,0 +1,45 @@
+#include "common/runtime.h"
+
+#include <thread>
+
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace biofed {
+
+int64_t ConfigureThreads(int64_t threads) {
+  if (threads <= 0) {
+    threads = static_cast<int64_t>(std::thread::hardware_concurrency());
+    if (threads <= 0) threads = 1;
+  }
+  torch::set_num_threads(static_cast<int>(threads));
+  return torch::get_num_threads();
+}
+
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+absl::StatusOr<c10::Device> ResolveDevice(const std::string& spec) {
+  if (spec == "cpu") return c10::Device(c10::kCPU);
+  if (spec == "auto") return CudaAvailable() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (spec.size() > 5 && !absl::SimpleAtoi(spec.substr(5), &index)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad device '", spec, "'"));
+    }
+    if (!CudaAvailable()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device '", spec, "' asked for, but this LibTorch sees no CUDA device"));
+    }
+    if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
+      return absl::InvalidArgumentError(absl::StrCat("no CUDA device ", index));
+    }
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("bad device '", spec, "': expected auto, cpu, cuda or cuda:N"));
+}
+
+}  // namespace biofed

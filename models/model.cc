@@ -1,0 +1,81 @@
+#include "models/model.h"
+
+#include <mutex>
+
+#include <torch/torch.h>
+
+#include "common/torch_status.h"
+#include "models/alexnet.h"
+#include "models/mlp.h"
+#include "models/resnet.h"
+
+namespace biofed {
+
+Model::Model(ModelSpec spec, torch::nn::AnyModule module)
+    : spec_(std::move(spec)), module_(std::move(module)) {}
+
+torch::Tensor Model::forward(const torch::Tensor& x) const {
+  return const_cast<torch::nn::AnyModule&>(module_).forward(x);
+}
+
+Model Model::Clone(const torch::optional<torch::Device>& device) const {
+  return Model(spec_, module_.clone(device));
+}
+
+torch::Device Model::device() const {
+  const auto params = module_.ptr()->parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+std::vector<NamedTensor> Model::named_parameters() const {
+  std::vector<NamedTensor> out;
+  for (const auto& item : module_.ptr()->named_parameters()) out.push_back({item.key(), item.value()});
+  return out;
+}
+
+std::vector<NamedTensor> Model::named_state() const {
+  std::vector<NamedTensor> out = named_parameters();
+  for (const auto& item : module_.ptr()->named_buffers()) out.push_back({item.key(), item.value()});
+  return out;
+}
+
+int64_t Model::ParameterCount() const {
+  int64_t count = 0;
+  for (const auto& p : module_.ptr()->parameters()) count += p.numel();
+  return count;
+}
+
+std::vector<NamedTensor> Model::MechanismTargets() const {
+  std::vector<NamedTensor> out;
+  for (const auto& item : module_.ptr()->named_modules()) {
+    const auto& m = item.value();
+    if (auto* linear = m->as<torch::nn::Linear>()) {
+      out.push_back({item.key() + ".weight", linear->weight});
+    } else if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      out.push_back({item.key() + ".weight", conv->weight});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
+  if (spec.num_classes < 2) return absl::InvalidArgumentError("a classifier needs >= 2 classes");
+  if (spec.input.channels < 1 || spec.input.height < 8 || spec.input.width < 8) {
+    return absl::InvalidArgumentError("input shape must be at least 1x8x8");
+  }
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  return CallTorch("building " + ArchitectureName(spec.architecture), [&]() -> Model {
+    torch::manual_seed(seed);
+    switch (spec.architecture) {
+      case Architecture::kMlp: return Model(spec, torch::nn::AnyModule(Mlp(spec)));
+      case Architecture::kAlexNet: return Model(spec, torch::nn::AnyModule(AlexNet(spec)));
+      case Architecture::kResNet20: return Model(spec, torch::nn::AnyModule(ResNet(spec, 3)));
+      case Architecture::kResNet32: return Model(spec, torch::nn::AnyModule(ResNet(spec, 5)));
+      case Architecture::kResNet56: return Model(spec, torch::nn::AnyModule(ResNet(spec, 9)));
+    }
+    TORCH_CHECK(false, "unknown architecture");
+  });
+}
+
+}  // namespace biofed

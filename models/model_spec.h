@@ -1,0 +1,40 @@
+// Describes a model to build: architecture, input shape, class count and the
+// weight-splitting factor. Plain data, no LibTorch types; thread-safe.
+#ifndef BIOFED_MODELS_MODEL_SPEC_H_
+#define BIOFED_MODELS_MODEL_SPEC_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace biofed {
+
+enum class Architecture { kMlp, kAlexNet, kResNet20, kResNet32, kResNet56 };
+
+struct InputShape {
+  int64_t channels = 1;
+  int64_t height = 28;
+  int64_t width = 28;
+  bool operator==(const InputShape& o) const {
+    return channels == o.channels && height == o.height && width == o.width;
+  }
+};
+
+struct ModelSpec {
+  Architecture architecture = Architecture::kMlp;
+  InputShape input;
+  int64_t num_classes = 10;
+  // Weight splitting (WS) division factor Gamma; 0 or 1 turns WS off.
+  int64_t split_gamma = 0;
+};
+
+// "mlp", "alexnet", "resnet20", "resnet32", "resnet56".
+absl::StatusOr<Architecture> ParseArchitecture(const std::string& name);
+std::string ArchitectureName(Architecture architecture);
+const std::vector<std::string>& KnownArchitectures();
+
+}  // namespace biofed
+
+#endif  // BIOFED_MODELS_MODEL_SPEC_H_

@@ -1,0 +1,52 @@
+#include "models/weight_split.h"
+
+#include <torch/torch.h>
+
+namespace biofed {
+namespace {
+
+// Sums contiguous blocks of `gamma` along dim 0 of a weight or bias.
+torch::Tensor BlockSum(const torch::Tensor& t, int64_t gamma) {
+  std::vector<int64_t> shape = t.sizes().vec();
+  shape[0] /= gamma;
+  shape.insert(shape.begin() + 1, gamma);
+  return t.view(shape).sum(1);
+}
+
+// Repeats each channel (dim 1) `gamma` times in place: [s0, s1] -> [s0, s0, s1, s1].
+torch::Tensor RepeatChannels(const torch::Tensor& y, int64_t gamma) {
+  std::vector<int64_t> expanded = y.sizes().vec();
+  expanded.insert(expanded.begin() + 2, gamma);
+  std::vector<int64_t> out = y.sizes().vec();
+  out[1] *= gamma;
+  return y.unsqueeze(2).expand(expanded).reshape(out);
+}
+
+}  // namespace
+
+void CheckSplittable(const std::string& layer_name, int64_t out_features, int64_t gamma) {
+  TORCH_CHECK(gamma <= 1 || out_features % gamma == 0, "weight splitting: layer ", layer_name,
+              " has ", out_features, " outputs, not divisible by Gamma = ", gamma);
+}
+
+torch::Tensor SplitLinearForward(const torch::nn::Linear& layer, const torch::Tensor& input,
+                                 int64_t gamma) {
+  if (gamma <= 1) return layer.ptr()->forward(input);
+  const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
+  return RepeatChannels(torch::nn::functional::linear(input, BlockSum(layer->weight, gamma), bias),
+                        gamma);
+}
+
+torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Tensor& input,
+                                 int64_t gamma) {
+  if (gamma <= 1) return layer.ptr()->forward(input);
+  const auto& options = layer->options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+  TORCH_CHECK(padding != nullptr, "weight splitting needs explicit Conv2d padding");
+  const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
+  const torch::Tensor y = at::conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(),
+                                     **padding, *options.dilation(), options.groups());
+  return RepeatChannels(y, gamma);
+}
+
+}  // namespace biofed
