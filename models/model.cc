@@ -65,7 +65,7 @@ absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
   }
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
-  return CallTorch("building " + ArchitectureName(spec.architecture), [&]() -> Model {
+  absl::StatusOr<Model> model = CallTorch("building " + ArchitectureName(spec.architecture), [&]() -> Model {
     torch::manual_seed(seed);
     switch (spec.architecture) {
       case Architecture::kMlp: return Model(spec, torch::nn::AnyModule(Mlp(spec)));
@@ -76,6 +76,9 @@ absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
     }
     TORCH_CHECK(false, "unknown architecture");
   });
+  // Construction fails only on a spec the architecture cannot take.
+  if (!model.ok()) return absl::InvalidArgumentError(model.status().message());
+  return model;
 }
 
 }  // namespace biofed

@@ -1,0 +1,43 @@
+# Two commands for a fresh Debian 12 machine: `make demo` and `make test`.
+# Each installs missing packages (apt), configures CMake (Release, ccache when
+# present) into build/, builds, and runs.
+
+BUILD_DIR ?= build
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build demo test test-fast bench clean
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The main job on the default dataset (Fashion-MNIST from the Debian package):
+# baseline versus biomod (FL+WR+WS) training from the same seed.
+demo: build
+	$(BUILD_DIR)/bin/biofed train --compare --model mlp --dataset fashion-mnist \
+	  --epochs 3 --lr 0.01 --out results/demo
+
+# The whole suite, long checks included; fails when any test fails.
+test: build
+	cd $(BUILD_DIR) && ctest -j $(JOBS) $(CTEST_FLAGS)
+
+# Unit tests only (skips the CTest label `long`).
+test-fast: build
+	cd $(BUILD_DIR) && ctest -j $(JOBS) -LE long $(CTEST_FLAGS)
+
+bench: build
+	bench/run_cpu.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)
