@@ -1,0 +1,74 @@
+// Training benchmarks on random data of the datasets' shapes:
+//  - throughput (samples/s) of baseline training at batch 100 for the MLP,
+//    AlexNet and ResNet20 on 28x28x1 inputs;
+//  - time per training step, baseline vs FL+WR+WS, for the MLP at batch 100
+//    (28x28x1) and ResNet20 at batch 128 (32x32x3).
+// LibTorch threads: BIOFED_BENCH_THREADS (default 2).
+#include <cstdlib>
+
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "client/training_step.h"
+#include "common/runtime.h"
+#include "models/model.h"
+
+namespace biofed {
+namespace {
+
+void RunSteps(benchmark::State& state, Architecture architecture, InputShape input, int64_t batch,
+              bool biomod_on) {
+  BiomodOptions biomod;
+  biomod.fuzzy_learning_rates = biomod.rejuvenation = biomod.weight_splitting = biomod_on;
+  ModelSpec spec;
+  spec.architecture = architecture;
+  spec.input = input;
+  spec.split_gamma = biomod.split_gamma();
+  Model model = BuildModel(spec, 0).value();
+  TrainingStep step(model, biomod, OptimizerOptions{"sgd", 0.01, 0, 0}, 1);
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({batch, input.channels, input.height, input.width});
+  const torch::Tensor y = torch::randint(0, 10, {batch}, torch::kLong);
+  for (int i = 0; i < 2; ++i) step.Step(x, y);  // warm-up: allocator, BLAS buffers
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(step.Step(x, y).loss.item<float>());
+  }
+  state.counters["samples_per_s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_TrainThroughput(benchmark::State& state) {
+  const auto architecture = static_cast<Architecture>(state.range(0));
+  state.SetLabel(ArchitectureName(architecture) + " 28x28x1 batch 100 baseline");
+  RunSteps(state, architecture, {1, 28, 28}, 100, false);
+}
+BENCHMARK(BM_TrainThroughput)
+    ->Arg(static_cast<int>(Architecture::kMlp))
+    ->Arg(static_cast<int>(Architecture::kAlexNet))
+    ->Arg(static_cast<int>(Architecture::kResNet20))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_StepMlp(benchmark::State& state) {
+  state.SetLabel(state.range(0) ? "mlp b100 fl+wr+ws" : "mlp b100 baseline");
+  RunSteps(state, Architecture::kMlp, {1, 28, 28}, 100, state.range(0) != 0);
+}
+BENCHMARK(BM_StepMlp)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+void BM_StepResNet20(benchmark::State& state) {
+  state.SetLabel(state.range(0) ? "resnet20 b128 fl+wr+ws" : "resnet20 b128 baseline");
+  RunSteps(state, Architecture::kResNet20, {3, 32, 32}, 128, state.range(0) != 0);
+}
+BENCHMARK(BM_StepResNet20)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
+
+}  // namespace
+}  // namespace biofed
+
+int main(int argc, char** argv) {
+  const char* threads = std::getenv("BIOFED_BENCH_THREADS");
+  biofed::ConfigureThreads(threads ? std::atoi(threads) : 2);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
