@@ -1,11 +1,10 @@
 #include "client/weight_rejuvenation.h"
 
-#include <array>
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 #include <ATen/Parallel.h>
-#include <ATen/core/PhiloxRNGEngine.h>
 #include <torch/torch.h>
 
 #include "client/seeds.h"
@@ -13,59 +12,77 @@
 namespace biofed {
 namespace {
 
-// Above this |w| / sigma the reset probability erfc(x / sqrt 2) is < 2^-33,
-// below the resolution of the 32-bit uniforms it is compared with.
-constexpr double kNeverResetAbove = 6.5;
-constexpr int kTableSize = 4096;
-constexpr double kTableStep = kNeverResetAbove / kTableSize;
-// Linear interpolation of erfc(x / sqrt 2) on this grid errs by at most
-// h^2 / 8 * max|q''| = h^2 / 8 * 2 phi(1) ~ 1.5e-7; decisions closer than
-// this margin to the interpolated value fall back to std::erfc.
-constexpr double kTableMargin = 1e-6;
-constexpr double kTwoTo32 = 4294967296.0;
+// A weight at y = w / sigma is reset when its uniform u satisfies
+// u < P(y), P(y) = erfc(|y| / sqrt 2) (reference) or erfc(y / sqrt 2) / 2
+// (paper). P falls as z = |y| (reference) or z = y (paper) grows, so this
+// is z < T(u) with T the inverse of P. T is tabulated at u = k / kBins; for
+// u in bin k, T(u) lies in (T[k + 1], T[k]], which settles almost every
+// weight with two comparisons. The few z inside that interval are decided
+// with std::erfc, so the law is exact.
+constexpr int kBinBits = 12;
+constexpr int kBins = 1 << kBinBits;
+constexpr double kInverseTwoTo32 = 1.0 / 4294967296.0;
+constexpr double kTableSlack = 1e-9;  // covers the bisection's error
 
-const std::array<double, kTableSize + 2>& TailTable() {
-  static const auto* table = [] {
-    auto* t = new std::array<double, kTableSize + 2>();
-    for (int i = 0; i < kTableSize + 2; ++i) (*t)[i] = std::erfc(i * kTableStep / std::sqrt(2.0));
-    return t;
-  }();
-  return *table;
+struct ThresholdTable {
+  double t[kBins + 1];
+};
+
+double ResetProbability(double y, bool reference) {
+  return reference ? std::erfc(std::abs(y) / std::sqrt(2.0)) : 0.5 * std::erfc(y / std::sqrt(2.0));
 }
 
-// Two-sided tail q(x) = erfc(x / sqrt 2) = P(|Z| > x) for x >= 0, and its
-// interpolated value with the exact fallback decided by the caller.
-inline double TableTail(double x) {
-  const auto& table = TailTable();
-  const double pos = x / kTableStep;
-  const int i = static_cast<int>(pos);
-  const double frac = pos - i;
-  return table[i] + (table[i + 1] - table[i]) * frac;
-}
-
-// P(reset) for a weight at y = w / sigma, from a tail value q of |y|.
-inline double ResetProbability(double y, double q, RejuvenationVariant variant) {
-  if (variant == RejuvenationVariant::kReference) return q;
-  return y >= 0 ? 0.5 * q : 1.0 - 0.5 * q;  // 1 - Phi(y)
-}
-
-// Decides u < P(reset) for y = w / sigma exactly, using the table when u is
-// clear of the interpolation error.
-inline bool ShouldReset(double y, double u, RejuvenationVariant variant) {
-  const double x = std::abs(y);
-  if (x >= kNeverResetAbove) {
-    // q < 2^-33: reference never resets; paper resets iff y is negative.
-    return variant == RejuvenationVariant::kPaper && y < 0;
+// T(p): the z at which P equals p, by bisection on the monotone P.
+const ThresholdTable* BuildTable(bool reference) {
+  auto* table = new ThresholdTable;
+  constexpr double kFar = 40.0;  // P(40) ~ 1e-350: beyond every double
+  table->t[0] = std::numeric_limits<double>::infinity();
+  table->t[kBins] = reference ? 0.0 : -std::numeric_limits<double>::infinity();
+  for (int k = 1; k < kBins; ++k) {
+    const double p = static_cast<double>(k) / kBins;
+    double lo = reference ? 0.0 : -kFar, hi = kFar;  // P(lo) >= p > P(hi)
+    for (int iteration = 0; iteration < 80; ++iteration) {
+      const double mid = 0.5 * (lo + hi);
+      (ResetProbability(mid, reference) >= p ? lo : hi) = mid;
+    }
+    table->t[k] = 0.5 * (lo + hi);
   }
-  const double q = TableTail(x);
-  const double lo = ResetProbability(y, q - kTableMargin, variant);
-  const double hi = ResetProbability(y, q + kTableMargin, variant);
-  if (u < std::min(lo, hi)) return true;
-  if (u >= std::max(lo, hi)) return false;
-  return u < ResetProbability(y, std::erfc(x / std::sqrt(2.0)), variant);
+  return table;
+}
+
+const ThresholdTable& Thresholds(bool reference) {
+  static const ThresholdTable* reference_table = BuildTable(true);
+  static const ThresholdTable* paper_table = BuildTable(false);
+  return reference ? *reference_table : *paper_table;
+}
+
+float MaxAbs(const float* w, int64_t n) {
+  return at::parallel_reduce(
+      0, n, 32768, 0.0f,
+      [w](int64_t begin, int64_t end, float acc) {
+        // Independent lanes so the loop vectorises (maxps) instead of
+        // chaining every element through one register.
+        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = begin;
+        for (; i + 8 <= end; i += 8) {
+          for (int k = 0; k < 8; ++k) {
+            const float a = std::abs(w[i + k]);
+            lanes[k] = lanes[k] < a ? a : lanes[k];
+          }
+        }
+        for (; i < end; ++i) acc = std::max(acc, std::abs(w[i]));
+        for (float lane : lanes) acc = std::max(acc, lane);
+        return acc;
+      },
+      [](float a, float b) { return std::max(a, b); });
 }
 
 }  // namespace
+
+uint64_t RejuvenationWord(uint64_t key, uint64_t subsequence, uint64_t index) {
+  const uint64_t stream = SplitMix64(key ^ SplitMix64(subsequence));
+  return SplitMix64(stream + index * 0x9e3779b97f4a7c15ULL);
+}
 
 int64_t RejuvenateOnCpu(torch::Tensor& weight, double d_re, RejuvenationVariant variant,
                         uint64_t key, uint64_t subsequence) {
@@ -75,42 +92,31 @@ int64_t RejuvenateOnCpu(torch::Tensor& weight, double d_re, RejuvenationVariant 
   float* w = weight.data_ptr<float>();
   const int64_t n = weight.numel();
   if (n == 0) return 0;
-  const float m = at::parallel_reduce(
-      0, n, 4096, 0.0f,
-      [w](int64_t begin, int64_t end, float acc) {
-        for (int64_t i = begin; i < end; ++i) acc = std::max(acc, std::abs(w[i]));
-        return acc;
-      },
-      [](float a, float b) { return std::max(a, b); });
+  const float m = MaxAbs(w, n);
   const double sigma = static_cast<double>(m) / d_re + 1e-13;
   const double inv_sigma = 1.0 / sigma;
+  const bool reference = variant == RejuvenationVariant::kReference;
+  const uint64_t stream = SplitMix64(key ^ SplitMix64(subsequence));
+  const double* thresholds = Thresholds(reference).t;
   std::atomic<int64_t> resets{0};
-  // Element pair p uses one Philox block (four 32-bit words): a decision
-  // uniform and a value uniform for each of elements 2p and 2p + 1.
-  const int64_t pairs = (n + 1) / 2;
-  at::parallel_for(0, pairs, 2048, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
     int64_t local = 0;
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t first = 2 * p;
-      const int64_t last = std::min(first + 2, n);
-      bool drawn = false;
-      uint32_t words[4] = {0, 0, 0, 0};
-      for (int64_t i = first; i < last; ++i) {
-        const double y = w[i] * inv_sigma;
-        if (variant == RejuvenationVariant::kReference && std::abs(y) >= kNeverResetAbove) continue;
-        if (!drawn) {
-          at::Philox4_32 engine(key, subsequence, static_cast<uint64_t>(p));
-          for (uint32_t& word : words) word = engine();
-          drawn = true;
-        }
-        const int slot = static_cast<int>(i - first) * 2;
-        const double u = (words[slot] + 0.5) / kTwoTo32;
-        if (ShouldReset(y, u, variant)) {
-          const double v = (words[slot + 1] + 0.5) / kTwoTo32;
-          w[i] = m * static_cast<float>(2.0 * v - 1.0);
-          ++local;
-        }
+    for (int64_t i = begin; i < end; ++i) {
+      const double y = w[i] * inv_sigma;
+      const double z = reference ? std::abs(y) : y;
+      // One 64-bit word per weight: the high half u decides (its top bits
+      // are the table bin), the low half is the new value.
+      const uint64_t word = SplitMix64(stream + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL);
+      const uint32_t high = static_cast<uint32_t>(word >> 32);
+      const int bin = static_cast<int>(high >> (32 - kBinBits));
+      if (z >= thresholds[bin] + kTableSlack) continue;  // T(u) <= T[bin] <= z: keep
+      if (z >= thresholds[bin + 1] - kTableSlack) {       // undecided by the table
+        const double u = (static_cast<double>(high) + 0.5) * kInverseTwoTo32;
+        if (u >= ResetProbability(y, reference)) continue;
       }
+      const double v = (static_cast<double>(word & 0xffffffffULL) + 0.5) * kInverseTwoTo32;
+      w[i] = m * static_cast<float>(2.0 * v - 1.0);
+      ++local;
     }
     resets.fetch_add(local, std::memory_order_relaxed);
   });

@@ -1,5 +1,7 @@
 #include "common/runtime.h"
 
+#include <dlfcn.h>
+
 #include <thread>
 
 #include <torch/cuda.h>
@@ -16,6 +18,14 @@ int64_t ConfigureThreads(int64_t threads) {
     if (threads <= 0) threads = 1;
   }
   torch::set_num_threads(static_cast<int>(threads));
+  // LibTorch's OpenMP pool owns the parallelism; OpenBLAS's own threads
+  // (Debian's libblas.so.3 is OpenBLAS when libopenblas0-pthread is
+  // installed) would otherwise spin against it on the same cores. Measured
+  // on 2 cores (docs/benchmarks.md): 2-3x slower steps without this.
+  using SetThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set_blas_threads(1);
+  }
   return torch::get_num_threads();
 }
 

@@ -13,8 +13,9 @@
 
 namespace biofed {
 
-// Sets LibTorch's intra-op thread count (it starts at 1 on Debian's build).
-// `threads` <= 0 means the number of cores. Returns the count in effect.
+// Sets LibTorch's intra-op thread count (it starts at 1 on Debian's build)
+// and keeps OpenBLAS to one thread inside each of them. `threads` <= 0 means
+// the number of cores. Returns the count in effect.
 int64_t ConfigureThreads(int64_t threads);
 
 // Resolves "auto", "cpu", "cuda" or "cuda:N". "auto" is CUDA when available.

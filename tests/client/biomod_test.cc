@@ -1,6 +1,5 @@
 #include <cmath>
 
-#include <ATen/core/PhiloxRNGEngine.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -202,8 +201,8 @@ TEST(WeightRejuvenationTest, LeavesGradientsAndBiasesAlone) {
 
 // One SGD step with FL + WR, recomputed here from the formulas: the raw
 // gradient from a separate autograd pass, the WR decisions from the
-// documented stream (Philox keyed by the client's WR seed, subsequence
-// (call << 16 | layer), one block per weight pair) and std::erfc, then
+// documented stream (SplitMix64 counters keyed by the client's WR seed,
+// subsequence (call << 16 | layer), one word per weight) and std::erfc, then
 // w <- reset(w) - lr * F * g.
 TEST(TrainingStepTest, OneFlWrSgdStepMatchesTheFormulas) {
   const uint64_t seed = 21;
@@ -230,14 +229,17 @@ TEST(TrainingStepTest, OneFlWrSgdStepMatchesTheFormulas) {
     const torch::Tensor actual = step.targets()[layer].tensor.detach().flatten();
     int64_t mismatches = 0;
     for (int64_t i = 0; i < w0.numel(); ++i) {
-      at::Philox4_32 engine(key, static_cast<uint64_t>(layer), static_cast<uint64_t>(i / 2));
-      uint32_t words[4];
-      for (uint32_t& word : words) word = engine();
-      const int slot = static_cast<int>(i % 2) * 2;
-      const double u = (words[slot] + 0.5) / 4294967296.0;
+      // SplitMix64 counter stream, written out from its definition.
+      uint64_t x = SplitMix64(key ^ SplitMix64(layer)) + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
+      x += 0x9e3779b97f4a7c15ULL;
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+      x ^= x >> 31;
+      const double u = (static_cast<double>(x >> 32) + 0.5) / 4294967296.0;
       float value = w0[i].item<float>();
       if (u < std::erfc(std::abs(value) / (sigma * std::sqrt(2.0)))) {
-        value = static_cast<float>(m) * static_cast<float>(2.0 * ((words[slot + 1] + 0.5) / 4294967296.0) - 1.0);
+        value = static_cast<float>(m) *
+                static_cast<float>(2.0 * ((static_cast<double>(x & 0xffffffffULL) + 0.5) / 4294967296.0) - 1.0);
       }
       const float expected = value - static_cast<float>(lr) * (g[i].item<float>() * f[i].item<float>());
       if (std::abs(actual[i].item<float>() - expected) > 1e-6f) ++mismatches;
