@@ -11,6 +11,7 @@ namespace biofed {
 
 int RunTrainCommand(const std::vector<std::string>& args);
 int RunInfoCommand(const std::vector<std::string>& args);
+int RunAttackCommand(const std::vector<std::string>& args);
 
 }  // namespace biofed
 

@@ -17,6 +17,8 @@ struct Command {
 const Command kCommands[] = {
     {"train", "centralised training, baseline or biomod, or both with --compare",
      biofed::RunTrainCommand},
+    {"attack", "reconstruct a client batch from its update and score it (gradient inversion)",
+     biofed::RunAttackCommand},
     {"info", "list models (with parameter counts) and datasets", biofed::RunInfoCommand},
 };
 

@@ -19,6 +19,11 @@ namespace biofed {
 // with `context`.
 absl::Status StatusFromException(const std::exception& e, const std::string& context);
 
+template <typename T>
+struct IsStatusOr : std::false_type {};
+template <typename T>
+struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
+
 // Runs `fn` and converts any exception into a status. `fn` returns either
 // absl::Status, absl::StatusOr<T>, void, or a plain value T (then the result
 // is absl::StatusOr<T>).
@@ -39,9 +44,7 @@ auto CallTorch(const std::string& context, Fn&& fn) {
       return StatusFromException(e, context);
     }
   } else {
-    using Out = std::conditional_t<std::is_constructible_v<absl::Status, R> ||
-                                       std::is_base_of_v<absl::Status, R>,
-                                   R, absl::StatusOr<R>>;
+    using Out = std::conditional_t<IsStatusOr<R>::value, R, absl::StatusOr<R>>;
     try {
       return Out(fn());
     } catch (const std::exception& e) {

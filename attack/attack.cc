@@ -1,0 +1,334 @@
+#include "attack/attack.h"
+
+#include <chrono>
+#include <map>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "attack/gradient_matching.h"
+#include "attack/label_inference.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "models/model_state.h"
+#include "models/parameter_override.h"
+
+namespace biofed {
+namespace {
+
+// Everything an attack needs, on the attack's device.
+struct Setup {
+  Model model;
+  std::vector<torch::Tensor> target;  // aligned with model.parameters()
+  torch::Tensor labels;               // int64 [B]
+  bool labels_inferred = false;
+  torch::Tensor lower, upper;         // pixel box in normalised space, [1, C, 1, 1]
+  std::optional<std::vector<torch::Tensor>> factors;  // on device, per MechanismTargets
+  int64_t batch = 1;
+};
+
+torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0x4d50);
+  const torch::Tensor noise =
+      torch::randn({64, in.channels, in.height, in.width}, generator, torch::kFloat).to(device);
+  return torch::softmax(model.forward(noise), 1).mean(0);
+}
+
+absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledge& knowledge,
+                              const ThreatModel& threat, const torch::Device& device) {
+  if (!threat.batch_size_known) {
+    return absl::InvalidArgumentError("an attacker without the batch size is not supported yet");
+  }
+  if (!threat.local_hyperparameters_known) {
+    return absl::InvalidArgumentError("an attacker without the local hyperparameters is not supported yet");
+  }
+  if (threat.fuzzy_factors_known && !knowledge.factors) {
+    return absl::InvalidArgumentError("the threat model says FL factors are known, but none were given");
+  }
+  if (threat.labels_known && !knowledge.labels) {
+    return absl::InvalidArgumentError("the threat model says labels are known, but none were given");
+  }
+  BIOFED_ASSIGN_OR_RETURN(Model model, BuildModel(record.spec, 0));
+  BIOFED_RETURN_IF_ERROR(LoadState(model, record.global_state));
+  Setup s{model};
+  s.model.to(device);
+  s.model.train(record.batchnorm_train_mode);
+  s.batch = record.num_examples;
+  BIOFED_ASSIGN_OR_RETURN(std::vector<torch::Tensor> target,
+                          TargetGradients(s.model, record, threat.fuzzy_factors_known ? knowledge.factors : std::nullopt));
+  for (auto& t : target) s.target.push_back(t.to(device));
+  if (threat.fuzzy_factors_known) {
+    s.factors.emplace();
+    for (const auto& f : *knowledge.factors) s.factors->push_back(f.to(device));
+  }
+  auto [lower, upper] = NormalizedBounds(record.norm);
+  s.lower = lower.to(device);
+  s.upper = upper.to(device);
+  if (threat.labels_known) {
+    if (static_cast<int64_t>(knowledge.labels->size()) != s.batch) {
+      return absl::InvalidArgumentError("the given labels do not match the number of examples");
+    }
+    s.labels = torch::tensor(*knowledge.labels, torch::kLong).to(device);
+  } else {
+    // The classifier is the last Linear layer; its weight and bias are the
+    // last two parameters of every model here.
+    const auto params = s.model.named_parameters();
+    const size_t n = params.size();
+    const torch::Tensor weight_grad = s.target[n - 2], bias_grad = s.target[n - 1];
+    const auto labels = InferLabels(weight_grad, bias_grad, MeanPrediction(s.model, record.spec.input, device), s.batch);
+    s.labels = torch::tensor(labels, torch::kLong).to(device);
+    s.labels_inferred = true;
+  }
+  return s;
+}
+
+// Adam on the sign of the image gradient, pixels boxed after every step, lr
+// x0.1 at 3/8, 5/8 and 7/8; the best iterate by objective is kept on the
+// device (no host read except every report_every iterations).
+struct OptimizationOutcome {
+  torch::Tensor best_images;
+  torch::Tensor best_objective;
+};
+
+OptimizationOutcome OptimizeImages(const std::function<torch::Tensor(const torch::Tensor&)>& objective,
+                                   torch::Tensor images, const Setup& s, const AttackConfig& config,
+                                   int64_t restart, const AttackProgress& progress) {
+  images.requires_grad_(true);
+  torch::optim::Adam optimizer({images}, torch::optim::AdamOptions(config.lr));
+  const int64_t n = config.iterations;
+  const std::vector<int64_t> milestones = {n * 3 / 8, n * 5 / 8, n * 7 / 8};
+  torch::Tensor best_objective = torch::full({}, std::numeric_limits<float>::infinity(), images.options().requires_grad(false));
+  torch::Tensor best_images = images.detach().clone();
+  for (int64_t it = 0; it < n; ++it) {
+    for (int64_t m : milestones) {
+      if (it == m) {
+        for (auto& group : optimizer.param_groups()) {
+          auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+          options.lr(options.lr() * 0.1);
+        }
+      }
+    }
+    optimizer.zero_grad();
+    const torch::Tensor value = objective(images);
+    const torch::Tensor grad = torch::autograd::grad({value}, {images})[0];
+    {
+      torch::NoGradGuard no_grad;
+      const torch::Tensor better = value.detach() < best_objective;
+      best_objective = torch::where(better, value.detach(), best_objective);
+      best_images = torch::where(better, images.detach(), best_images);
+    }
+    images.mutable_grad() = grad.sign();
+    optimizer.step();
+    {
+      torch::NoGradGuard no_grad;
+      images.copy_(torch::max(torch::min(images, s.upper), s.lower));
+    }
+    if (progress && config.report_every > 0 && ((it + 1) % config.report_every == 0 || it + 1 == n)) {
+      progress(restart * n + it + 1, config.restarts * n, best_objective.item<double>());
+    }
+  }
+  return {best_images, best_objective};
+}
+
+torch::Tensor RandomImages(const Setup& s, const InputShape& in, uint64_t seed) {
+  torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return torch::randn({s.batch, in.channels, in.height, in.width}, generator, torch::kFloat)
+      .to(s.lower.device());
+}
+
+AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, const AttackConfig& config,
+                                 const AttackProgress& progress, bool replay_local_steps) {
+  std::function<torch::Tensor(const torch::Tensor&)> objective;
+  if (!replay_local_steps) {
+    objective = [&](const torch::Tensor& x) {
+      return CosineDistance(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s.target) +
+             config.tv_weight * TotalVariation(x);
+    };
+  } else {
+    objective = [&](const torch::Tensor& x) {
+      // Replays the client's K local SGD steps on contiguous batches of the
+      // candidate data and matches (w_0 - w_K) / lr.
+      const auto named = s.model.named_parameters();
+      const auto targets = s.model.MechanismTargets();
+      std::map<std::string, size_t> factor_index;
+      for (size_t i = 0; i < targets.size(); ++i) factor_index[targets[i].name] = i;
+      std::vector<torch::Tensor> w0, w;
+      for (const auto& p : named) w0.push_back(p.tensor.detach().clone().requires_grad_(true));
+      w = w0;
+      for (int64_t step = 0; step < record.local_steps; ++step) {
+        const int64_t begin = (step * record.batch_size) % s.batch;
+        const int64_t end = std::min(begin + record.batch_size, s.batch);
+        std::map<std::string, torch::Tensor> replacement;
+        for (size_t i = 0; i < named.size(); ++i) replacement[named[i].name] = w[i];
+        torch::Tensor loss;
+        {
+          ParameterOverride override_params(s.model, replacement);
+          loss = torch::nn::functional::cross_entropy(s.model.forward(x.slice(0, begin, end)),
+                                                      s.labels.slice(0, begin, end));
+        }
+        const auto grads = torch::autograd::grad({loss}, w, {}, true, true);
+        for (size_t i = 0; i < w.size(); ++i) {
+          torch::Tensor g = grads[i];
+          auto f = factor_index.find(named[i].name);
+          if (s.factors && f != factor_index.end()) g = g * (*s.factors)[f->second];
+          w[i] = w[i] - record.lr * g;
+        }
+      }
+      std::vector<torch::Tensor> simulated;
+      for (size_t i = 0; i < w.size(); ++i) simulated.push_back((w0[i] - w[i]) / record.lr);
+      return CosineDistance(simulated, s.target) + config.tv_weight * TotalVariation(x);
+    };
+  }
+  AttackResult result;
+  torch::Tensor best_objective;
+  for (int64_t restart = 0; restart < config.restarts; ++restart) {
+    const OptimizationOutcome outcome =
+        OptimizeImages(objective, RandomImages(s, record.spec.input, config.seed + restart), s, config, restart, progress);
+    if (!best_objective.defined() || outcome.best_objective.item<double>() < best_objective.item<double>()) {
+      best_objective = outcome.best_objective;
+      result.images = outcome.best_images;
+    }
+  }
+  result.objective = best_objective.item<double>();
+  result.objective_name = "1 - cosine(gradients) + TV";
+  result.iterations = config.iterations * config.restarts;
+  return result;
+}
+
+AttackResult RunDlg(const UpdateRecord& record, const Setup& s, const AttackConfig& config,
+                    const AttackProgress& progress, bool optimise_labels) {
+  const InputShape& in = record.spec.input;
+  torch::Tensor images = RandomImages(s, in, config.seed).requires_grad_(true);
+  torch::Tensor label_logits = torch::randn({s.batch, record.spec.num_classes}, images.options().requires_grad(false))
+                                   .requires_grad_(true);
+  std::vector<torch::Tensor> variables = {images};
+  if (optimise_labels) variables.push_back(label_logits);
+  torch::optim::LBFGS optimizer(variables, torch::optim::LBFGSOptions(1.0).max_iter(20).history_size(100));
+  torch::Tensor last;
+  auto closure = [&]() -> torch::Tensor {
+    optimizer.zero_grad();
+    const torch::Tensor targets = optimise_labels ? torch::softmax(label_logits, 1) : s.labels;
+    torch::Tensor value = SquaredDistance(CandidateGradients(s.model, images, targets, true), s.target);
+    value.backward();
+    last = value.detach();
+    return value;
+  };
+  for (int64_t step = 0; step < config.iterations; ++step) {
+    optimizer.step(closure);
+    if (progress && config.report_every > 0 && ((step + 1) % config.report_every == 0 || step + 1 == config.iterations)) {
+      progress(step + 1, config.iterations, last.item<double>());
+    }
+  }
+  AttackResult result;
+  {
+    torch::NoGradGuard no_grad;
+    result.images = torch::max(torch::min(images.detach(), s.upper), s.lower);
+  }
+  if (optimise_labels) {
+    const torch::Tensor predicted = label_logits.detach().argmax(1).cpu();
+    result.labels.assign(predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + predicted.numel());
+  }
+  result.objective = last.defined() ? last.item<double>() : 0.0;
+  result.objective_name = "squared L2 distance of gradients";
+  result.iterations = config.iterations;
+  return result;
+}
+
+absl::StatusOr<AttackResult> RunAnalytic(const UpdateRecord& record, const Setup& s) {
+  if (s.batch != 1) return absl::InvalidArgumentError("analytic inversion needs batch size 1");
+  if (record.spec.architecture != Architecture::kMlp) {
+    return absl::InvalidArgumentError("analytic inversion needs a first Linear layer on the input (the MLP)");
+  }
+  // fc1 weight and bias are the first two parameters of the MLP.
+  const torch::Tensor dw = s.target[0];
+  const torch::Tensor db = s.target[1];
+  const int64_t row = db.abs().argmax().item<int64_t>();
+  AttackResult result;
+  const InputShape& in = record.spec.input;
+  result.images = (dw[row] / db[row]).view({1, in.channels, in.height, in.width}).detach();
+  result.objective = 0;
+  result.objective_name = "closed form (dL/dW_i / dL/db_i)";
+  result.iterations = 0;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name) {
+  if (name == "ig" || name == "inverting-gradients") return AttackKind::kInvertingGradients;
+  if (name == "dlg") return AttackKind::kDlg;
+  if (name == "analytic") return AttackKind::kAnalytic;
+  if (name == "fedavg") return AttackKind::kFedAvg;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown attack '", name, "': expected ig, dlg, analytic or fedavg"));
+}
+
+std::string AttackKindName(AttackKind kind) {
+  switch (kind) {
+    case AttackKind::kInvertingGradients: return "ig";
+    case AttackKind::kDlg: return "dlg";
+    case AttackKind::kAnalytic: return "analytic";
+    case AttackKind::kFedAvg: return "fedavg";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::vector<torch::Tensor>> TargetGradients(
+    const Model& model, const UpdateRecord& record,
+    const std::optional<std::vector<torch::Tensor>>& factors) {
+  std::map<std::string, torch::Tensor> sent;
+  for (const NamedTensor& t : record.update) sent[t.name] = t.tensor;
+  std::map<std::string, size_t> factor_index;
+  const auto targets = model.MechanismTargets();
+  for (size_t i = 0; i < targets.size(); ++i) factor_index[targets[i].name] = i;
+  if (factors && factors->size() != targets.size()) {
+    return absl::InvalidArgumentError("wrong number of FL factor tensors");
+  }
+  std::vector<torch::Tensor> out;
+  for (const NamedTensor& p : model.named_parameters()) {
+    auto it = sent.find(p.name);
+    if (it == sent.end()) return absl::InvalidArgumentError(absl::StrCat("the update lacks '", p.name, "'"));
+    if (it->second.sizes() != p.tensor.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat("the update's '", p.name, "' has the wrong shape"));
+    }
+    torch::Tensor g = it->second.to(torch::kFloat);
+    auto f = factor_index.find(p.name);
+    if (factors && f != factor_index.end()) g = g / (*factors)[f->second].to(g.device());
+    out.push_back(g);
+  }
+  return out;
+}
+
+absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const AttackerKnowledge& knowledge,
+                                       const ThreatModel& threat, const AttackConfig& config,
+                                       const torch::Device& device, const AttackProgress& progress) {
+  if (config.iterations < 1 || config.restarts < 1 || !(config.lr > 0) || config.tv_weight < 0) {
+    return absl::InvalidArgumentError("attack iterations and restarts must be >= 1, lr > 0, TV >= 0");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  BIOFED_ASSIGN_OR_RETURN(Setup s, Prepare(record, knowledge, threat, device));
+  absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
+    switch (config.kind) {
+      case AttackKind::kInvertingGradients: return RunGradientMatching(record, s, config, progress, false);
+      case AttackKind::kFedAvg: return RunGradientMatching(record, s, config, progress, true);
+      case AttackKind::kDlg: return RunDlg(record, s, config, progress, !threat.labels_known);
+      case AttackKind::kAnalytic: return RunAnalytic(record, s);
+    }
+    return absl::InvalidArgumentError("unknown attack");
+  });
+  if (!result.ok()) return result.status();
+  result->images = result->images.detach().to(torch::kCPU);
+  if (result->labels.empty()) {
+    const torch::Tensor labels = s.labels.cpu();
+    result->labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel());
+    result->labels_inferred = s.labels_inferred;
+  } else {
+    result->labels_inferred = true;
+  }
+  result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace biofed

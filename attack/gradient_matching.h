@@ -1,0 +1,29 @@
+// The pieces the optimisation attacks share: gradients of a candidate batch
+// (with the graph kept for second-order autograd), the Inverting-Gradients
+// cosine objective, the DLG squared distance and total variation.
+// Stateless; thread-safe on distinct models.
+#ifndef BIOFED_ATTACK_GRADIENT_MATCHING_H_
+#define BIOFED_ATTACK_GRADIENT_MATCHING_H_
+
+#include <vector>
+
+#include "models/model.h"
+
+namespace biofed {
+
+// Gradients of the mean cross-entropy of `model` on `images` w.r.t. its
+// parameters. `targets` are class indices (int64 [B]) or probabilities
+// (float [B, C], soft labels).
+std::vector<torch::Tensor> CandidateGradients(const Model& model, const torch::Tensor& images,
+                                              const torch::Tensor& targets, bool create_graph);
+
+// 1 - cos(concat(a), concat(b)) over all tensors.
+torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+// sum ||a_l - b_l||^2.
+torch::Tensor SquaredDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+// Mean absolute difference of neighbouring pixels, vertical plus horizontal.
+torch::Tensor TotalVariation(const torch::Tensor& images);
+
+}  // namespace biofed
+
+#endif  // BIOFED_ATTACK_GRADIENT_MATCHING_H_

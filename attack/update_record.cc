@@ -1,0 +1,244 @@
+#include "attack/update_record.h"
+
+#include <zlib.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+
+namespace biofed {
+namespace {
+
+constexpr char kMagic[8] = {'B', 'I', 'O', 'F', 'E', 'D', 'U', 'R'};
+constexpr uint32_t kVersion = 1;
+constexpr uint64_t kMaxHeader = 64ull << 20;
+constexpr int64_t kMaxDims = 8;
+
+using Json = nlohmann::json;
+
+uint32_t Crc(const char* data, size_t n) {
+  return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(n)));
+}
+
+template <typename T>
+void AppendLe(std::string& out, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+}
+
+template <typename T>
+T ReadLe(const std::string& in, size_t offset) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
+  return static_cast<T>(v);
+}
+
+class TensorWriter {
+ public:
+  Json Add(const std::string& name, const torch::Tensor& t_in) {
+    const torch::Tensor t = t_in.detach().to(torch::kCPU).contiguous();
+    TORCH_CHECK(t.scalar_type() == torch::kFloat || t.scalar_type() == torch::kLong,
+                "capture tensors are float32 or int64, '", name, "' is ", t.scalar_type());
+    const size_t nbytes = t.numel() * t.element_size();
+    const size_t offset = data_.size();
+    data_.append(static_cast<const char*>(t.data_ptr()), nbytes);  // x86-64: little-endian
+    return {{"name", name},
+            {"dtype", t.scalar_type() == torch::kFloat ? "float32" : "int64"},
+            {"shape", t.sizes().vec()},
+            {"offset", offset},
+            {"nbytes", nbytes},
+            {"crc32", Crc(data_.data() + offset, nbytes)}};
+  }
+  const std::string& data() const { return data_; }
+
+ private:
+  std::string data_;
+};
+
+Json SpecJson(const ModelSpec& s) {
+  return {{"architecture", ArchitectureName(s.architecture)},
+          {"input", {s.input.channels, s.input.height, s.input.width}},
+          {"num_classes", s.num_classes},
+          {"split_gamma", s.split_gamma}};
+}
+
+absl::StatusOr<torch::Tensor> DecodeTensor(const Json& entry, const std::string& data,
+                                           const std::string& source) {
+  const std::string name = entry.at("name").get<std::string>();
+  const std::string dtype = entry.at("dtype").get<std::string>();
+  const auto shape = entry.at("shape").get<std::vector<int64_t>>();
+  const auto offset = entry.at("offset").get<uint64_t>();
+  const auto nbytes = entry.at("nbytes").get<uint64_t>();
+  const auto crc = entry.at("crc32").get<uint32_t>();
+  auto bad = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat(source, ": tensor '", name, "': ", what));
+  };
+  if (dtype != "float32" && dtype != "int64") return bad("unknown dtype " + dtype);
+  if (static_cast<int64_t>(shape.size()) > kMaxDims) return bad("too many dimensions");
+  uint64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || d > (int64_t{1} << 40)) return bad("bad dimension");
+    numel *= static_cast<uint64_t>(d);
+    if (numel > (uint64_t{1} << 40)) return bad("too many elements");
+  }
+  const uint64_t element = dtype == "float32" ? 4 : 8;
+  if (numel * element != nbytes) return bad("byte count does not match shape");
+  if (offset > data.size() || nbytes > data.size() - offset) return bad("extends past the end of the file");
+  if (Crc(data.data() + offset, nbytes) != crc) return bad("checksum mismatch");
+  torch::Tensor t = torch::empty(shape, dtype == "float32" ? torch::kFloat : torch::kLong);
+  std::memcpy(t.data_ptr(), data.data() + offset, nbytes);
+  return t;
+}
+
+absl::StatusOr<std::vector<NamedTensor>> DecodeGroup(const Json& header, const std::string& group,
+                                                     const std::string& data, const std::string& source) {
+  std::vector<NamedTensor> out;
+  std::set<std::string> seen;
+  for (const Json& entry : header.at("tensors")) {
+    const std::string full = entry.at("name").get<std::string>();
+    if (full.rfind(group + "/", 0) != 0) continue;
+    if (!seen.insert(full).second) {
+      return absl::DataLossError(absl::StrCat(source, ": tensor '", full, "' appears twice"));
+    }
+    BIOFED_ASSIGN_OR_RETURN(torch::Tensor t, DecodeTensor(entry, data, source));
+    out.push_back({full.substr(group.size() + 1), t});
+  }
+  return out;
+}
+
+absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data, const std::string& source) {
+  CaptureFile capture;
+  UpdateRecord& r = capture.record;
+  const Json& spec = h.at("spec");
+  BIOFED_ASSIGN_OR_RETURN(r.spec.architecture, ParseArchitecture(spec.at("architecture").get<std::string>()));
+  const auto input = spec.at("input").get<std::vector<int64_t>>();
+  if (input.size() != 3) return absl::DataLossError(absl::StrCat(source, ": spec.input needs 3 numbers"));
+  r.spec.input = {input[0], input[1], input[2]};
+  r.spec.num_classes = spec.at("num_classes").get<int64_t>();
+  r.spec.split_gamma = spec.at("split_gamma").get<int64_t>();
+  const std::string kind = h.at("kind").get<std::string>();
+  if (kind != "gradient" && kind != "pseudo_gradient") {
+    return absl::DataLossError(absl::StrCat(source, ": unknown kind '", kind, "'"));
+  }
+  r.kind = kind == "gradient" ? SharedKind::kGradient : SharedKind::kPseudoGradient;
+  r.lr = h.at("lr").get<double>();
+  r.local_steps = h.at("local_steps").get<int64_t>();
+  r.batch_size = h.at("batch_size").get<int64_t>();
+  r.num_examples = h.at("num_examples").get<int64_t>();
+  r.batchnorm_train_mode = h.at("batchnorm_train_mode").get<bool>();
+  r.norm.mean = h.at("norm_mean").get<std::vector<double>>();
+  r.norm.std = h.at("norm_std").get<std::vector<double>>();
+  r.dataset = h.at("dataset").get<std::string>();
+  r.round = h.at("round").get<int64_t>();
+  r.client_id = h.at("client_id").get<int64_t>();
+  if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 ||
+      static_cast<int64_t>(r.norm.mean.size()) != r.spec.input.channels ||
+      r.norm.std.size() != r.norm.mean.size()) {
+    return absl::DataLossError(absl::StrCat(source, ": inconsistent metadata"));
+  }
+  for (double s : r.norm.std) {
+    if (!(s > 0)) return absl::DataLossError(absl::StrCat(source, ": normalisation std must be > 0"));
+  }
+  BIOFED_ASSIGN_OR_RETURN(r.global_state, DecodeGroup(h, "global", data, source));
+  BIOFED_ASSIGN_OR_RETURN(r.update, DecodeGroup(h, "update", data, source));
+  if (h.contains("audit")) {
+    AuditRecord audit;
+    const Json& a = h.at("audit");
+    audit.client_seed = a.at("client_seed").get<uint64_t>();
+    audit.tau = a.at("tau").get<double>();
+    audit.biomod = a.at("biomod").get<std::string>();
+    BIOFED_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors, DecodeGroup(h, "audit", data, source));
+    for (const NamedTensor& t : tensors) {
+      if (t.name == "images") audit.images = t.tensor;
+      if (t.name == "labels") audit.labels = t.tensor;
+    }
+    if (!audit.images.defined() || !audit.labels.defined() || audit.images.dim() != 4 ||
+        audit.labels.dim() != 1 || audit.images.size(0) != audit.labels.size(0) ||
+        audit.images.scalar_type() != torch::kFloat || audit.labels.scalar_type() != torch::kLong) {
+      return absl::DataLossError(absl::StrCat(source, ": malformed audit images/labels"));
+    }
+    capture.audit = std::move(audit);
+  }
+  return capture;
+}
+
+}  // namespace
+
+std::string SharedKindName(SharedKind kind) {
+  return kind == SharedKind::kGradient ? "gradient" : "pseudo_gradient";
+}
+
+std::string EncodeCapture(const CaptureFile& capture) {
+  const UpdateRecord& r = capture.record;
+  TensorWriter writer;
+  Json tensors = Json::array();
+  for (const NamedTensor& t : r.global_state) tensors.push_back(writer.Add("global/" + t.name, t.tensor));
+  for (const NamedTensor& t : r.update) tensors.push_back(writer.Add("update/" + t.name, t.tensor));
+  Json header = {{"format", "biofed update record"},
+                 {"spec", SpecJson(r.spec)},
+                 {"kind", SharedKindName(r.kind)},
+                 {"lr", r.lr},
+                 {"local_steps", r.local_steps},
+                 {"batch_size", r.batch_size},
+                 {"num_examples", r.num_examples},
+                 {"batchnorm_train_mode", r.batchnorm_train_mode},
+                 {"norm_mean", r.norm.mean},
+                 {"norm_std", r.norm.std},
+                 {"dataset", r.dataset},
+                 {"round", r.round},
+                 {"client_id", r.client_id}};
+  if (capture.audit) {
+    const AuditRecord& a = *capture.audit;
+    tensors.push_back(writer.Add("audit/images", a.images.to(torch::kFloat)));
+    tensors.push_back(writer.Add("audit/labels", a.labels.to(torch::kLong)));
+    header["audit"] = {{"client_seed", a.client_seed}, {"tau", a.tau}, {"biomod", a.biomod}};
+  }
+  header["tensors"] = tensors;
+  const std::string json = header.dump();
+  std::string out(kMagic, sizeof(kMagic));
+  AppendLe<uint32_t>(out, kVersion);
+  AppendLe<uint64_t>(out, json.size());
+  out += json;
+  out += writer.data();
+  return out;
+}
+
+absl::StatusOr<CaptureFile> DecodeCapture(const std::string& bytes, const std::string& source) {
+  constexpr size_t kPrefix = sizeof(kMagic) + 4 + 8;
+  if (bytes.size() < kPrefix) return absl::DataLossError(absl::StrCat(source, ": truncated (too short for a header)"));
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    return absl::DataLossError(absl::StrCat(source, ": not a biofed update record (bad magic)"));
+  }
+  const auto version = ReadLe<uint32_t>(bytes, 8);
+  if (version != kVersion) {
+    return absl::DataLossError(absl::StrCat(source, ": unsupported version ", version));
+  }
+  const auto header_size = ReadLe<uint64_t>(bytes, 12);
+  if (header_size > kMaxHeader || header_size > bytes.size() - kPrefix) {
+    return absl::DataLossError(absl::StrCat(source, ": truncated (header of ", header_size, " bytes)"));
+  }
+  const std::string data = bytes.substr(kPrefix + header_size);
+  try {
+    const Json header = Json::parse(bytes.begin() + kPrefix, bytes.begin() + kPrefix + header_size);
+    return DecodeHeader(header, data, source);
+  } catch (const Json::exception& e) {
+    return absl::DataLossError(absl::StrCat(source, ": malformed header: ", e.what()));
+  }
+}
+
+absl::Status WriteCaptureFile(const std::string& path, const CaptureFile& capture) {
+  return WriteFileAtomically(path, EncodeCapture(capture));
+}
+
+absl::StatusOr<CaptureFile> ReadCaptureFile(const std::string& path) {
+  BIOFED_ASSIGN_OR_RETURN(const std::string bytes, ReadFile(path));
+  return DecodeCapture(bytes, path);
+}
+
+}  // namespace biofed

@@ -1,0 +1,77 @@
+// What the attacker attacks: an update record. It holds the round's global
+// model (architecture including WS, and its state), exactly what the client
+// sent, and the metadata the threat model allows. A capture file may also
+// carry an audit section (the true batch, the client's private seed) that
+// only the scorer and an explicitly adaptive attacker may read; the attack
+// functions take the record alone.
+//
+// File format (".bfu", little-endian): the 8 bytes "BIOFEDUR", a uint32
+// version (1), a uint64 header length, a UTF-8 JSON header, then the tensor
+// bytes. The header describes every tensor (name, dtype float32|int64,
+// shape, offset into the data section, byte count, CRC-32). Readers check
+// every field against the file. Stateless functions; thread-safe.
+#ifndef BIOFED_ATTACK_UPDATE_RECORD_H_
+#define BIOFED_ATTACK_UPDATE_RECORD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "data/dataset.h"
+#include "models/model.h"
+
+namespace biofed {
+
+enum class SharedKind {
+  kGradient,        // the gradient the client's optimizer applied (after FL)
+  kPseudoGradient,  // (w_before - w_after) / lr after the client's local steps
+};
+
+struct UpdateRecord {
+  ModelSpec spec;
+  std::vector<NamedTensor> global_state;  // parameters and buffers of the round's model
+  std::vector<NamedTensor> update;        // per parameter, what the client sent
+  SharedKind kind = SharedKind::kGradient;
+  double lr = 0.01;
+  int64_t local_steps = 1;
+  int64_t batch_size = 1;
+  int64_t num_examples = 1;
+  bool batchnorm_train_mode = true;  // the BatchNorm mode the client trained in
+  Normalization norm;                // the dataset's public statistics
+  std::string dataset;
+  int64_t round = 0;
+  int64_t client_id = 0;
+};
+
+// Kept apart from the record: the true batch and the client's private
+// state, for scoring and for an adaptive attacker that is told the factors.
+struct AuditRecord {
+  at::Tensor images;  // normalised [N, C, H, W], the client's local data in step order
+  at::Tensor labels;  // int64 [N]
+  uint64_t client_seed = 0;
+  double tau = 0.0;   // FL spread; 0 when the client ran without FL
+  std::string biomod; // the client's mechanisms, e.g. "fl+wr+ws"
+};
+
+struct CaptureFile {
+  UpdateRecord record;
+  std::optional<AuditRecord> audit;
+};
+
+std::string SharedKindName(SharedKind kind);
+
+// Serialises (record, audit) to the file format's bytes.
+std::string EncodeCapture(const CaptureFile& capture);
+// Parses bytes; returns DATA_LOSS naming `source` and the fault for
+// anything malformed (bad magic, truncated, bad JSON, bad tensor entry,
+// checksum mismatch).
+absl::StatusOr<CaptureFile> DecodeCapture(const std::string& bytes, const std::string& source);
+
+absl::Status WriteCaptureFile(const std::string& path, const CaptureFile& capture);
+absl::StatusOr<CaptureFile> ReadCaptureFile(const std::string& path);
+
+}  // namespace biofed
+
+#endif  // BIOFED_ATTACK_UPDATE_RECORD_H_

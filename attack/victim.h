@@ -1,0 +1,40 @@
+// A victim described by flags, turned into the capture an attacker would
+// see: a global model (untrained, or trained for some steps), one client
+// with its own biomod state training on a batch from the test split, and
+// exactly what that client sends. Used by `biofed attack` without
+// --capture and by the tests. Not thread-safe (uses LibTorch's global RNG
+// only through seeded model construction).
+#ifndef BIOFED_ATTACK_VICTIM_H_
+#define BIOFED_ATTACK_VICTIM_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "attack/update_record.h"
+#include "client/biomod_options.h"
+#include "data/dataset.h"
+
+namespace biofed {
+
+struct VictimOptions {
+  Architecture architecture = Architecture::kMlp;
+  BiomodOptions biomod;
+  int64_t batch_size = 1;
+  int64_t trained_steps = 0;     // global model trained this many SGD steps first
+  double train_lr = 0.1;         // for those steps (batch 100, momentum 0.9)
+  SharedKind share = SharedKind::kGradient;
+  int64_t local_steps = 1;       // with kPseudoGradient: K local steps of batch_size each
+  double client_lr = 0.01;
+  uint64_t seed = 0;             // model init, data choice and the client's private seed
+};
+
+absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& options, const DatasetSplits& data);
+
+// The client's FL factors, as an adaptive attacker told its seed would
+// compute them (per MechanismTargets of a model of `spec`).
+std::vector<at::Tensor> ClientFuzzyFactors(const ModelSpec& spec, double tau, uint64_t client_seed);
+
+}  // namespace biofed
+
+#endif  // BIOFED_ATTACK_VICTIM_H_
