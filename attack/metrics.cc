@@ -10,8 +10,11 @@
 namespace biofed {
 namespace {
 
-torch::Tensor GaussianWindow(int64_t channels, const torch::TensorOptions& options) {
-  constexpr int64_t kSize = 11;
+// The standard 11x11 window, or the largest odd window that fits a smaller image.
+torch::Tensor GaussianWindow(int64_t channels, int64_t height, int64_t width,
+                             const torch::TensorOptions& options) {
+  int64_t kSize = std::min<int64_t>({11, height, width});
+  if (kSize % 2 == 0) --kSize;
   constexpr double kSigma = 1.5;
   torch::Tensor g = torch::arange(kSize, options.dtype(torch::kDouble)) - (kSize - 1) / 2.0;
   g = torch::exp(-(g * g) / (2 * kSigma * kSigma));
@@ -36,7 +39,7 @@ torch::Tensor PerImageSsim(const torch::Tensor& a_in, const torch::Tensor& b_in)
   const torch::Tensor a = a_in.to(torch::kDouble);
   const torch::Tensor b = b_in.to(torch::kDouble);
   const int64_t c = a.size(1);
-  const torch::Tensor w = GaussianWindow(c, a.options());
+  const torch::Tensor w = GaussianWindow(c, a.size(2), a.size(3), a.options());
   auto filter = [&](const torch::Tensor& x) { return at::conv2d(x, w, torch::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, c); };
   constexpr double kC1 = 0.01 * 0.01, kC2 = 0.03 * 0.03;
   const torch::Tensor mu_a = filter(a), mu_b = filter(b);

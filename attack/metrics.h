@@ -1,6 +1,7 @@
 // Image-space scores of a reconstruction against the true batch, on [0, 1]
 // images [B, C, H, W]: one-to-one Hungarian matching, per-image MSE, PSNR,
-// SSIM (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1),
+// SSIM (11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1;
+// images smaller than 11 pixels use the largest odd window that fits),
 // relative error, and label accuracy as multiset overlap. Stateless;
 // thread-safe. Inputs are CPU or CUDA tensors; results are host values.
 #ifndef BIOFED_ATTACK_METRICS_H_

@@ -1,0 +1,189 @@
+#include "attack/attack.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "attack/gradient_matching.h"
+#include "attack/label_inference.h"
+#include "attack/metrics.h"
+#include "attack/update_record.h"
+#include "attack/victim.h"
+#include "models/model_state.h"
+#include "tests/testing/status_matchers.h"
+
+namespace biofed {
+namespace {
+
+using ::biofed::testing::IsOk;
+using ::biofed::testing::StatusIs;
+
+const DatasetSplits& FashionMnist() {
+  static const auto* data = new DatasetSplits(LoadDataset("fashion-mnist", "").value());
+  return *data;
+}
+
+CaptureFile Victim(Architecture architecture, const std::string& biomod, int64_t batch, uint64_t seed,
+                   SharedKind share = SharedKind::kGradient) {
+  VictimOptions o;
+  o.architecture = architecture;
+  o.biomod = ParseBiomod(biomod).value();
+  o.batch_size = batch;
+  o.seed = seed;
+  o.share = share;
+  o.local_steps = share == SharedKind::kGradient ? 1 : 2;
+  auto capture = MakeVictimCapture(o, FashionMnist());
+  EXPECT_THAT(capture, IsOk());
+  return *capture;
+}
+
+std::vector<int64_t> Labels(const AuditRecord& audit) {
+  return {audit.labels.data_ptr<int64_t>(), audit.labels.data_ptr<int64_t>() + audit.labels.numel()};
+}
+
+TEST(LabelInferenceTest, IdlgIsRightForFiftyBatchOneCasesOnMlpAndResNet20) {
+  for (Architecture a : {Architecture::kMlp, Architecture::kResNet20}) {
+    int right = 0;
+    for (uint64_t seed = 0; seed < 50; ++seed) {
+      const CaptureFile c = Victim(a, "none", 1, seed);
+      Model model = BuildModel(c.record.spec, 0).value();
+      ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
+      const auto target = TargetGradients(model, c.record, std::nullopt).value();
+      const auto labels = InferLabels(target[target.size() - 2], target.back(), torch::Tensor(), 1);
+      right += labels[0] == c.audit->labels[0].item<int64_t>();
+    }
+    EXPECT_EQ(right, 50) << ArchitectureName(a);
+  }
+}
+
+TEST(AnalyticInversionTest, RecoversABatchOneMlpInputExactly) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 3);
+  auto result = RunAttack(c.record, {}, ThreatModel{}, AttackConfig{AttackKind::kAnalytic}, torch::kCPU);
+  ASSERT_THAT(result, IsOk());
+  const torch::Tensor truth = Denormalize(c.audit->images, c.record.norm);
+  const torch::Tensor rec = Denormalize(result->images, c.record.norm);
+  EXPECT_LT(PerImageMse(rec, truth)[0].item<double>(), 1e-8);
+  EXPECT_EQ(result->labels[0], c.audit->labels[0].item<int64_t>());
+}
+
+TEST(AnalyticInversionTest, RejectsBatchesAndConvolutionalModels) {
+  const CaptureFile batch = Victim(Architecture::kMlp, "none", 2, 3);
+  EXPECT_THAT(RunAttack(batch.record, {}, ThreatModel{}, AttackConfig{AttackKind::kAnalytic}, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "batch size 1"));
+}
+
+// The attacker sees the client's bytes: with FL on, the shared gradient is
+// the raw gradient times the client's factors (computed here by a separate
+// autograd pass on the audited batch), and an attacker told the factors
+// divides them out again.
+TEST(AttackerViewTest, SharedGradientCarriesTheFactorsAndAnAdaptiveAttackerRemovesThem) {
+  const CaptureFile c = Victim(Architecture::kMlp, "fl", 2, 5);
+  Model model = BuildModel(c.record.spec, 0).value();
+  ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
+  const auto raw = CandidateGradients(model, c.audit->images, c.audit->labels, /*create_graph=*/false);
+  const auto factors = ClientFuzzyFactors(c.record.spec, c.audit->tau, c.audit->client_seed);
+  const auto as_sent = TargetGradients(model, c.record, std::nullopt).value();
+  const auto adaptive = TargetGradients(model, c.record, factors).value();
+  // Parameters: fc1.weight, fc1.bias, fc2.weight, fc2.bias; weights are FL targets 0 and 1.
+  EXPECT_TRUE(torch::allclose(as_sent[0], raw[0] * factors[0], 1e-5, 1e-8));
+  EXPECT_FALSE(torch::allclose(as_sent[0], raw[0], 1e-3, 1e-8));
+  EXPECT_TRUE(torch::allclose(as_sent[2], raw[2] * factors[1], 1e-5, 1e-8));
+  EXPECT_TRUE(torch::allclose(as_sent[1], raw[1], 1e-5, 1e-8));  // biases untouched
+  for (size_t i = 0; i < raw.size(); ++i) EXPECT_TRUE(torch::allclose(adaptive[i], raw[i], 1e-4, 1e-7)) << i;
+}
+
+TEST(AttackerViewTest, PseudoGradientOfOnePlainStepIsTheGradient) {
+  VictimOptions o;
+  o.batch_size = 3;
+  o.share = SharedKind::kPseudoGradient;
+  o.local_steps = 1;
+  o.seed = 2;
+  const CaptureFile c = MakeVictimCapture(o, FashionMnist()).value();
+  Model model = BuildModel(c.record.spec, 0).value();
+  ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
+  const auto raw = CandidateGradients(model, c.audit->images, c.audit->labels, false);
+  const auto sent = TargetGradients(model, c.record, std::nullopt).value();
+  // (w - (w - lr g)) / lr = g up to float32 cancellation: |w| ~ 0.05, lr 0.01.
+  for (size_t i = 0; i < raw.size(); ++i) EXPECT_TRUE(torch::allclose(sent[i], raw[i], 1e-3, 1e-4)) << i;
+}
+
+TEST(UpdateRecordTest, RoundTripsThroughTheFileFormat) {
+  const CaptureFile c = Victim(Architecture::kResNet20, "fl,wr,ws", 2, 1, SharedKind::kPseudoGradient);
+  auto decoded = DecodeCapture(EncodeCapture(c), "mem");
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->record.spec.split_gamma, 2);
+  EXPECT_EQ(decoded->record.kind, SharedKind::kPseudoGradient);
+  EXPECT_EQ(decoded->record.local_steps, 2);
+  ASSERT_EQ(decoded->record.update.size(), c.record.update.size());
+  for (size_t i = 0; i < c.record.update.size(); ++i) {
+    EXPECT_EQ(decoded->record.update[i].name, c.record.update[i].name);
+    EXPECT_TRUE(torch::equal(decoded->record.update[i].tensor, c.record.update[i].tensor));
+  }
+  ASSERT_TRUE(decoded->audit.has_value());
+  EXPECT_TRUE(torch::equal(decoded->audit->images, c.audit->images));
+  EXPECT_EQ(decoded->audit->client_seed, c.audit->client_seed);
+}
+
+TEST(UpdateRecordTest, RejectsMalformedFiles) {
+  const std::string good = EncodeCapture(Victim(Architecture::kMlp, "none", 1, 1));
+  std::string bad_magic = good;
+  bad_magic[0] = 'X';
+  EXPECT_THAT(DecodeCapture(bad_magic, "f.bfu"), StatusIs(absl::StatusCode::kDataLoss, "f.bfu: not a biofed update record"));
+  EXPECT_THAT(DecodeCapture(good.substr(0, 10), "f.bfu"), StatusIs(absl::StatusCode::kDataLoss, "truncated"));
+  EXPECT_THAT(DecodeCapture(good.substr(0, good.size() - 4), "f.bfu"),
+              StatusIs(absl::StatusCode::kDataLoss, "extends past the end"));
+  std::string flipped = good;
+  flipped[flipped.size() - 1] ^= 0x01;
+  EXPECT_THAT(DecodeCapture(flipped, "f.bfu"), StatusIs(absl::StatusCode::kDataLoss, "checksum mismatch"));
+  std::string bad_json = good;
+  bad_json[30] = '}';
+  EXPECT_THAT(DecodeCapture(bad_json, "f.bfu"), StatusIs(absl::StatusCode::kDataLoss, "f.bfu"));
+}
+
+TEST(AttackTest, InvertingGradientsImprovesOnTheStartAndRecordsTheObjective) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 7);
+  AttackConfig config;
+  config.iterations = 60;
+  auto result = RunAttack(c.record, {}, ThreatModel{}, config, torch::kCPU);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->images.sizes(), c.audit->images.sizes());
+  EXPECT_TRUE(result->labels_inferred);
+  EXPECT_EQ(result->objective_name, "1 - cosine(gradients) + TV");
+  EXPECT_LT(result->objective, 0.5);
+}
+
+TEST(AttackTest, FedAvgReplayAndDlgRun) {
+  const CaptureFile c = Victim(Architecture::kMlp, "fl", 1, 4, SharedKind::kPseudoGradient);
+  AttackConfig config;
+  config.kind = AttackKind::kFedAvg;
+  config.iterations = 20;
+  ThreatModel threat;
+  threat.labels_known = true;
+  threat.fuzzy_factors_known = true;
+  AttackerKnowledge knowledge;
+  knowledge.labels = Labels(*c.audit);
+  knowledge.factors = ClientFuzzyFactors(c.record.spec, c.audit->tau, c.audit->client_seed);
+  auto fedavg = RunAttack(c.record, knowledge, threat, config, torch::kCPU);
+  ASSERT_THAT(fedavg, IsOk());
+  EXPECT_EQ(fedavg->images.size(0), 2);  // two local steps of one image
+  EXPECT_TRUE(std::isfinite(fedavg->objective));
+  config.kind = AttackKind::kDlg;
+  config.iterations = 3;
+  auto dlg = RunAttack(Victim(Architecture::kMlp, "none", 1, 4).record, {}, ThreatModel{}, config, torch::kCPU);
+  ASSERT_THAT(dlg, IsOk());
+  EXPECT_EQ(dlg->objective_name, "squared L2 distance of gradients");
+}
+
+TEST(AttackTest, RejectsUnsupportedSwitchesClearly) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 7);
+  ThreatModel threat;
+  threat.batch_size_known = false;
+  EXPECT_THAT(RunAttack(c.record, {}, threat, AttackConfig{}, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "batch size"));
+  threat = ThreatModel{};
+  threat.fuzzy_factors_known = true;
+  EXPECT_THAT(RunAttack(c.record, {}, threat, AttackConfig{}, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "FL factors are known, but none were given"));
+}
+
+}  // namespace
+}  // namespace biofed
