@@ -21,6 +21,7 @@ namespace {
 struct Setup {
   Model model;
   std::vector<torch::Tensor> target;  // aligned with model.parameters()
+  torch::Tensor target_norm;          // ||concat(target)||
   torch::Tensor labels;               // int64 [B]
   bool labels_inferred = false;
   torch::Tensor lower, upper;         // pixel box in normalised space, [1, C, 1, 1]
@@ -59,6 +60,7 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   BIOFED_ASSIGN_OR_RETURN(std::vector<torch::Tensor> target,
                           TargetGradients(s.model, record, threat.fuzzy_factors_known ? knowledge.factors : std::nullopt));
   for (auto& t : target) s.target.push_back(t.to(device));
+  s.target_norm = ConcatenatedNorm(s.target);
   if (threat.fuzzy_factors_known) {
     s.factors.emplace();
     for (const auto& f : *knowledge.factors) s.factors->push_back(f.to(device));
@@ -143,7 +145,8 @@ AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, con
   std::function<torch::Tensor(const torch::Tensor&)> objective;
   if (!replay_local_steps) {
     objective = [&](const torch::Tensor& x) {
-      return CosineDistance(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s.target) +
+      return CosineDistance(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s.target,
+                            s.target_norm) +
              config.tv_weight * TotalVariation(x);
     };
   } else {
@@ -178,7 +181,7 @@ AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, con
       }
       std::vector<torch::Tensor> simulated;
       for (size_t i = 0; i < w.size(); ++i) simulated.push_back((w0[i] - w[i]) / record.lr);
-      return CosineDistance(simulated, s.target) + config.tv_weight * TotalVariation(x);
+      return CosineDistance(simulated, s.target, s.target_norm) + config.tv_weight * TotalVariation(x);
     };
   }
   AttackResult result;

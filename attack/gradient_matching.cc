@@ -17,16 +17,20 @@ std::vector<torch::Tensor> CandidateGradients(const Model& model, const torch::T
                                /*retain_graph=*/create_graph, /*create_graph=*/create_graph);
 }
 
-torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+torch::Tensor ConcatenatedNorm(const std::vector<torch::Tensor>& t) {
+  torch::Tensor squared = torch::zeros({}, t.front().options());
+  for (const auto& x : t) squared = squared + torch::dot(x.reshape(-1), x.reshape(-1));
+  return squared.sqrt();
+}
+
+torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                             const torch::Tensor& b_norm) {
+  // dot() reads both operands once; (a * b).sum() would write a temporary
+  // the size of the model first.
   torch::Tensor dot = torch::zeros({}, a.front().options());
-  torch::Tensor na = torch::zeros({}, a.front().options());
-  torch::Tensor nb = torch::zeros({}, a.front().options());
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot = dot + (a[i] * b[i]).sum();
-    na = na + a[i].pow(2).sum();
-    nb = nb + b[i].pow(2).sum();
-  }
-  return 1 - dot / (na.sqrt() * nb.sqrt() + 1e-20);
+  for (size_t i = 0; i < a.size(); ++i) dot = dot + torch::dot(a[i].reshape(-1), b[i].reshape(-1));
+  const torch::Tensor nb = b_norm.defined() ? b_norm : ConcatenatedNorm(b);
+  return 1 - dot / (ConcatenatedNorm(a) * nb + 1e-20);
 }
 
 torch::Tensor SquaredDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {

@@ -17,8 +17,12 @@ namespace biofed {
 std::vector<torch::Tensor> CandidateGradients(const Model& model, const torch::Tensor& images,
                                               const torch::Tensor& targets, bool create_graph);
 
-// 1 - cos(concat(a), concat(b)) over all tensors.
-torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
+// 1 - cos(concat(a), concat(b)) over all tensors. `b_norm` is ||concat(b)||
+// when the caller has it (b is the constant target), else undefined.
+torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
+                             const torch::Tensor& b_norm = torch::Tensor());
+// ||concat(t)||.
+torch::Tensor ConcatenatedNorm(const std::vector<torch::Tensor>& t);
 // sum ||a_l - b_l||^2.
 torch::Tensor SquaredDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b);
 // Mean absolute difference of neighbouring pixels, vertical plus horizontal.
