@@ -6,6 +6,8 @@ BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure
 JOBS ?= $(shell nproc)
+# ccache hits across clones in other directories (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all deps configure build demo test test-fast bench clean
 
