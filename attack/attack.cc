@@ -53,7 +53,8 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   }
   BIOFED_ASSIGN_OR_RETURN(Model model, BuildModel(record.spec, 0));
   BIOFED_RETURN_IF_ERROR(LoadState(model, record.global_state));
-  Setup s{model};
+  Setup s;
+  s.model = model;
   s.model.to(device);
   s.model.train(record.batchnorm_train_mode);
   s.batch = record.num_examples;

@@ -190,7 +190,9 @@ TEST(WeightRejuvenationTest, LeavesGradientsAndBiasesAlone) {
   size_t g = 0, b = 0;
   for (const auto& p : model.named_parameters()) {
     EXPECT_TRUE(torch::equal(p.tensor.grad(), grads[g++])) << p.name;
-    if (p.name.find("bias") != std::string::npos) EXPECT_TRUE(torch::equal(p.tensor, biases[b++]));
+    if (p.name.find("bias") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(p.tensor, biases[b++])) << p.name;
+    }
   }
   EXPECT_FALSE(torch::equal(model.parameters()[0], weights_before[0]));
   const auto fractions = wr.MeanResetFractions();
