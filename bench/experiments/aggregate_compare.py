@@ -13,10 +13,10 @@ import statistics
 import sys
 
 
-def stats(values):
+def stats(values, digits=4):
     if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def main(root):
@@ -28,16 +28,18 @@ def main(root):
         for arm in ("baseline", "biomod"):
             run = summary["runs"][arm]
             g = groups.setdefault((model, arm), {"final": [], "speed_acc": [], "speed_epoch": [], "auc": [],
-                                                 "epochs": len(run["epochs"])})
+                                                 "exhausted": 0, "epochs": len(run["epochs"])})
             g["final"].append(run["epochs"][-1]["test_accuracy"])
             g["speed_acc"].append(run["learning_speed"]["accuracy"])
             g["speed_epoch"].append(float(run["learning_speed"]["epoch"]))
             g["auc"].append(run["accuracy_auc"])
-    print("| model | arm | seeds | epochs | final test acc | learning-speed epoch | acc at that epoch | accuracy AUC |")
-    print("|---|---|---|---|---|---|---|---|")
+            g["exhausted"] += bool(run["learning_speed"]["patience_exhausted"])
+    print("| model | arm | seeds | epochs | final test acc | learning-speed epoch | patience ran out | acc at that epoch | accuracy AUC |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for (model, arm), g in sorted(groups.items()):
         print(f"| {model} | {arm} | {len(g['final'])} | {g['epochs']} | {stats(g['final'])} | "
-              f"{stats(g['speed_epoch'])} | {stats(g['speed_acc'])} | {stats(g['auc'])} |")
+              f"{stats(g['speed_epoch'], 1)} | {g['exhausted']}/{len(g['final'])} | {stats(g['speed_acc'])} | "
+              f"{stats(g['auc'])} |")
 
 
 if __name__ == "__main__":
