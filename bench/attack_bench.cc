@@ -2,8 +2,6 @@
 // Fashion-MNIST-shaped victims (28x28x1; ResNet20 and AlexNet too), through
 // the real attack path (RunAttack). LibTorch threads: BIOFED_BENCH_THREADS
 // (default 2).
-#include <cstdlib>
-
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -61,12 +59,3 @@ BENCHMARK(BM_InvertingGradients)
 
 }  // namespace
 }  // namespace biofed
-
-int main(int argc, char** argv) {
-  const char* threads = std::getenv("BIOFED_BENCH_THREADS");
-  biofed::ConfigureThreads(threads ? std::atoi(threads) : 2);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

@@ -4,8 +4,6 @@
 //  - time per training step, baseline vs FL+WR+WS, for the MLP at batch 100
 //    (28x28x1) and ResNet20 at batch 128 (32x32x3).
 // LibTorch threads: BIOFED_BENCH_THREADS (default 2).
-#include <cstdlib>
-
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -76,15 +74,6 @@ BENCHMARK(BM_StepResNet20)->Arg(0)->Arg(7)->Unit(benchmark::kMillisecond)->UseRe
 
 }  // namespace
 }  // namespace biofed
-
-int main(int argc, char** argv) {
-  const char* threads = std::getenv("BIOFED_BENCH_THREADS");
-  biofed::ConfigureThreads(threads ? std::atoi(threads) : 2);
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
 
 namespace biofed {
 namespace {
