@@ -79,11 +79,6 @@ float MaxAbs(const float* w, int64_t n) {
 
 }  // namespace
 
-uint64_t RejuvenationWord(uint64_t key, uint64_t subsequence, uint64_t index) {
-  const uint64_t stream = SplitMix64(key ^ SplitMix64(subsequence));
-  return SplitMix64(stream + index * 0x9e3779b97f4a7c15ULL);
-}
-
 int64_t RejuvenateOnCpu(torch::Tensor& weight, double d_re, RejuvenationVariant variant,
                         uint64_t key, uint64_t subsequence) {
   TORCH_CHECK(weight.device().is_cpu() && weight.scalar_type() == torch::kFloat &&

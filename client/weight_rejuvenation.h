@@ -50,13 +50,10 @@ class WeightRejuvenation {
 
 // The fused CPU pass on a contiguous float32 CPU tensor, with the random
 // stream (key, subsequence): weight i uses the 64-bit word
-// RejuvenationWord(key, subsequence, i), whose high 32 bits u decide
+// SplitMix64(SplitMix64(key ^ SplitMix64(subsequence)) + i * 0x9e3779b97f4a7c15),
+// whose high 32 bits u decide
 // (reset iff (u + 0.5) / 2^32 < P(reset)) and whose low 32 bits v give the
 // new value m * (2 (v + 0.5) / 2^32 - 1). Returns the number of weights reset.
-// SplitMix64 at counter `index` of the stream SplitMix64(key ^
-// SplitMix64(subsequence)).
-uint64_t RejuvenationWord(uint64_t key, uint64_t subsequence, uint64_t index);
-
 int64_t RejuvenateOnCpu(torch::Tensor& weight, double d_re, RejuvenationVariant variant,
                         uint64_t key, uint64_t subsequence);
 
