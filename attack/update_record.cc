@@ -61,12 +61,7 @@ class TensorWriter {
   std::string data_;
 };
 
-Json SpecJson(const ModelSpec& s) {
-  return {{"architecture", ArchitectureName(s.architecture)},
-          {"input", {s.input.channels, s.input.height, s.input.width}},
-          {"num_classes", s.num_classes},
-          {"split_gamma", s.split_gamma}};
-}
+Json SpecJson(const ModelSpec& s) { return Json::parse(ModelSpecToJson(s)); }
 
 absl::StatusOr<torch::Tensor> DecodeTensor(const Json& entry, const std::string& data,
                                            const std::string& source) {
@@ -116,12 +111,9 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   CaptureFile capture;
   UpdateRecord& r = capture.record;
   const Json& spec = h.at("spec");
-  BIOFED_ASSIGN_OR_RETURN(r.spec.architecture, ParseArchitecture(spec.at("architecture").get<std::string>()));
-  const auto input = spec.at("input").get<std::vector<int64_t>>();
-  if (input.size() != 3) return absl::DataLossError(absl::StrCat(source, ": spec.input needs 3 numbers"));
-  r.spec.input = {input[0], input[1], input[2]};
-  r.spec.num_classes = spec.at("num_classes").get<int64_t>();
-  r.spec.split_gamma = spec.at("split_gamma").get<int64_t>();
+  auto parsed_spec = ModelSpecFromJson(spec.dump());
+  if (!parsed_spec.ok()) return absl::DataLossError(absl::StrCat(source, ": ", parsed_spec.status().message()));
+  r.spec = *parsed_spec;
   const std::string kind = h.at("kind").get<std::string>();
   if (kind != "gradient" && kind != "pseudo_gradient") {
     return absl::DataLossError(absl::StrCat(source, ": unknown kind '", kind, "'"));
@@ -136,7 +128,7 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   r.norm.std = h.at("norm_std").get<std::vector<double>>();
   r.dataset = h.at("dataset").get<std::string>();
   r.round = h.at("round").get<int64_t>();
-  r.client_id = h.at("client_id").get<int64_t>();
+  r.client_id = h.at("client_id").get<std::string>();
   if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 ||
       static_cast<int64_t>(r.norm.mean.size()) != r.spec.input.channels ||
       r.norm.std.size() != r.norm.mean.size()) {

@@ -42,7 +42,7 @@ struct UpdateRecord {
   Normalization norm;                // the dataset's public statistics
   std::string dataset;
   int64_t round = 0;
-  int64_t client_id = 0;
+  std::string client_id;
 };
 
 // Kept apart from the record: the true batch and the client's private

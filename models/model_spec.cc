@@ -1,5 +1,7 @@
 #include "models/model_spec.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -30,6 +32,32 @@ std::string ArchitectureName(Architecture architecture) {
     case Architecture::kResNet56: return "resnet56";
   }
   return "unknown";
+}
+
+std::string ModelSpecToJson(const ModelSpec& s) {
+  const nlohmann::json j = {{"architecture", ArchitectureName(s.architecture)},
+                            {"input", {s.input.channels, s.input.height, s.input.width}},
+                            {"num_classes", s.num_classes},
+                            {"split_gamma", s.split_gamma}};
+  return j.dump();
+}
+
+absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json) {
+  ModelSpec spec;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(json);
+    auto architecture = ParseArchitecture(j.at("architecture").get<std::string>());
+    if (!architecture.ok()) return architecture.status();
+    spec.architecture = *architecture;
+    const auto input = j.at("input").get<std::vector<int64_t>>();
+    if (input.size() != 3) return absl::InvalidArgumentError("model spec: input needs 3 numbers [C, H, W]");
+    spec.input = {input[0], input[1], input[2]};
+    spec.num_classes = j.at("num_classes").get<int64_t>();
+    spec.split_gamma = j.at("split_gamma").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed model spec: ", e.what()));
+  }
+  return spec;
 }
 
 }  // namespace biofed

@@ -35,6 +35,13 @@ absl::StatusOr<Architecture> ParseArchitecture(const std::string& name);
 std::string ArchitectureName(Architecture architecture);
 const std::vector<std::string>& KnownArchitectures();
 
+// The spec as a JSON object {"architecture", "input": [C, H, W],
+// "num_classes", "split_gamma"}: how capture files and the federation
+// protocol carry it.
+std::string ModelSpecToJson(const ModelSpec& spec);
+// INVALID_ARGUMENT for malformed JSON, a missing key or an unknown model.
+absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json);
+
 }  // namespace biofed
 
 #endif  // BIOFED_MODELS_MODEL_SPEC_H_

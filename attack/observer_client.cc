@@ -1,0 +1,167 @@
+#include "attack/observer_client.h"
+
+#include <optional>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "wire/grpc_status.h"
+#include "wire/torch_bridge.h"
+
+namespace biofed {
+namespace {
+
+struct PendingObservation {
+  v1::ObservationHeader header;
+  std::optional<TableAssembler> model;
+  std::optional<TableAssembler> update;
+};
+
+absl::StatusOr<UpdateRecord> ToRecord(const ModelSpec& spec, const std::string& dataset, const Normalization& norm,
+                                      PendingObservation& p) {
+  BIOFED_ASSIGN_OR_RETURN(TensorTable model, p.model->Finish(false));
+  BIOFED_ASSIGN_OR_RETURN(TensorTable update, p.update->Finish(false));
+  const v1::UpdateHeader& h = p.header.update();
+  UpdateRecord r;
+  r.spec = spec;
+  r.global_state = ToNamedTensors(model);
+  for (const HostTensor& t : update) {
+    if (t.role == TensorRole::kParameter) r.update.push_back({t.name, ToTorch(t)});
+  }
+  r.kind = h.shared_kind() == v1::SHARED_GRADIENT ? SharedKind::kGradient : SharedKind::kPseudoGradient;
+  r.lr = h.lr();
+  r.local_steps = h.local_steps();
+  r.batch_size = h.batch_size();
+  r.num_examples = h.num_examples();
+  r.batchnorm_train_mode = h.batchnorm_train_mode();
+  r.norm = norm;
+  r.dataset = dataset;
+  r.round = h.round();
+  r.client_id = h.client_id();
+  return r;
+}
+
+absl::Status ObserveStream(const ObserverOptions& options, v1::Federation::Stub& stub,
+                           const v1::ObserveRequest& request, const ModelSpec& spec, const std::string& dataset,
+                           const std::function<bool(UpdateRecord)>& on_record) {
+  grpc::ClientContext context;
+  PrepareContext(&context, options.token);
+  auto reader = stub.Observe(&context, request);
+  v1::ObservationChunk chunk;
+  std::optional<PendingObservation> pending;
+  absl::Status failure;
+  while (failure.ok() && reader->Read(&chunk)) {
+    switch (chunk.part_case()) {
+      case v1::ObservationChunk::kHeader: {
+        pending.emplace();
+        pending->header = chunk.header();
+        auto model = TableAssembler::Start(pending->header.model_tensors(), nullptr, options.limits);
+        auto update = TableAssembler::Start(pending->header.update().tensors(), nullptr, options.limits);
+        if (!model.ok()) failure = model.status();
+        else if (!update.ok()) failure = update.status();
+        else {
+          pending->model.emplace(std::move(*model));
+          pending->update.emplace(std::move(*update));
+        }
+        break;
+      }
+      case v1::ObservationChunk::kModelData:
+      case v1::ObservationChunk::kUpdateData:
+        if (!pending) {
+          failure = absl::DataLossError("observation data before its header");
+        } else if (chunk.has_model_data()) {
+          failure = pending->model->Add(chunk.model_data());
+        } else {
+          failure = pending->update->Add(chunk.update_data());
+        }
+        break;
+      case v1::ObservationChunk::kTrailer: {
+        if (!pending) {
+          failure = absl::DataLossError("observation trailer before its header");
+          break;
+        }
+        auto record = CallTorch("converting an observation", [&] { return ToRecord(spec, dataset, options.norm, *pending); });
+        pending.reset();
+        if (!record.ok()) {
+          failure = record.status();
+        } else if (!on_record(std::move(*record))) {
+          context.TryCancel();
+          while (reader->Read(&chunk)) {
+          }
+          reader->Finish();
+          return absl::OkStatus();
+        }
+        break;
+      }
+      default:
+        failure = absl::DataLossError("empty observation chunk");
+    }
+  }
+  if (!failure.ok()) {
+    context.TryCancel();
+    while (reader->Read(&chunk)) {
+    }
+    reader->Finish();
+    return failure;
+  }
+  return FromGrpcStatus(reader->Finish());
+}
+
+}  // namespace
+
+absl::Status ObserveUpdates(const ObserverOptions& options, const v1::ObserveRequest& request,
+                            const std::function<bool(UpdateRecord)>& on_record) {
+  BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options.address, options.security));
+  auto stub = v1::Federation::NewStub(channel);
+  v1::JoinReply join;
+  {
+    grpc::ClientContext context;
+    PrepareContext(&context, options.token, absl::Seconds(30));
+    BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub->Join(&context, v1::JoinRequest(), &join)));
+  }
+  BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
+  return ObserveStream(options, *stub, request, spec, join.dataset(), on_record);
+}
+
+absl::StatusOr<v1::AuditManifest> FetchAuditManifest(const ObserverOptions& options, int64_t round,
+                                                     const std::string& client_id) {
+  BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options.address, options.security));
+  auto stub = v1::Federation::NewStub(channel);
+  grpc::ClientContext context;
+  PrepareContext(&context, options.token, absl::Seconds(30));
+  v1::AuditManifestRequest request;
+  request.set_round(round);
+  request.set_client_id(client_id);
+  v1::AuditManifest manifest;
+  BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub->FetchAuditManifest(&context, request, &manifest)));
+  return manifest;
+}
+
+absl::StatusOr<AuditRecord> AuditFromManifest(const v1::AuditManifest& manifest, const DatasetSplits& data) {
+  const Dataset& split = manifest.split() == "test" ? data.test : data.train;
+  if (!manifest.dataset().empty() && manifest.dataset() != split.name) {
+    return absl::InvalidArgumentError(absl::StrCat("the manifest names dataset '", manifest.dataset(),
+                                                   "', the scorer holds '", split.name, "'"));
+  }
+  std::vector<int64_t> indices(manifest.sample_indices().begin(), manifest.sample_indices().end());
+  if (indices.empty()) return absl::InvalidArgumentError("empty audit manifest");
+  for (int64_t i : indices) {
+    if (i < 0 || i >= split.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("manifest sample index ", i, " outside [0, ", split.size(), ")"));
+    }
+  }
+  return CallTorch("rebuilding the audited batch", [&]() -> absl::StatusOr<AuditRecord> {
+    const torch::Tensor idx = torch::tensor(indices, torch::kLong);
+    AuditRecord audit;
+    audit.images = NormalizedImages(split, data.norm, idx);
+    audit.labels = split.labels.index_select(0, idx);
+    audit.client_seed = manifest.client_seed();
+    audit.tau = manifest.tau();
+    audit.biomod = manifest.biomod();
+    return audit;
+  });
+}
+
+}  // namespace biofed

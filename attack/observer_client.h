@@ -1,0 +1,46 @@
+// The auditor's side of the federation: an authorised observer stream that
+// turns every accepted update into the same UpdateRecord an offline capture
+// holds (the global model the client started from, exactly what it sent,
+// the metadata), and the scorer's look-up of the true batch through the
+// audit manifest. The attack itself stays gRPC-free. One call per thread.
+#ifndef BIOFED_ATTACK_OBSERVER_CLIENT_H_
+#define BIOFED_ATTACK_OBSERVER_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "attack/update_record.h"
+#include "biofed/v1/federation.grpc.pb.h"
+#include "client/federation_channel.h"
+#include "data/dataset.h"
+#include "wire/tensor_stream.h"
+
+namespace biofed {
+
+struct ObserverOptions {
+  std::string address;
+  ChannelSecurity security;
+  std::string token;   // a credential with the auditor role (and scorer, to score)
+  Normalization norm;  // the dataset's public statistics, recorded with each record
+  WireLimits limits;
+};
+
+// Streams the observations of `request` and calls `on_record` for each;
+// returns OK when the federation ends, or when `on_record` returns false.
+absl::Status ObserveUpdates(const ObserverOptions& options, const v1::ObserveRequest& request,
+                            const std::function<bool(UpdateRecord)>& on_record);
+
+// The audit manifest of (round, client); needs the scorer role.
+absl::StatusOr<v1::AuditManifest> FetchAuditManifest(const ObserverOptions& options, int64_t round,
+                                                     const std::string& client_id);
+
+// The true batch a manifest names, rebuilt from the dataset the scorer holds
+// (normalised, in step order). INVALID_ARGUMENT for an index out of range or
+// a different dataset.
+absl::StatusOr<AuditRecord> AuditFromManifest(const v1::AuditManifest& manifest, const DatasetSplits& data);
+
+}  // namespace biofed
+
+#endif  // BIOFED_ATTACK_OBSERVER_CLIENT_H_

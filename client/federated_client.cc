@@ -1,0 +1,248 @@
+#include "client/federated_client.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "common/status_macros.h"
+#include "wire/grpc_status.h"
+
+namespace biofed {
+namespace {
+
+constexpr char kLog[] = "client";
+
+bool Fatal(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied;
+}
+
+}  // namespace
+
+absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const std::string& token, int64_t version,
+                                            const WireLimits& limits) {
+  grpc::ClientContext context;
+  PrepareContext(&context, token);
+  v1::FetchModelRequest request;
+  request.set_version(version);
+  auto reader = stub.FetchModel(&context, request);
+  v1::ModelChunk chunk;
+  std::optional<TableAssembler> assembler;
+  absl::Status failure;
+  while (reader->Read(&chunk)) {
+    if (!failure.ok()) continue;
+    if (chunk.has_header()) {
+      if (assembler) {
+        failure = absl::DataLossError("model stream with two headers");
+        continue;
+      }
+      auto started = TableAssembler::Start(chunk.header().tensors(), nullptr, limits);
+      if (!started.ok()) {
+        failure = started.status();
+        continue;
+      }
+      assembler.emplace(std::move(*started));
+    } else if (!assembler) {
+      failure = absl::DataLossError("model data before its header");
+    } else {
+      failure = assembler->Add(chunk.data());
+    }
+  }
+  BIOFED_RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  BIOFED_RETURN_IF_ERROR(failure);
+  if (!assembler) return absl::DataLossError("empty model stream");
+  return assembler->Finish(/*require_finite=*/false);
+}
+
+absl::Status SubmitUpdateTable(v1::Federation::Stub& stub, const std::string& token, v1::UpdateHeader header,
+                               const TensorTable& update, const v1::AuditManifest* manifest, size_t chunk_bytes) {
+  grpc::ClientContext context;
+  PrepareContext(&context, token);
+  v1::SubmitReply reply;
+  auto writer = stub.SubmitUpdate(&context, &reply);
+  header.clear_tensors();
+  DescribeTable(update, header.mutable_tensors());
+  v1::UpdateChunk chunk;
+  *chunk.mutable_header() = std::move(header);
+  bool ok = writer->Write(chunk);
+  uint64_t total = 0;
+  v1::UpdateChunk data;
+  ok = ok && ForEachChunk(update, chunk_bytes, [&](uint32_t index, uint64_t offset, std::string_view bytes) {
+         v1::TensorData* d = data.mutable_data();
+         d->set_tensor_index(index);
+         d->set_offset(offset);
+         d->set_payload(bytes.data(), bytes.size());
+         total += bytes.size();
+         return writer->Write(data);
+       });
+  if (ok && manifest != nullptr) {
+    v1::UpdateChunk audit;
+    *audit.mutable_audit() = *manifest;
+    ok = writer->Write(audit);
+  }
+  if (ok) {
+    v1::UpdateChunk trailer;
+    trailer.mutable_trailer()->set_total_bytes(total);
+    writer->Write(trailer);
+  }
+  writer->WritesDone();
+  return FromGrpcStatus(writer->Finish());
+}
+
+FederatedClient::FederatedClient(FederatedClientOptions options, LocalData data)
+    : options_(std::move(options)), data_(std::move(data)) {}
+
+template <typename Call>
+absl::Status FederatedClient::Retry(const char* what, Call call) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  absl::Time first_failure = absl::InfiniteFuture();
+  while (true) {
+    absl::Status status = call();
+    if (status.code() != absl::StatusCode::kUnavailable) return status;
+    const absl::Time now = absl::Now();
+    if (first_failure == absl::InfiniteFuture()) {
+      first_failure = now;
+      LogWarning(kLog, absl::StrCat(client_id_.empty() ? "client" : client_id_, ": ", what,
+                                    ": server unavailable, retrying (", status.message(), ")"));
+    }
+    if (now - first_failure > options_.max_unavailable || Stopping()) return status;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+absl::Status FederatedClient::Run() {
+  BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options_.address, options_.security));
+  auto stub = v1::Federation::NewStub(channel);
+  v1::JoinReply join;
+  BIOFED_RETURN_IF_ERROR(Retry("join", [&] {
+    grpc::ClientContext context;
+    PrepareContext(&context, options_.token, absl::Seconds(30));
+    return FromGrpcStatus(stub->Join(&context, v1::JoinRequest(), &join));
+  }));
+  client_id_ = join.client_id();
+  dataset_ = join.dataset();
+  send_manifest_ = join.collect_audit_manifests();
+  BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
+  BIOFED_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(options_.device));
+  trainer_ = std::make_unique<LocalTrainer>(spec, options_.biomod, options_.seed, device);
+  LogInfo(kLog, absl::StrCat(client_id_, ": joined run '", join.run_id(), "' with ", data_.indices.size(), " samples"));
+
+  // Heartbeats keep the client sampled while it trains for longer than the server's timeout.
+  std::mutex mutex;
+  std::condition_variable done_signal;
+  bool done = false;
+  std::thread heartbeat([&] {
+    const auto interval = std::chrono::milliseconds(std::max<int64_t>(join.heartbeat_interval_ms(), 100));
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!done_signal.wait_for(lock, interval, [&] { return done; })) {
+      lock.unlock();
+      grpc::ClientContext context;
+      PrepareContext(&context, options_.token, absl::Seconds(5));
+      v1::HeartbeatRequest request;
+      request.set_client_id(client_id_);
+      v1::HeartbeatReply reply;
+      stub->Heartbeat(&context, request, &reply);
+      lock.lock();
+    }
+  });
+  auto stop_heartbeat = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+    }
+    done_signal.notify_all();
+    heartbeat.join();
+  };
+
+  absl::Status result = absl::OkStatus();
+  while (true) {
+    if (Stopping()) {
+      result = absl::CancelledError("client stopped");
+      break;
+    }
+    v1::Task task;
+    absl::Status pulled = Retry("pull task", [&] {
+      grpc::ClientContext context;
+      PrepareContext(&context, options_.token, absl::Seconds(30));
+      v1::PullTaskRequest request;
+      request.set_client_id(client_id_);
+      return FromGrpcStatus(stub->PullTask(&context, request, &task));
+    });
+    if (!pulled.ok()) {
+      result = pulled;
+      break;
+    }
+    if (task.has_finish()) {
+      LogInfo(kLog, absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
+      break;
+    }
+    if (task.has_wait()) {
+      absl::SleepFor(absl::Milliseconds(std::max<int64_t>(task.wait().retry_after_ms(), 10)));
+      continue;
+    }
+    const absl::Status round = RunRound(*stub, task.train());
+    if (!round.ok()) {
+      if (Fatal(round.code()) || round.code() == absl::StatusCode::kUnavailable) {
+        result = round;
+        break;
+      }
+      // The round moved on (deadline, restart) or the update was refused: log and pull again.
+      LogWarning(kLog, absl::StrCat(client_id_, ": round ", task.train().round(), ": ", round.ToString()));
+    }
+  }
+  stop_heartbeat();
+  return result;
+}
+
+absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, const v1::TrainTask& task) {
+  if (cached_version_ != task.model_version()) {
+    BIOFED_RETURN_IF_ERROR(Retry("fetch model", [&]() -> absl::Status {
+      auto model = FetchModelTable(stub, options_.token, task.model_version());
+      if (!model.ok()) return model.status();
+      cached_model_ = std::move(*model);
+      return absl::OkStatus();
+    }));
+    cached_version_ = task.model_version();
+  }
+  LocalTask local;
+  local.round = task.round();
+  local.fedsgd = task.mode() == v1::MODE_FEDSGD;
+  local.lr = task.lr();
+  local.local_epochs = task.local_epochs();
+  local.batch_size = task.batch_size();
+  BIOFED_ASSIGN_OR_RETURN(LocalResult result, trainer_->Train(cached_model_, local, data_));
+
+  v1::UpdateHeader header;
+  header.set_client_id(client_id_);
+  header.set_round(task.round());
+  header.set_model_version(task.model_version());
+  header.set_num_examples(result.num_examples);
+  (*header.mutable_metrics())["train_loss"] = result.train_loss;
+  (*header.mutable_metrics())["train_accuracy"] = result.train_accuracy;
+  header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
+  header.set_lr(task.lr());
+  header.set_local_steps(result.steps);
+  header.set_batch_size(result.batch_size);
+  header.set_batchnorm_train_mode(true);
+  v1::AuditManifest manifest;
+  if (send_manifest_) {
+    manifest.set_dataset(dataset_);
+    manifest.set_split("train");
+    manifest.set_batch_size(result.batch_size);
+    for (int64_t i : result.sample_indices) manifest.add_sample_indices(i);
+    manifest.set_client_seed(options_.seed);
+    manifest.set_biomod(options_.biomod_name);
+    manifest.set_tau(options_.biomod.fuzzy_learning_rates ? options_.biomod.tau : 0.0);
+  }
+  BIOFED_RETURN_IF_ERROR(Retry("submit update", [&] {
+    return SubmitUpdateTable(stub, options_.token, header, result.update, send_manifest_ ? &manifest : nullptr);
+  }));
+  ++rounds_submitted_;
+  if (options_.on_submitted) options_.on_submitted(task.round(), result);
+  return absl::OkStatus();
+}
+
+}  // namespace biofed

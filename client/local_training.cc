@@ -1,0 +1,96 @@
+#include "client/local_training.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "client/centralized_training.h"
+#include "client/seeds.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "models/model_state.h"
+#include "wire/torch_bridge.h"
+
+namespace biofed {
+namespace {
+
+constexpr uint64_t kLocalOrderStream = 0x4c4f;  // "LO"
+
+}  // namespace
+
+LocalTrainer::LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device)
+    : spec_(spec), biomod_(biomod), seed_(seed), device_(device) {
+  // The model's architecture decides WS; the client's options only FL and WR.
+  biomod_.weight_splitting = spec.split_gamma > 1;
+  if (biomod_.weight_splitting) biomod_.gamma = spec.split_gamma;
+}
+
+absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const LocalTask& task,
+                                                const LocalData& data) {
+  if (data.train == nullptr || data.indices.empty()) return absl::FailedPreconditionError("the client has no data");
+  if (!(task.lr > 0) || task.local_epochs < 1 || task.batch_size < 0) {
+    return absl::InvalidArgumentError("task needs lr > 0, local epochs >= 1, batch size >= 0");
+  }
+  if (!model_) {
+    BIOFED_ASSIGN_OR_RETURN(Model built, BuildModel(spec_, 0));
+    built.to(device_);
+    model_ = built;
+  }
+  return CallTorch("local training", [&]() -> absl::StatusOr<LocalResult> {
+    BIOFED_RETURN_IF_ERROR(LoadState(*model_, ToNamedTensors(global)));
+    if (step_ == nullptr || step_lr_ != task.lr) {
+      // Persistent across rounds: WR's stream continues, FL's factors stay.
+      step_ = std::make_unique<TrainingStep>(*model_, biomod_, OptimizerOptions{"sgd", task.lr, 0.0, 0.0}, seed_);
+      step_lr_ = task.lr;
+    }
+    model_->train(true);
+    const int64_t n = static_cast<int64_t>(data.indices.size());
+    const int64_t batch = task.batch_size == 0 ? n : std::min(task.batch_size, n);
+    LocalResult result;
+    result.batch_size = batch;
+    std::vector<std::vector<int64_t>> batches;
+    const int64_t epochs = task.fedsgd ? 1 : task.local_epochs;
+    for (int64_t e = 0; e < epochs; ++e) {
+      const std::vector<int64_t> order =
+          EpochOrder(n, MixSeed(seed_, kLocalOrderStream, static_cast<uint64_t>(task.round)), e);
+      for (int64_t begin = 0; begin < n; begin += batch) {
+        std::vector<int64_t> b;
+        for (int64_t i = begin; i < std::min(begin + batch, n); ++i) b.push_back(data.indices[order[i]]);
+        batches.push_back(std::move(b));
+        if (task.fedsgd) break;
+      }
+    }
+    const std::vector<NamedTensor> before = CopyState(*model_);
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device_));
+    for (const std::vector<int64_t>& b : batches) {
+      const torch::Tensor idx = torch::tensor(b, torch::kLong);
+      const torch::Tensor x = NormalizedImages(*data.train, data.norm, idx).to(device_);
+      const torch::Tensor y = data.train->labels.index_select(0, idx).to(device_);
+      const StepOutput out = step_->Step(x, y);
+      loss_sum += out.loss * static_cast<double>(b.size());
+      correct += out.correct;
+      result.num_examples += static_cast<int64_t>(b.size());
+      result.sample_indices.insert(result.sample_indices.end(), b.begin(), b.end());
+    }
+    result.steps = static_cast<int64_t>(batches.size());
+    result.train_loss = loss_sum.item<double>() / static_cast<double>(result.num_examples);
+    result.train_accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(result.num_examples);
+
+    std::map<std::string, torch::Tensor> global_values;
+    for (const NamedTensor& t : before) global_values[t.name] = t.tensor;
+    const TensorTable after = ModelStateTable(*model_);
+    for (const HostTensor& t : after) {
+      if (t.dtype != DType::kFloat32 && t.dtype != DType::kFloat64) continue;
+      if (t.role == TensorRole::kBuffer) {
+        result.update.push_back(t);
+        continue;
+      }
+      const torch::Tensor pseudo = (global_values.at(t.name) - ToTorch(t)) / task.lr;
+      BIOFED_ASSIGN_OR_RETURN(HostTensor h, ToHostTensor(t.name, pseudo, TensorRole::kParameter));
+      result.update.push_back(std::move(h));
+    }
+    return result;
+  });
+}
+
+}  // namespace biofed

@@ -1,0 +1,69 @@
+// A federated client's local work for one round: load the global model,
+// train on the client's partition (one step for FedSGD, E epochs for
+// FedAvg) with the client's persistent biomod state, and produce what it
+// sends: per parameter the pseudo-gradient (w_global - w_local) / lr, per
+// float buffer its new value, plus the sample indices in step order (the
+// audit manifest). gRPC-free, so simulations and tests drive it directly.
+// Not thread-safe; one LocalTrainer per client.
+#ifndef BIOFED_CLIENT_LOCAL_TRAINING_H_
+#define BIOFED_CLIENT_LOCAL_TRAINING_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/biomod_options.h"
+#include "client/training_step.h"
+#include "data/dataset.h"
+#include "models/model.h"
+#include "wire/host_tensor.h"
+
+namespace biofed {
+
+struct LocalData {
+  std::shared_ptr<const Dataset> train;  // the whole training split, shared read-only
+  std::vector<int64_t> indices;          // this client's samples in it
+  Normalization norm;
+};
+
+struct LocalTask {
+  int64_t round = 1;
+  bool fedsgd = false;      // one step on one batch; else FedAvg
+  double lr = 0.05;
+  int64_t local_epochs = 1;
+  int64_t batch_size = 32;  // 0: the whole partition in one batch
+};
+
+struct LocalResult {
+  TensorTable update;
+  int64_t num_examples = 0;  // examples seen (the aggregation weight)
+  int64_t steps = 0;
+  int64_t batch_size = 0;
+  double train_loss = 0.0, train_accuracy = 0.0;
+  std::vector<int64_t> sample_indices;  // dataset indices, in step order
+};
+
+class LocalTrainer {
+ public:
+  // The model's WS factor comes from `spec`; FL and WR from `biomod`. The
+  // client's private biomod state (FL factors, WR stream) and its data order
+  // derive from `seed`.
+  LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device);
+
+  absl::StatusOr<LocalResult> Train(const TensorTable& global_model, const LocalTask& task, const LocalData& data);
+
+ private:
+  ModelSpec spec_;
+  BiomodOptions biomod_;
+  uint64_t seed_;
+  torch::Device device_;
+  std::optional<Model> model_;
+  std::unique_ptr<TrainingStep> step_;
+  double step_lr_ = 0.0;
+};
+
+}  // namespace biofed
+
+#endif  // BIOFED_CLIENT_LOCAL_TRAINING_H_

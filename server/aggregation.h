@@ -1,0 +1,36 @@
+// Federated aggregation on host tensors: the example-weighted mean of the
+// clients' pseudo-gradients, applied with a server learning rate. Pure
+// functions; thread-safe.
+#ifndef BIOFED_SERVER_AGGREGATION_H_
+#define BIOFED_SERVER_AGGREGATION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "wire/host_tensor.h"
+
+namespace biofed {
+
+struct ClientUpdate {
+  std::string client_id;
+  int64_t num_examples = 0;
+  TensorTable tensors;  // follows UpdateSchema(model)
+};
+
+// The next global model. With n_k examples and pseudo-gradient g_k from
+// client k, and N = sum n_k:
+//   parameter w  ->  w - step * sum_k (n_k / N) g_k,   step = server_lr * lr
+//   float buffer ->  sum_k (n_k / N) b_k   (e.g. BatchNorm running statistics)
+//   other tensors (BatchNorm's batch counter) are kept.
+// With step = lr (server_lr 1) this is FedAvg's weighted mean of the
+// clients' local models, and FedSGD's gradient step. INVALID_ARGUMENT when
+// there are no updates, a weight is not positive, or an update does not fit
+// the model.
+absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vector<const ClientUpdate*>& updates,
+                                      double step);
+
+}  // namespace biofed
+
+#endif  // BIOFED_SERVER_AGGREGATION_H_

@@ -1,0 +1,151 @@
+#include "server/checkpoint.h"
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "common/status_macros.h"
+#include "wire/crc32c.h"
+
+namespace biofed {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kMagic[8] = {'B', 'I', 'O', 'F', 'E', 'D', 'C', 'K'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kPreamble = 8 + 4 + 8;
+constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 34;
+
+template <typename T>
+void AppendLittleEndian(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));  // x86-64 and aarch64 are little-endian
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T>
+T ReadLittleEndian(const std::string& in, size_t offset) {
+  T value;
+  std::memcpy(&value, in.data() + offset, sizeof(T));
+  return value;
+}
+
+Json SummaryJson(const RoundSummary& s) {
+  return {{"round", s.round},
+          {"participants", s.participants},
+          {"dropped", s.dropped},
+          {"examples", s.examples},
+          {"rejected_updates", s.rejected_updates},
+          {"train_loss", s.train_loss},
+          {"test_accuracy", s.test_accuracy},
+          {"test_loss", s.test_loss},
+          {"seconds", s.seconds}};
+}
+
+RoundSummary SummaryFromJson(const Json& j) {
+  RoundSummary s;
+  s.round = j.at("round").get<int64_t>();
+  s.participants = j.at("participants").get<std::vector<std::string>>();
+  s.dropped = j.at("dropped").get<std::vector<std::string>>();
+  s.examples = j.at("examples").get<int64_t>();
+  s.rejected_updates = j.at("rejected_updates").get<int64_t>();
+  s.train_loss = j.at("train_loss").get<double>();
+  s.test_accuracy = j.at("test_accuracy").get<double>();
+  s.test_loss = j.at("test_loss").get<double>();
+  s.seconds = j.at("seconds").get<double>();
+  return s;
+}
+
+absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& bytes, const std::string& source) {
+  auto fail = [&](const std::string& why) { return absl::DataLossError(absl::StrCat(source, ": ", why)); };
+  if (bytes.size() < kPreamble || std::memcmp(bytes.data(), kMagic, 8) != 0) return fail("not a biofed checkpoint");
+  const uint32_t version = ReadLittleEndian<uint32_t>(bytes, 8);
+  if (version != kVersion) return fail(absl::StrCat("unsupported checkpoint version ", version));
+  const uint64_t header_size = ReadLittleEndian<uint64_t>(bytes, 12);
+  if (header_size > bytes.size() - kPreamble) return fail("truncated header");
+  const Json h = Json::parse(bytes.substr(kPreamble, header_size));
+  const size_t data_start = kPreamble + header_size;
+  const uint64_t data_size = bytes.size() - data_start;
+  Checkpoint c;
+  c.run_id = h.at("run_id").get<std::string>();
+  c.model_spec_json = h.at("model_spec").get<std::string>();
+  c.completed_rounds = h.at("completed_rounds").get<int64_t>();
+  if (c.completed_rounds < 0) return fail("negative completed_rounds");
+  for (const Json& s : h.at("history")) c.history.push_back(SummaryFromJson(s));
+  for (const Json& e : h.at("tensors")) {
+    HostTensor t;
+    t.name = e.at("name").get<std::string>();
+    auto dtype = DTypeFromInt(e.at("dtype").get<int>());
+    auto role = TensorRoleFromInt(e.at("role").get<int>());
+    if (!dtype.ok() || !role.ok()) return fail(absl::StrCat("tensor '", t.name, "': bad dtype or role"));
+    t.dtype = *dtype;
+    t.role = *role;
+    t.shape = e.at("shape").get<std::vector<int64_t>>();
+    auto expected = CheckedByteCount(t.shape, t.dtype, kMaxTensorBytes);
+    if (!expected.ok()) return fail(absl::StrCat("tensor '", t.name, "': ", expected.status().message()));
+    const uint64_t offset = e.at("offset").get<uint64_t>();
+    const uint64_t size = e.at("bytes").get<uint64_t>();
+    if (size != *expected) return fail(absl::StrCat("tensor '", t.name, "': byte count does not match its shape"));
+    if (offset > data_size || size > data_size - offset) return fail(absl::StrCat("tensor '", t.name, "' is truncated"));
+    t.bytes = bytes.substr(data_start + offset, size);
+    if (Crc32c(t.bytes.data(), t.bytes.size()) != e.at("crc32c").get<uint32_t>()) {
+      return fail(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
+    }
+    c.model.push_back(std::move(t));
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string EncodeCheckpoint(const Checkpoint& c) {
+  Json tensors = Json::array();
+  uint64_t offset = 0;
+  for (const HostTensor& t : c.model) {
+    tensors.push_back({{"name", t.name},
+                       {"dtype", static_cast<int>(t.dtype)},
+                       {"shape", t.shape},
+                       {"role", static_cast<int>(t.role)},
+                       {"offset", offset},
+                       {"bytes", t.bytes.size()},
+                       {"crc32c", Crc32c(t.bytes.data(), t.bytes.size())}});
+    offset += t.bytes.size();
+  }
+  Json history = Json::array();
+  for (const RoundSummary& s : c.history) history.push_back(SummaryJson(s));
+  const Json header = {{"run_id", c.run_id},
+                       {"model_spec", c.model_spec_json},
+                       {"completed_rounds", c.completed_rounds},
+                       {"history", history},
+                       {"tensors", tensors}};
+  const std::string json = header.dump();
+  std::string out(kMagic, 8);
+  AppendLittleEndian<uint32_t>(out, kVersion);
+  AppendLittleEndian<uint64_t>(out, json.size());
+  out += json;
+  out.reserve(out.size() + offset);
+  for (const HostTensor& t : c.model) out += t.bytes;
+  return out;
+}
+
+absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std::string& source) {
+  try {
+    return ParseCheckpoint(bytes, source);
+  } catch (const Json::exception& e) {
+    return absl::DataLossError(absl::StrCat(source, ": malformed checkpoint header: ", e.what()));
+  }
+}
+
+absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& checkpoint) {
+  return WriteFileAtomically(path, EncodeCheckpoint(checkpoint));
+}
+
+absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
+  BIOFED_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return DecodeCheckpoint(bytes, path);
+}
+
+}  // namespace biofed

@@ -1,0 +1,416 @@
+#include "server/federation_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace biofed {
+namespace {
+
+constexpr char kLog[] = "server";
+constexpr size_t kVersionsKept = 4;
+
+uint64_t Mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+int64_t Millis(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
+
+}  // namespace
+
+std::string TrainingModeName(TrainingMode mode) { return mode == TrainingMode::kFedSgd ? "fedsgd" : "fedavg"; }
+
+absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name) {
+  if (name == "fedsgd") return TrainingMode::kFedSgd;
+  if (name == "fedavg") return TrainingMode::kFedAvg;
+  return absl::InvalidArgumentError(absl::StrCat("unknown training mode '", name, "' (fedsgd, fedavg)"));
+}
+
+absl::Status ValidateFederationConfig(const FederationConfig& c) {
+  if (c.rounds < 1) return absl::InvalidArgumentError("rounds must be at least 1");
+  if (!(c.fraction > 0 && c.fraction <= 1)) return absl::InvalidArgumentError("fraction must be in (0, 1]");
+  if (c.min_clients < 1) return absl::InvalidArgumentError("min clients must be at least 1");
+  if (c.min_available < 0) return absl::InvalidArgumentError("min available clients must be >= 0");
+  if (!(c.lr > 0) || !std::isfinite(c.lr)) return absl::InvalidArgumentError("lr must be a positive number");
+  if (!(c.server_lr > 0) || !std::isfinite(c.server_lr)) {
+    return absl::InvalidArgumentError("server lr must be a positive number");
+  }
+  if (c.local_epochs < 1) return absl::InvalidArgumentError("local epochs must be at least 1");
+  if (c.batch_size < 0) return absl::InvalidArgumentError("batch size must be >= 0 (0: whole partition)");
+  if (c.round_deadline <= absl::ZeroDuration()) return absl::InvalidArgumentError("round deadline must be positive");
+  if (c.client_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("client timeout must be positive");
+  if (c.poll_interval <= absl::ZeroDuration()) return absl::InvalidArgumentError("poll interval must be positive");
+  return absl::OkStatus();
+}
+
+FederationCore::FederationCore(const FederationConfig& config, ModelEvaluator evaluator)
+    : config_(config), evaluator_(std::move(evaluator)) {}
+
+absl::StatusOr<std::unique_ptr<FederationCore>> FederationCore::Create(const FederationConfig& config,
+                                                                       TensorTable initial_model,
+                                                                       ModelEvaluator evaluator) {
+  BIOFED_RETURN_IF_ERROR(ValidateFederationConfig(config));
+  std::unique_ptr<FederationCore> core(new FederationCore(config, std::move(evaluator)));
+  TensorTable model = std::move(initial_model);
+  if (!config.checkpoint_path.empty() && std::ifstream(config.checkpoint_path).good()) {
+    BIOFED_ASSIGN_OR_RETURN(Checkpoint checkpoint, ReadCheckpoint(config.checkpoint_path));
+    if (checkpoint.run_id != config.run_id || checkpoint.model_spec_json != config.model_spec_json) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          config.checkpoint_path, " belongs to run '", checkpoint.run_id,
+          "' with another model; use another --checkpoint or the same run id and model"));
+    }
+    if (UpdateSchema(checkpoint.model).size() != UpdateSchema(model).size()) {
+      return absl::FailedPreconditionError(absl::StrCat(config.checkpoint_path, " does not hold this model"));
+    }
+    model = std::move(checkpoint.model);
+    core->completed_ = checkpoint.completed_rounds;
+    core->history_ = std::move(checkpoint.history);
+    LogInfo(kLog, absl::StrCat("resumed from ", config.checkpoint_path, " after round ", core->completed_));
+  }
+  core->update_schema_ = UpdateSchema(model);
+  core->versions_[core->completed_] = std::make_shared<const TensorTable>(std::move(model));
+  return core;
+}
+
+FederationCore::~FederationCore() { Stop(); }
+
+void FederationCore::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (driver_.joinable() || stopped_) return;
+  driver_ = std::thread([this] { DriverLoop(); });
+}
+
+void FederationCore::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  changed_.notify_all();
+  if (driver_.joinable()) driver_.join();
+}
+
+void FederationCore::Touch(const std::string& client) {
+  auto [it, inserted] = clients_.try_emplace(client);
+  it->second.last_seen = absl::Now();
+  if (inserted) LogInfo(kLog, absl::StrCat("client '", client, "' joined"));
+}
+
+void FederationCore::Join(const std::string& client) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Touch(client);
+  }
+  changed_.notify_all();
+}
+
+v1::Task FederationCore::PullTask(const std::string& client) {
+  v1::Task task;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Touch(client);
+  if (completed_ >= config_.rounds) {
+    task.mutable_finish()->set_rounds_completed(completed_);
+    return task;
+  }
+  if (open_ && !closing_ && !stopped_ &&
+      std::find(open_->sampled.begin(), open_->sampled.end(), client) != open_->sampled.end() &&
+      open_->received.count(client) == 0) {
+    v1::TrainTask* train = task.mutable_train();
+    train->set_round(open_->round);
+    train->set_model_version(open_->round - 1);
+    train->set_mode(config_.mode == TrainingMode::kFedSgd ? v1::MODE_FEDSGD : v1::MODE_FEDAVG);
+    train->set_lr(config_.lr);
+    train->set_local_epochs(config_.local_epochs);
+    train->set_batch_size(config_.batch_size);
+    return task;
+  }
+  v1::WaitTask* wait = task.mutable_wait();
+  wait->set_retry_after_ms(Millis(config_.poll_interval));
+  wait->set_reason(open_ ? absl::StrCat("round ", open_->round, " in progress") : "waiting for clients");
+  return task;
+}
+
+v1::HeartbeatReply FederationCore::Heartbeat(const std::string& client) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Touch(client);
+  v1::HeartbeatReply reply;
+  reply.set_current_round(completed_ + 1);
+  reply.set_finished(completed_ >= config_.rounds);
+  return reply;
+}
+
+absl::StatusOr<std::shared_ptr<const TensorTable>> FederationCore::Model(int64_t version) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = versions_.find(version);
+  if (it == versions_.end()) {
+    return absl::NotFoundError(absl::StrCat("model version ", version, " is not available (current: ", completed_, ")"));
+  }
+  return it->second;
+}
+
+absl::Status FederationCore::CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& h) const {
+  const std::string& id = h.client_id();
+  if (clients_.count(id) == 0) return absl::NotFoundError(absl::StrCat("unknown client '", id, "'"));
+  if (id != principal) {
+    return absl::PermissionDeniedError(absl::StrCat("the credential of '", principal, "' cannot submit for '", id, "'"));
+  }
+  if (completed_ >= config_.rounds) return absl::FailedPreconditionError("the federation has finished");
+  const int64_t current = completed_ + 1;
+  if (h.round() < current) {
+    return absl::FailedPreconditionError(absl::StrCat("stale round ", h.round(), "; the current round is ", current));
+  }
+  if (h.round() > current) {
+    return absl::FailedPreconditionError(absl::StrCat("future round ", h.round(), "; the current round is ", current));
+  }
+  if (!open_ || closing_) return absl::FailedPreconditionError(absl::StrCat("round ", current, " is not open"));
+  if (h.model_version() != current - 1) {
+    return absl::FailedPreconditionError(absl::StrCat("update computed from model version ", h.model_version(),
+                                                      "; round ", current, " trains version ", current - 1));
+  }
+  if (std::find(open_->sampled.begin(), open_->sampled.end(), id) == open_->sampled.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("'", id, "' was not sampled for round ", current));
+  }
+  if (open_->received.count(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("'", id, "' already submitted an update for round ", current));
+  }
+  if (h.num_examples() < 1) return absl::InvalidArgumentError("num_examples must be at least 1");
+  if (!(h.lr() > 0) || !std::isfinite(h.lr())) return absl::InvalidArgumentError("lr must be a positive number");
+  if (h.shared_kind() != v1::SHARED_PSEUDO_GRADIENT) {
+    return absl::InvalidArgumentError("this federation aggregates pseudo-gradients (shared_kind)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FederationCore::CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return CheckSubmissionLocked(principal, header);
+}
+
+absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1::UpdateHeader& header,
+                                          TensorTable tensors, std::optional<v1::AuditManifest> audit) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    BIOFED_RETURN_IF_ERROR(CheckSubmissionLocked(principal, header));
+    auto update = std::make_shared<ClientUpdate>();
+    update->client_id = header.client_id();
+    update->num_examples = header.num_examples();
+    update->tensors = std::move(tensors);
+    auto found = header.metrics().find("train_loss");
+    if (found != header.metrics().end()) open_->train_loss[update->client_id] = found->second;
+    if (audit && config_.collect_audit_manifests) {
+      audit->set_client_id(header.client_id());
+      audit->set_round(header.round());
+      audit_[{header.round(), header.client_id()}] = std::move(*audit);
+    }
+    auto observation = std::make_shared<Observation>();
+    observation->model_version = header.model_version();
+    observation->model = versions_.at(header.model_version());
+    observation->header = header;
+    observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
+    observations_.push_back(std::move(observation));
+    if (observations_.size() > config_.observation_log_limit) {
+      observations_.erase(observations_.begin());
+      ++observations_dropped_;
+    }
+    open_->received[update->client_id] = std::move(update);
+    LogInfo(kLog, absl::StrCat("round ", header.round(), ": accepted the update of '", header.client_id(), "' (",
+                               open_->received.size(), "/", open_->sampled.size(), ")"));
+  }
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+void FederationCore::CountRejection() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (open_) ++open_->rejected;
+}
+
+void FederationCore::DriverLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopped_) {
+    if (completed_ < config_.rounds) {
+      if (!open_) {
+        MaybeOpenRound(lock);
+      } else if (open_->received.size() == open_->sampled.size() || absl::Now() >= open_->deadline) {
+        CloseRound(lock);
+        continue;
+      }
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
+
+void FederationCore::MaybeOpenRound(std::unique_lock<std::mutex>&) {
+  const absl::Time now = absl::Now();
+  std::vector<std::string> alive;
+  for (const auto& [name, state] : clients_) {
+    if (now - state.last_seen <= config_.client_timeout) alive.push_back(name);
+  }
+  if (static_cast<int64_t>(alive.size()) < std::max(config_.min_clients, config_.min_available)) return;
+  const int64_t round = completed_ + 1;
+  int64_t k = static_cast<int64_t>(std::ceil(config_.fraction * static_cast<double>(alive.size())));
+  k = std::min<int64_t>(std::max(k, config_.min_clients), static_cast<int64_t>(alive.size()));
+  std::mt19937_64 rng(Mix(config_.seed ^ Mix(static_cast<uint64_t>(round) * 1000003u + next_attempt_)));
+  std::shuffle(alive.begin(), alive.end(), rng);
+  alive.resize(k);
+  std::sort(alive.begin(), alive.end());
+  OpenRound r;
+  r.round = round;
+  r.attempt = next_attempt_;
+  r.sampled = std::move(alive);
+  r.opened = now;
+  r.deadline = now + config_.round_deadline;
+  LogInfo(kLog, absl::StrCat("round ", round, " open", r.attempt ? absl::StrCat(" (attempt ", r.attempt + 1, ")") : "",
+                             ": sampled ", absl::StrJoin(r.sampled, ", ")));
+  open_ = std::move(r);
+  changed_.notify_all();
+}
+
+void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
+  OpenRound round = std::move(*open_);
+  const int64_t needed = std::min<int64_t>(config_.min_clients, static_cast<int64_t>(round.sampled.size()));
+  if (static_cast<int64_t>(round.received.size()) < needed) {
+    LogWarning(kLog, absl::StrCat("round ", round.round, ": deadline passed with ", round.received.size(), " of ",
+                                  needed, " required updates; sampling again"));
+    open_.reset();
+    ++next_attempt_;
+    changed_.notify_all();
+    return;
+  }
+  closing_ = true;
+  const std::shared_ptr<const TensorTable> base = versions_.at(completed_);
+  lock.unlock();
+
+  RoundSummary summary;
+  summary.round = round.round;
+  summary.rejected_updates = round.rejected;
+  std::vector<const ClientUpdate*> updates;
+  double loss_sum = 0;
+  for (const auto& [name, update] : round.received) {
+    updates.push_back(update.get());
+    summary.participants.push_back(name);
+    summary.examples += update->num_examples;
+    auto loss = round.train_loss.find(name);
+    if (loss != round.train_loss.end()) loss_sum += loss->second * static_cast<double>(update->num_examples);
+  }
+  for (const std::string& name : round.sampled) {
+    if (round.received.count(name) == 0) summary.dropped.push_back(name);
+  }
+  summary.train_loss = summary.examples > 0 ? loss_sum / static_cast<double>(summary.examples) : 0.0;
+  absl::StatusOr<TensorTable> next = Aggregate(*base, updates, config_.server_lr * config_.lr);
+  if (!next.ok()) {
+    // Every update was validated against the schema, so this is a bug; keep
+    // the model and redo the round rather than publish a wrong one.
+    LogError(kLog, absl::StrCat("round ", round.round, ": aggregation failed: ", next.status().ToString()));
+    lock.lock();
+    closing_ = false;
+    ++next_attempt_;
+    return;
+  }
+  if (evaluator_) {
+    absl::StatusOr<EvaluationResult> eval = evaluator_(*next);
+    if (eval.ok()) {
+      summary.test_accuracy = eval->accuracy;
+      summary.test_loss = eval->loss;
+    } else {
+      LogError(kLog, absl::StrCat("round ", round.round, ": evaluation failed: ", eval.status().ToString()));
+    }
+  }
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - round.opened);
+  if (!config_.checkpoint_path.empty()) {
+    Checkpoint checkpoint;
+    checkpoint.run_id = config_.run_id;
+    checkpoint.model_spec_json = config_.model_spec_json;
+    checkpoint.completed_rounds = round.round;
+    checkpoint.model = *next;
+    checkpoint.history = history_;  // only this thread changes history_
+    checkpoint.history.push_back(summary);
+    const absl::Status written = WriteCheckpoint(config_.checkpoint_path, checkpoint);
+    if (!written.ok()) LogError(kLog, absl::StrCat("round ", round.round, ": checkpoint not written: ", written.ToString()));
+  }
+  LogInfo(kLog, absl::StrCat("round ", round.round, " closed: ", summary.participants.size(), " updates, ",
+                             summary.dropped.size(), " dropped, test accuracy ", summary.test_accuracy));
+
+  lock.lock();
+  completed_ = round.round;
+  versions_[completed_] = std::make_shared<const TensorTable>(std::move(*next));
+  while (versions_.size() > kVersionsKept) versions_.erase(versions_.begin());
+  history_.push_back(summary);
+  open_.reset();
+  closing_ = false;
+  next_attempt_ = 0;
+  auto listener = listener_;
+  changed_.notify_all();
+  if (listener) {
+    lock.unlock();
+    listener(summary);
+    lock.lock();
+  }
+}
+
+ObservationWait FederationCore::WaitObservation(size_t* index, absl::Duration timeout,
+                                                std::shared_ptr<const Observation>* out) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const auto until = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
+  while (true) {
+    if (*index < observations_dropped_) *index = observations_dropped_;
+    const size_t position = *index - observations_dropped_;
+    if (position < observations_.size()) {
+      *out = observations_[position];
+      return ObservationWait::kReady;
+    }
+    if (stopped_ || completed_ >= config_.rounds) return ObservationWait::kEnded;
+    if (changed_.wait_until(lock, until) == std::cv_status::timeout) return ObservationWait::kTimedOut;
+  }
+}
+
+absl::StatusOr<v1::AuditManifest> FederationCore::AuditManifest(int64_t round, const std::string& client) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = audit_.find({round, client});
+  if (it == audit_.end()) {
+    return absl::NotFoundError(absl::StrCat("no audit manifest for round ", round, ", client '", client, "'"));
+  }
+  return it->second;
+}
+
+int64_t FederationCore::completed_rounds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return completed_;
+}
+
+bool FederationCore::finished() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return completed_ >= config_.rounds;
+}
+
+std::vector<RoundSummary> FederationCore::history() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return history_;
+}
+
+std::shared_ptr<const TensorTable> FederationCore::current_model() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return versions_.at(completed_);
+}
+
+bool FederationCore::WaitUntilFinished(absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                           [this] { return completed_ >= config_.rounds || stopped_; }) &&
+         completed_ >= config_.rounds;
+}
+
+void FederationCore::SetRoundListener(std::function<void(const RoundSummary&)> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+}  // namespace biofed

@@ -1,0 +1,174 @@
+// The federation's state machine, independent of gRPC and LibTorch: who has
+// joined, which round is open and whom it sampled, which updates arrived,
+// when a round closes (all sampled clients in, or the deadline passed with
+// at least the minimum), aggregation, evaluation through a callback, the
+// atomic checkpoint after every round, the observation log for auditors and
+// the audit manifests for the scorer.
+//
+// Rounds are numbered from 1; model version v is the model after v
+// completed rounds, and round r trains from version r - 1. A background
+// thread drives rounds. Thread-safe: every public method may be called from
+// any gRPC handler thread.
+#ifndef BIOFED_SERVER_FEDERATION_CORE_H_
+#define BIOFED_SERVER_FEDERATION_CORE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "biofed/v1/federation.pb.h"
+#include "server/aggregation.h"
+#include "server/checkpoint.h"
+#include "wire/host_tensor.h"
+#include "wire/tensor_stream.h"
+
+namespace biofed {
+
+enum class TrainingMode { kFedSgd, kFedAvg };
+
+struct FederationConfig {
+  std::string run_id = "biofed";
+  std::string model_spec_json;  // handed to clients as is
+  std::string dataset;
+  int64_t rounds = 5;
+  double fraction = 1.0;        // of the live clients sampled per round
+  int64_t min_clients = 1;      // updates needed to close a round at its deadline
+  int64_t min_available = 0;    // live clients needed to open a round; 0: min_clients
+  TrainingMode mode = TrainingMode::kFedAvg;
+  double lr = 0.05;             // the clients' SGD learning rate
+  int64_t local_epochs = 1;     // FedAvg
+  int64_t batch_size = 32;      // 0: the whole partition in one batch
+  double server_lr = 1.0;       // step = server_lr * lr; 1 is plain FedAvg / FedSGD
+  absl::Duration round_deadline = absl::Seconds(60);
+  absl::Duration client_timeout = absl::Seconds(30);  // silent this long: not sampled
+  absl::Duration poll_interval = absl::Milliseconds(50);
+  uint64_t seed = 0;            // client sampling
+  std::string checkpoint_path;  // empty: no checkpoint
+  bool collect_audit_manifests = false;
+  WireLimits limits;
+  size_t observation_log_limit = 4096;  // oldest observations dropped beyond this
+};
+
+absl::Status ValidateFederationConfig(const FederationConfig& config);
+std::string TrainingModeName(TrainingMode mode);
+absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name);
+
+struct EvaluationResult {
+  double accuracy = 0.0;
+  double loss = 0.0;
+};
+using ModelEvaluator = std::function<absl::StatusOr<EvaluationResult>(const TensorTable&)>;
+
+// One accepted update as an auditor receives it.
+struct Observation {
+  int64_t model_version = 0;
+  std::shared_ptr<const TensorTable> model;
+  v1::UpdateHeader header;  // as the client sent it
+  std::shared_ptr<const TensorTable> update;
+};
+
+enum class ObservationWait { kReady, kTimedOut, kEnded };
+
+class FederationCore {
+ public:
+  // Resumes from config.checkpoint_path when that file exists (its run id
+  // and model spec must match), else starts from `initial_model`.
+  static absl::StatusOr<std::unique_ptr<FederationCore>> Create(const FederationConfig& config,
+                                                                TensorTable initial_model,
+                                                                ModelEvaluator evaluator);
+  ~FederationCore();
+
+  void Start();  // starts the round driver
+  void Stop();   // stops it; later calls see the federation as ended
+
+  const FederationConfig& config() const { return config_; }
+
+  // Registers `client` (again, after a server restart) and marks it alive.
+  void Join(const std::string& client);
+  v1::Task PullTask(const std::string& client);
+  v1::HeartbeatReply Heartbeat(const std::string& client);
+  // NOT_FOUND when that version is not kept.
+  absl::StatusOr<std::shared_ptr<const TensorTable>> Model(int64_t version) const;
+  const TensorTable& update_schema() const { return update_schema_; }
+
+  // Whether `principal` may submit an update with this header now: the
+  // precise status of the first violation (see docs/federation.md).
+  absl::Status CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const;
+  // Re-checks and stores a complete, validated update.
+  absl::Status AcceptUpdate(const std::string& principal, const v1::UpdateHeader& header, TensorTable tensors,
+                            std::optional<v1::AuditManifest> audit);
+  void CountRejection();
+
+  // Waits up to `timeout` for observation number `index` (0-based, in order
+  // of acceptance). kEnded: the federation finished and no observation
+  // `index` will come, or the core stopped. Observations dropped by the log
+  // limit are skipped: `*index` is advanced to the oldest kept.
+  ObservationWait WaitObservation(size_t* index, absl::Duration timeout, std::shared_ptr<const Observation>* out);
+
+  // NOT_FOUND when no manifest was stored for (round, client).
+  absl::StatusOr<v1::AuditManifest> AuditManifest(int64_t round, const std::string& client) const;
+
+  int64_t completed_rounds() const;
+  bool finished() const;
+  std::vector<RoundSummary> history() const;
+  std::shared_ptr<const TensorTable> current_model() const;
+  // Returns true when finished within `timeout`.
+  bool WaitUntilFinished(absl::Duration timeout) const;
+  // Called (from the driver thread) after each completed round is checkpointed.
+  void SetRoundListener(std::function<void(const RoundSummary&)> listener);
+
+ private:
+  struct ClientState {
+    absl::Time last_seen;
+  };
+  struct OpenRound {
+    int64_t round = 0;
+    int attempt = 0;
+    std::vector<std::string> sampled;
+    std::map<std::string, std::shared_ptr<ClientUpdate>> received;
+    std::map<std::string, double> train_loss;
+    absl::Time opened, deadline;
+    int64_t rejected = 0;
+  };
+
+  FederationCore(const FederationConfig& config, ModelEvaluator evaluator);
+  void DriverLoop();
+  void MaybeOpenRound(std::unique_lock<std::mutex>& lock);
+  void CloseRound(std::unique_lock<std::mutex>& lock);
+  void Touch(const std::string& client);
+  absl::Status CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& header) const;
+
+  const FederationConfig config_;
+  const ModelEvaluator evaluator_;
+  TensorTable update_schema_;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::map<std::string, ClientState> clients_;
+  std::map<int64_t, std::shared_ptr<const TensorTable>> versions_;
+  int64_t completed_ = 0;
+  std::vector<RoundSummary> history_;
+  std::optional<OpenRound> open_;
+  bool closing_ = false;
+  int next_attempt_ = 0;
+  bool stopped_ = false;
+  std::vector<std::shared_ptr<const Observation>> observations_;
+  size_t observations_dropped_ = 0;
+  std::map<std::pair<int64_t, std::string>, v1::AuditManifest> audit_;
+  std::function<void(const RoundSummary&)> listener_;
+  std::thread driver_;
+};
+
+}  // namespace biofed
+
+#endif  // BIOFED_SERVER_FEDERATION_CORE_H_

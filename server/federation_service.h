@@ -1,0 +1,50 @@
+// The gRPC face of the federation: authenticates every call (bearer token
+// in the "authorization" metadata), checks the caller's role, streams
+// models and observations in chunks, and validates every incoming update
+// before the core sees it. Each rejection is a precise status to the
+// caller plus a log line; the core and the global model are untouched.
+// Thread-safe (gRPC calls handlers from its own threads).
+#ifndef BIOFED_SERVER_FEDERATION_SERVICE_H_
+#define BIOFED_SERVER_FEDERATION_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "biofed/v1/federation.grpc.pb.h"
+#include "server/credentials.h"
+#include "server/federation_core.h"
+#include "wire/grpc_status.h"
+
+namespace biofed {
+
+class FederationService final : public v1::Federation::Service {
+ public:
+  FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes = kDefaultChunkBytes);
+
+  grpc::Status Join(grpc::ServerContext* context, const v1::JoinRequest* request, v1::JoinReply* reply) override;
+  grpc::Status PullTask(grpc::ServerContext* context, const v1::PullTaskRequest* request, v1::Task* task) override;
+  grpc::Status FetchModel(grpc::ServerContext* context, const v1::FetchModelRequest* request,
+                          grpc::ServerWriter<v1::ModelChunk>* writer) override;
+  grpc::Status SubmitUpdate(grpc::ServerContext* context, grpc::ServerReader<v1::UpdateChunk>* reader,
+                            v1::SubmitReply* reply) override;
+  grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* request,
+                         v1::HeartbeatReply* reply) override;
+  grpc::Status Observe(grpc::ServerContext* context, const v1::ObserveRequest* request,
+                       grpc::ServerWriter<v1::ObservationChunk>* writer) override;
+  grpc::Status FetchAuditManifest(grpc::ServerContext* context, const v1::AuditManifestRequest* request,
+                                  v1::AuditManifest* reply) override;
+
+ private:
+  // UNAUTHENTICATED without a known token; PERMISSION_DENIED without `role`.
+  absl::StatusOr<const Principal*> Authorize(const grpc::ServerContext* context, Role role) const;
+  absl::Status ReceiveUpdate(const Principal& principal, grpc::ServerReader<v1::UpdateChunk>* reader);
+
+  FederationCore* core_;
+  const CredentialStore credentials_;
+  const size_t chunk_bytes_;
+};
+
+}  // namespace biofed
+
+#endif  // BIOFED_SERVER_FEDERATION_SERVICE_H_

@@ -1,0 +1,102 @@
+#include "wire/host_tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace biofed {
+
+size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return 4;
+    case DType::kFloat64: return 8;
+    case DType::kInt64: return 8;
+    case DType::kInt32: return 4;
+    case DType::kUInt8: return 1;
+  }
+  return 0;
+}
+
+std::string DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat64: return "float64";
+    case DType::kInt64: return "int64";
+    case DType::kInt32: return "int32";
+    case DType::kUInt8: return "uint8";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<DType> DTypeFromInt(int value) {
+  if (value >= 1 && value <= 5) return static_cast<DType>(value);
+  return absl::InvalidArgumentError(absl::StrCat("unknown dtype ", value));
+}
+
+absl::StatusOr<TensorRole> TensorRoleFromInt(int value) {
+  if (value == 1 || value == 2) return static_cast<TensorRole>(value);
+  return absl::InvalidArgumentError(absl::StrCat("unknown tensor role ", value));
+}
+
+absl::StatusOr<uint64_t> CheckedByteCount(const std::vector<int64_t>& shape, DType dtype, uint64_t max_bytes) {
+  uint64_t bytes = DTypeSize(dtype);
+  for (int64_t d : shape) {
+    if (d < 0) return absl::InvalidArgumentError(absl::StrCat("negative dimension in shape ", ShapeString(shape)));
+    if (d != 0 && bytes > max_bytes / static_cast<uint64_t>(d)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("shape ", ShapeString(shape), " exceeds the size limit of ", max_bytes, " bytes"));
+    }
+    bytes *= static_cast<uint64_t>(d);
+  }
+  if (bytes > max_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("shape ", ShapeString(shape), " exceeds the size limit of ", max_bytes, " bytes"));
+  }
+  return bytes;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) { return absl::StrCat("[", absl::StrJoin(shape, ", "), "]"); }
+
+const HostTensor* FindTensor(const TensorTable& table, const std::string& name) {
+  for (const HostTensor& t : table) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+namespace {
+
+template <typename T>
+bool FiniteBytes(const std::string& bytes) {
+  const size_t n = bytes.size() / sizeof(T);
+  const char* p = bytes.data();
+  // Accumulating x - x is NaN exactly when some x is NaN or infinite, and it
+  // vectorises, unlike a branch per element.
+  T acc = 0;
+  for (size_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, p + i * sizeof(T), sizeof(T));
+    acc += v - v;
+  }
+  return acc == 0;
+}
+
+}  // namespace
+
+bool AllFinite(const TensorTable& table, std::string* bad_name) {
+  for (const HostTensor& t : table) {
+    bool ok = true;
+    if (t.dtype == DType::kFloat32) ok = FiniteBytes<float>(t.bytes);
+    if (t.dtype == DType::kFloat64) ok = FiniteBytes<double>(t.bytes);
+    if (!ok) {
+      if (bad_name) *bad_name = t.name;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace biofed

@@ -1,0 +1,76 @@
+// Named tensors as a stream of chunks: the sender declares every tensor
+// (name, dtype, shape, role, CRC-32C) up front, then sends its bytes in
+// chunks of at most `chunk_bytes`; the receiver checks each declaration
+// against a schema and the limits before accepting a single byte, then each
+// chunk's place, then the byte counts and checksums. Used for models,
+// updates and observations alike. Not thread-safe per object.
+#ifndef BIOFED_WIRE_TENSOR_STREAM_H_
+#define BIOFED_WIRE_TENSOR_STREAM_H_
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "biofed/v1/federation.pb.h"
+#include "wire/host_tensor.h"
+
+namespace biofed {
+
+// 1 MiB: a quarter of gRPC's default 4 MiB message limit.
+constexpr size_t kDefaultChunkBytes = size_t{1} << 20;
+
+struct WireLimits {
+  uint64_t max_tensor_bytes = uint64_t{1} << 30;  // one tensor
+  uint64_t max_total_bytes = uint64_t{2} << 30;   // one model or update
+  size_t max_tensors = 4096;
+};
+
+using TensorSpecList = google::protobuf::RepeatedPtrField<v1::TensorSpec>;
+
+// Appends a declaration (checksum included) of each tensor of `table`.
+void DescribeTable(const TensorTable& table, TensorSpecList* specs);
+
+// Calls `sink(tensor_index, offset, bytes)` for consecutive chunks of every
+// tensor, in order. Stops and returns false as soon as `sink` does.
+using ChunkSink = std::function<bool(uint32_t, uint64_t, std::string_view)>;
+bool ForEachChunk(const TensorTable& table, size_t chunk_bytes, const ChunkSink& sink);
+
+class TableAssembler {
+ public:
+  // Checks `declared` against the limits (RESOURCE_EXHAUSTED when too
+  // large) and, when `schema` is given, against it: the same set of names,
+  // each with the schema's dtype, shape and role (INVALID_ARGUMENT naming
+  // the first difference). The schema's bytes are not read.
+  static absl::StatusOr<TableAssembler> Start(const TensorSpecList& declared, const TensorTable* schema,
+                                              const WireLimits& limits);
+
+  // Accepts the next chunk of tensor `index`; INVALID_ARGUMENT for an
+  // unknown index, a chunk out of order, or bytes past the declared size.
+  absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload);
+  absl::Status Add(const v1::TensorData& data) { return Add(data.tensor_index(), data.offset(), data.payload()); }
+
+  // The assembled tensors in declaration order. DATA_LOSS when a tensor is
+  // short (truncated) or its checksum differs; INVALID_ARGUMENT for a NaN or
+  // infinite value when `require_finite`.
+  absl::StatusOr<TensorTable> Finish(bool require_finite);
+
+  uint64_t bytes_received() const { return bytes_received_; }
+
+ private:
+  TableAssembler() = default;
+  TensorTable table_;
+  std::vector<uint32_t> checksums_;
+  std::vector<uint64_t> received_;
+  uint64_t bytes_received_ = 0;
+};
+
+// The schema an update for a model must follow: every floating-point
+// tensor of the model (parameters: their pseudo-gradients; buffers: their
+// new values), same names, dtypes, shapes and roles.
+TensorTable UpdateSchema(const TensorTable& model);
+
+}  // namespace biofed
+
+#endif  // BIOFED_WIRE_TENSOR_STREAM_H_
