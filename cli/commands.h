@@ -12,6 +12,8 @@ namespace biofed {
 int RunTrainCommand(const std::vector<std::string>& args);
 int RunInfoCommand(const std::vector<std::string>& args);
 int RunAttackCommand(const std::vector<std::string>& args);
+int RunServerCommand(const std::vector<std::string>& args);
+int RunClientCommand(const std::vector<std::string>& args);
 
 }  // namespace biofed
 

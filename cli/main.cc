@@ -19,6 +19,10 @@ const Command kCommands[] = {
      biofed::RunTrainCommand},
     {"attack", "reconstruct a client batch from its update and score it (gradient inversion)",
      biofed::RunAttackCommand},
+#ifdef BIOFED_WITH_FEDERATION
+    {"server", "a federation server (gRPC, TLS): rounds, aggregation, checkpoints", biofed::RunServerCommand},
+    {"client", "a federated client: trains its partition and sends updates", biofed::RunClientCommand},
+#endif
     {"info", "list models (with parameter counts) and datasets", biofed::RunInfoCommand},
 };
 

@@ -14,6 +14,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeFederationChannel(const std::
   args.SetMaxReceiveMessageSize(8 * 1024 * 1024);
   // Reconnect quickly after a server restart.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   if (s.insecure) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   grpc::SslCredentialsOptions options;
