@@ -12,6 +12,7 @@
 #include "client/biomod_options.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "common/runtime.h"
 #include "server/federation_server.h"
 #include "server/model_evaluator.h"
@@ -84,6 +85,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
   flags.AddString("out", &out, "directory for summary.json (rewritten after each round)");
   flags.AddDouble("linger-s", &linger_s, "seconds to keep serving after the last round, so clients hear it ended");
   if (auto exit = ParseOrExit(flags, args)) return *exit;
+  KeepLargeAllocations();
 
   if (credentials_path.empty()) return Fail("server", absl::InvalidArgumentError("--credentials is required"));
   auto credentials = CredentialStore::Load(credentials_path);
@@ -120,6 +122,8 @@ int RunServerCommand(const std::vector<std::string>& args) {
   config.seed = static_cast<uint64_t>(seed);
   config.checkpoint_path = checkpoint;
   config.collect_audit_manifests = audit;
+  // Auditors may lag behind a round or two; keep the updates they have not read.
+  if (credentials->AnyoneHas(Role::kAuditor)) config.observation_log_limit = 256;
   auto core = FederationCore::Create(config, ModelStateTable(*initial), *evaluator);
   if (!core.ok()) return Fail("server", core.status());
   const std::string summary_path = out.empty() ? "" : (std::filesystem::path(out) / "summary.json").string();

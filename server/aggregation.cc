@@ -5,25 +5,24 @@
 namespace biofed {
 namespace {
 
-template <typename T>
-void AccumulateWeighted(T* acc, const std::string& bytes, double weight, size_t n) {
-  const T* x = reinterpret_cast<const T*>(bytes.data());
-  const T w = static_cast<T>(weight);
-  for (size_t i = 0; i < n; ++i) acc[i] += w * x[i];
-}
-
+// In place, one pass per update and no scratch buffer: for parameters
+// w -= (step * n_k / N) g_k; for buffers w = sum_k (n_k / N) b_k.
 template <typename T>
 void AggregateTensor(HostTensor& out, const std::vector<const HostTensor*>& parts, const std::vector<double>& weights,
                      double step) {
   const size_t n = out.bytes.size() / sizeof(T);
-  std::vector<T> mean(n, T(0));
-  for (size_t k = 0; k < parts.size(); ++k) AccumulateWeighted(mean.data(), parts[k]->bytes, weights[k], n);
   T* w = reinterpret_cast<T*>(out.bytes.data());
-  if (out.role == TensorRole::kParameter) {
-    const T s = static_cast<T>(step);
-    for (size_t i = 0; i < n; ++i) w[i] -= s * mean[i];
-  } else {
-    for (size_t i = 0; i < n; ++i) w[i] = mean[i];
+  const bool parameter = out.role == TensorRole::kParameter;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const T* x = reinterpret_cast<const T*>(parts[k]->bytes.data());
+    const T c = static_cast<T>(parameter ? step * weights[k] : weights[k]);
+    if (parameter) {
+      for (size_t i = 0; i < n; ++i) w[i] -= c * x[i];
+    } else if (k == 0) {
+      for (size_t i = 0; i < n; ++i) w[i] = c * x[i];
+    } else {
+      for (size_t i = 0; i < n; ++i) w[i] += c * x[i];
+    }
   }
 }
 

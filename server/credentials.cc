@@ -76,6 +76,13 @@ absl::StatusOr<CredentialStore> CredentialStore::Load(const std::string& path) {
   return Parse(text, path);
 }
 
+bool CredentialStore::AnyoneHas(Role role) const {
+  for (const auto& [token, principal] : by_token_) {
+    if (principal.Has(role)) return true;
+  }
+  return false;
+}
+
 const Principal* CredentialStore::Find(const std::string& token) const {
   auto it = by_token_.find(token);
   return it == by_token_.end() ? nullptr : &it->second;

@@ -32,6 +32,7 @@ class CredentialStore {
   // The principal holding `token`, or nullptr.
   const Principal* Find(const std::string& token) const;
   size_t size() const { return by_token_.size(); }
+  bool AnyoneHas(Role role) const;
 
   // Adds a principal (used by `biofed simulate`, which makes its own tokens).
   absl::Status Add(const std::string& name, const std::vector<Role>& roles, const std::string& token);

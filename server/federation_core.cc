@@ -210,15 +210,17 @@ absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1
       audit->set_round(header.round());
       audit_[{header.round(), header.client_id()}] = std::move(*audit);
     }
-    auto observation = std::make_shared<Observation>();
-    observation->model_version = header.model_version();
-    observation->model = versions_.at(header.model_version());
-    observation->header = header;
-    observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
-    observations_.push_back(std::move(observation));
-    if (observations_.size() > config_.observation_log_limit) {
-      observations_.erase(observations_.begin());
-      ++observations_dropped_;
+    if (config_.observation_log_limit > 0) {
+      auto observation = std::make_shared<Observation>();
+      observation->model_version = header.model_version();
+      observation->model = versions_.at(header.model_version());
+      observation->header = header;
+      observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
+      observations_.push_back(std::move(observation));
+      if (observations_.size() > config_.observation_log_limit) {
+        observations_.erase(observations_.begin());
+        ++observations_dropped_;
+      }
     }
     open_->received[update->client_id] = std::move(update);
     LogInfo(kLog, absl::StrCat("round ", header.round(), ": accepted the update of '", header.client_id(), "' (",

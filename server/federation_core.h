@@ -56,7 +56,9 @@ struct FederationConfig {
   std::string checkpoint_path;  // empty: no checkpoint
   bool collect_audit_manifests = false;
   WireLimits limits;
-  size_t observation_log_limit = 4096;  // oldest observations dropped beyond this
+  // Accepted updates kept for auditors (oldest dropped beyond this); 0 keeps
+  // none, so a federation without auditors holds no old updates in memory.
+  size_t observation_log_limit = 0;
 };
 
 absl::Status ValidateFederationConfig(const FederationConfig& config);

@@ -3,6 +3,8 @@
 // true batch, clients ride out a server restart, TLS and mutual TLS refuse
 // clients without the CA or a certificate; and (label long) 5 FedAvg rounds
 // of the MLP on Fashion-MNIST with 3 clients reach 80% test accuracy.
+#include <sys/resource.h>
+
 #include <cstdlib>
 #include <thread>
 
@@ -120,6 +122,7 @@ TEST_F(FederationTest, AuditorSeesExactlyTheClientsBytesAndScorerRebuildsTheBatc
   config.mode = TrainingMode::kFedSgd;
   config.batch_size = 4;
   config.collect_audit_manifests = true;
+  config.observation_log_limit = 16;
   auto initial = BuildModel(MlpSpec(), 6);
   ASSERT_THAT(initial, IsOk());
   auto f = testing::StartFederation(config, ModelStateTable(*initial), nullptr, Credentials(2));
@@ -287,6 +290,55 @@ TEST_F(FederationTest, MutualTlsRefusesAClientWithoutACertificate) {
   with_certificate.certificate_path = certs + "/client-client0.pem";
   with_certificate.private_key_path = certs + "/client-client0.key";
   EXPECT_THAT(JoinOver(address, with_certificate), IsOk());
+}
+
+// Label `long`: 100 client threads on loopback for 3 FedSGD rounds; every
+// client's update is aggregated in every round. Prints time and peak memory
+// (docs/benchmarks.md).
+TEST_F(FederationTest, LongHundredClientsThreeRoundsLoseNoUpdate) {
+  constexpr int kClients = 100;
+  auto data = SyntheticDataset(kClients * 10, 9);
+  const Normalization norm = ComputeNormalization(*data);
+  CredentialStore credentials;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kClients; ++i) {
+    tokens.push_back("load-client-token-" + std::to_string(1000 + i));
+    ASSERT_THAT(credentials.Add("c" + std::to_string(1000 + i), {Role::kClient}, tokens.back()), IsOk());
+  }
+  FederationConfig config = BaseConfig(kClients);
+  config.rounds = 3;
+  config.mode = TrainingMode::kFedSgd;
+  config.batch_size = 10;
+  config.poll_interval = absl::Milliseconds(100);
+  config.round_deadline = absl::Seconds(120);
+  auto initial = BuildModel(MlpSpec(), 8);
+  ASSERT_THAT(initial, IsOk());
+  const absl::Time start = absl::Now();
+  auto f = testing::StartFederation(config, ModelStateTable(*initial), nullptr, std::move(credentials));
+  ASSERT_NE(f, nullptr);
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    FederatedClientOptions o = ClientOptions(f->address(), 0);
+    o.token = tokens[i];
+    o.seed = 5000 + i;
+    LocalData local{data, {}, norm};
+    for (int64_t s = i * 10; s < (i + 1) * 10; ++s) local.indices.push_back(s);
+    threads.emplace_back([&results, i, o, local] { results[i] = FederatedClient(o, local).Run(); });
+  }
+  for (auto& t : threads) t.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  for (const auto& r : results) ASSERT_THAT(r, IsOk());
+  const auto history = f->core->history();
+  ASSERT_EQ(history.size(), 3u);
+  for (const RoundSummary& s : history) {
+    EXPECT_EQ(s.participants.size(), static_cast<size_t>(kClients)) << "round " << s.round;
+    EXPECT_TRUE(s.dropped.empty());
+    EXPECT_EQ(s.examples, kClients * 10);
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("100 clients x 3 rounds: %.1f s, peak RSS %.0f MiB\n", seconds, usage.ru_maxrss / 1024.0);
 }
 
 // Label `long`: the real Fashion-MNIST (Debian package dataset-fashion-mnist).
