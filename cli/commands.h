@@ -14,6 +14,7 @@ int RunInfoCommand(const std::vector<std::string>& args);
 int RunAttackCommand(const std::vector<std::string>& args);
 int RunServerCommand(const std::vector<std::string>& args);
 int RunClientCommand(const std::vector<std::string>& args);
+int RunSimulateCommand(const std::vector<std::string>& args);
 
 }  // namespace biofed
 

@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"attack", "reconstruct a client batch from its update and score it (gradient inversion)",
      biofed::RunAttackCommand},
 #ifdef BIOFED_WITH_FEDERATION
+    {"simulate", "baseline vs biomod federations on loopback, attacked while they train", biofed::RunSimulateCommand},
     {"server", "a federation server (gRPC, TLS): rounds, aggregation, checkpoints", biofed::RunServerCommand},
     {"client", "a federated client: trains its partition and sends updates", biofed::RunClientCommand},
 #endif
