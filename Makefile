@@ -9,12 +9,16 @@ JOBS ?= $(shell nproc)
 # ccache hits across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps configure build demo test test-fast bench clean
+.PHONY: all deps deps-test configure build demo test test-fast bench clean
 
 all: build
 
 deps:
 	@deploy/install-deps.sh
+
+# The tests also open the HTML report in headless Chromium.
+deps-test:
+	@deploy/install-deps.sh report
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -25,17 +29,18 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The main job on the default dataset (Fashion-MNIST from the Debian package):
-# baseline versus biomod (FL+WR+WS) training from the same seed.
+# a baseline and a biomod (FL+WR+WS) federation over gRPC on loopback, each
+# attacked by Inverting Gradients while it trains; a comparison table on
+# stdout, results/demo/{study.db,summary.json,report.html,images/}.
 demo: build
-	$(BUILD_DIR)/bin/biofed train --compare --model mlp --dataset fashion-mnist \
-	  --epochs 3 --lr 0.01 --out results/demo
+	$(BUILD_DIR)/bin/biofed simulate --out results/demo
 
 # The whole suite, long checks included; fails when any test fails.
-test: build
+test: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) $(CTEST_FLAGS)
 
 # Unit tests only (skips the CTest label `long`).
-test-fast: build
+test-fast: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) -LE long $(CTEST_FLAGS)
 
 bench: build

@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"server", "a federation server (gRPC, TLS): rounds, aggregation, checkpoints", biofed::RunServerCommand},
     {"client", "a federated client: trains its partition and sends updates", biofed::RunClientCommand},
 #endif
+    {"report", "a self-contained HTML report of a study database", biofed::RunReportCommand},
     {"info", "list models (with parameter counts) and datasets", biofed::RunInfoCommand},
 };
 

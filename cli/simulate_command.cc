@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/memory.h"
 #include "common/runtime.h"
+#include "report/html_report.h"
 #include "simulate/simulation_config.h"
 
 namespace biofed {
@@ -161,7 +162,13 @@ int RunSimulateCommand(const std::vector<std::string>& args) {
   }
   const std::string summary_path = (std::filesystem::path(out) / "summary.json").string();
   if (auto s = WriteFileAtomically(summary_path, summary.dump(2) + "\n"); !s.ok()) return Fail("simulate", s);
-  std::printf("\nstudy:   %s\nsummary: %s\nimages:  %s/images/\n", db_path.c_str(), summary_path.c_str(), out.c_str());
+  store->reset();  // closes the database before the report reads it
+  auto html = RenderHtmlReport(db_path);
+  if (!html.ok()) return Fail("simulate", html.status());
+  const std::string report_path = (std::filesystem::path(out) / "report.html").string();
+  if (auto s = WriteFileAtomically(report_path, *html); !s.ok()) return Fail("simulate", s);
+  std::printf("\nstudy:   %s\nsummary: %s\nimages:  %s/images/\nreport:  %s\n", db_path.c_str(),
+              summary_path.c_str(), out.c_str(), report_path.c_str());
   return 0;
 }
 

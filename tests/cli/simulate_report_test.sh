@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `biofed simulate` end to end on a small configuration (real Fashion-MNIST,
+# 2 clients, 3 rounds, short attacks), then its report opened in headless
+# Chromium: it must render every chart and image with no console message.
+# Usage: simulate_report_test.sh BIOFED
+set -u
+biofed="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$biofed" simulate --print-config --rounds 7 > "$work/config.json" || fail "--print-config"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); assert c['rounds']==7 and c['attack_rounds']==[1,7], c" \
+  "$work/config.json" || fail "--print-config does not reflect flags"
+echo '{"clients": 2, "rounds": 3, "samples_per_client": 40, "attack_iterations": 25, "attack_rounds": [1, 3]}' \
+  > "$work/small.json"
+echo '{"clients": 2, "roundz": 3}' > "$work/typo.json"
+"$biofed" simulate --config "$work/typo.json" > "$work/typo.out" 2>&1 && fail "an unknown config key was accepted"
+grep -q "unknown key 'roundz'" "$work/typo.out" || fail "unknown key not named: $(cat "$work/typo.out")"
+echo "ok: config file keys are checked"
+
+"$biofed" simulate --config "$work/small.json" --threads 2 --out "$work/out" > "$work/sim.out" 2> "$work/sim.err" \
+  || fail "simulate: $(tail -5 "$work/sim.err")"
+grep -q "test accuracy per round" "$work/sim.out" || fail "no accuracy table"
+grep -q "^baseline  *3  *c0" "$work/sim.out" || fail "no baseline attack row for round 3: $(cat "$work/sim.out")"
+grep -q "^fl+wr+ws  *1  *c0" "$work/sim.out" || fail "no biomod attack row for round 1"
+echo "ok: simulate printed the comparison"
+python3 - "$work/out" <<'PY' || fail "results"
+import json, sqlite3, sys
+out = sys.argv[1]
+s = json.load(open(out + "/summary.json"))
+assert set(s["federations"]) == {"baseline", "fl+wr+ws"}, s["federations"].keys()
+db = sqlite3.connect(out + "/study.db")
+assert db.execute("select count(*) from runs where finished = 1").fetchone()[0] == 2
+assert db.execute("select count(*) from rounds").fetchone()[0] == 6
+rows = db.execute("select psnr, ssim, relative_error_percent, length(png) from attacks").fetchall()
+assert len(rows) == 4 and all(r[3] > 0 for r in rows), rows
+print("ok: study.db holds 2 finished runs, 6 rounds, 4 scored attacks with images")
+PY
+command -v chromium >/dev/null || fail "chromium is not installed (deploy/install-deps.sh report)"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
+  --dump-dom "file://$work/out/report.html" > "$work/dom.html" 2> "$work/chrome.err" || fail "chromium failed"
+grep -q 'data-rendered="images 4/4 charts 4"' "$work/dom.html" \
+  || fail "report did not render all images and charts: $(grep -o 'data-rendered="[^"]*"' "$work/dom.html")"
+if grep -q ":CONSOLE" "$work/chrome.err"; then fail "console messages: $(grep ':CONSOLE' "$work/chrome.err")"; fi
+echo "ok: report renders 4 charts and 4 images with no console message"
+"$biofed" report "$work/out/missing.db" > /dev/null 2>&1 && fail "report of a missing study succeeded"
+echo "all simulate/report checks passed"
