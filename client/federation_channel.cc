@@ -15,6 +15,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeFederationChannel(const std::
   // Reconnect quickly after a server restart.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
+  // After a failed connection the channel re-resolves the name, by default at
+  // most every 30 s; a client that started before its server would wait that long.
+  args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 500);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   if (s.insecure) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   grpc::SslCredentialsOptions options;
