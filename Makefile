@@ -16,9 +16,9 @@ all: build
 deps:
 	@deploy/install-deps.sh
 
-# The tests also open the HTML report in headless Chromium.
+# The tests also need Chromium (report), docker-compose (compose file) and iproute2.
 deps-test:
-	@deploy/install-deps.sh report
+	@deploy/install-deps.sh test
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)

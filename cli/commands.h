@@ -16,6 +16,7 @@ int RunServerCommand(const std::vector<std::string>& args);
 int RunClientCommand(const std::vector<std::string>& args);
 int RunSimulateCommand(const std::vector<std::string>& args);
 int RunReportCommand(const std::vector<std::string>& args);
+int RunAuditCommand(const std::vector<std::string>& args);
 
 }  // namespace biofed
 

@@ -8,12 +8,13 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libsqlite3-dev
+  nlohmann-json3-dev libsqlite3-dev openssl
   dataset-fashion-mnist
 )
-# Extra groups: `install-deps.sh report` adds the headless browser the report
-# test uses.
-if [[ "${1:-}" == "report" ]]; then packages+=(chromium); fi
+# Extra group: `install-deps.sh test` adds what only the tests use: the
+# headless browser that renders the report, docker-compose to validate the
+# compose file, iproute2 for the multi-host test, openssl for certificates.
+if [[ "${1:-}" == "test" ]]; then packages+=(chromium docker-compose iproute2 openssl python3); fi
 
 missing=()
 for p in "${packages[@]}"; do

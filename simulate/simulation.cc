@@ -10,11 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "attack/attack.h"
-#include "attack/image_grid.h"
-#include "attack/metrics.h"
 #include "attack/observer_client.h"
-#include "attack/victim.h"
 #include "client/federated_client.h"
 #include "client/seeds.h"
 #include "common/log.h"
@@ -24,6 +20,7 @@
 #include "data/partition.h"
 #include "server/federation_server.h"
 #include "server/model_evaluator.h"
+#include "simulate/attack_scoring.h"
 #include "simulate/simulation_config.h"
 #include "wire/torch_bridge.h"
 
@@ -33,6 +30,19 @@ namespace {
 constexpr uint64_t kClientSeedStream = 0x4353;  // "CS"
 
 std::string ClientName(int64_t i) { return absl::StrCat("c", i); }
+
+AuditAttackOptions AttackOptionsOf(const SimulationConfig& c) {
+  AuditAttackOptions o;
+  o.attack = c.attack;
+  o.iterations = c.attack_iterations;
+  o.lr = c.attack_lr;
+  o.tv_weight = c.tv_weight;
+  o.restarts = c.restarts;
+  o.labels = c.labels;
+  o.fl_factors_known = c.fl_factors_known;
+  o.seed = c.seed;
+  return o;
+}
 
 // Tokens only travel over in-process loopback; random so no two runs share them.
 std::string RandomToken() {
@@ -74,58 +84,6 @@ class RecordQueue {
   std::deque<UpdateRecord> queue_;
   bool closed_ = false;
 };
-
-absl::StatusOr<AttackRow> AttackOne(const SimulationConfig& c, const UpdateRecord& record, const AuditRecord& audit,
-                                    const torch::Device& device) {
-  BIOFED_ASSIGN_OR_RETURN(AttackKind kind, ParseAttackKind(c.attack));
-  AttackConfig config;
-  config.kind = kind;
-  config.iterations = c.attack_iterations;
-  config.lr = c.attack_lr;
-  config.tv_weight = c.tv_weight;
-  config.restarts = c.restarts;
-  config.seed = c.seed;
-  ThreatModel threat;
-  threat.labels_known = c.labels == "known";
-  threat.fuzzy_factors_known = c.fl_factors_known && audit.tau > 0;
-  AttackerKnowledge knowledge;
-  std::vector<int64_t> true_labels(audit.labels.data_ptr<int64_t>(),
-                                   audit.labels.data_ptr<int64_t>() + audit.labels.numel());
-  if (threat.labels_known) knowledge.labels = true_labels;
-  if (threat.fuzzy_factors_known) knowledge.factors = ClientFuzzyFactors(record.spec, audit.tau, audit.client_seed);
-  BIOFED_ASSIGN_OR_RETURN(AttackResult result, RunAttack(record, knowledge, threat, config, device));
-  return CallTorch("scoring", [&]() -> absl::StatusOr<AttackRow> {
-    const torch::Tensor truth = Denormalize(audit.images, record.norm);
-    const torch::Tensor reconstruction = Denormalize(result.images, record.norm);
-    const BatchScore score = ScoreReconstruction(reconstruction, truth, result.labels, true_labels);
-    AttackRow row;
-    row.round = record.round;
-    row.client_id = record.client_id;
-    row.attack = AttackKindName(kind);
-    row.iterations = result.iterations;
-    row.labels = threat.labels_known ? "known" : "inferred";
-    row.fl_factors_known = threat.fuzzy_factors_known;
-    row.batch_size_known = threat.batch_size_known;
-    row.local_hyperparameters_known = threat.local_hyperparameters_known;
-    row.batchnorm_mode = record.batchnorm_train_mode ? "train" : "eval";
-    row.batch_size = record.batch_size;
-    row.local_steps = record.local_steps;
-    row.mse = score.mean_mse;
-    row.psnr = score.mean_psnr;
-    row.ssim = score.mean_ssim;
-    row.relative_error_percent = score.mean_relative_error_percent;
-    row.best_psnr = score.best_psnr;
-    row.label_accuracy = score.label_accuracy;
-    row.objective_name = result.objective_name;
-    row.objective = result.objective;
-    row.seconds = result.seconds;
-    std::vector<int64_t> order(score.images.size());
-    for (size_t i = 0; i < score.images.size(); ++i) order[score.images[i].truth_index] = static_cast<int64_t>(i);
-    auto png = ComparisonGridPng(truth, reconstruction.index_select(0, torch::tensor(order, torch::kLong)));
-    if (png.ok()) row.png = std::move(*png);
-    return row;
-  });
-}
 
 absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const std::string& biomod_list,
                                                 const DatasetSplits& data, const Partition& partition,
@@ -220,7 +178,7 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
           BIOFED_ASSIGN_OR_RETURN(v1::AuditManifest manifest,
                                   FetchAuditManifest(observer, record.round, record.client_id));
           BIOFED_ASSIGN_OR_RETURN(AuditRecord audit, AuditFromManifest(manifest, data));
-          return AttackOne(c, record, audit, device);
+          return AttackAndScore(AttackOptionsOf(c), record, audit, device);
         }();
         if (!row.ok()) {
           worker_status[w] = row.status();

@@ -37,7 +37,7 @@ rows = db.execute("select psnr, ssim, relative_error_percent, length(png) from a
 assert len(rows) == 4 and all(r[3] > 0 for r in rows), rows
 print("ok: study.db holds 2 finished runs, 6 rounds, 4 scored attacks with images")
 PY
-command -v chromium >/dev/null || fail "chromium is not installed (deploy/install-deps.sh report)"
+command -v chromium >/dev/null || fail "chromium is not installed (deploy/install-deps.sh test)"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
   --dump-dom "file://$work/out/report.html" > "$work/dom.html" 2> "$work/chrome.err" || fail "chromium failed"
 grep -q 'data-rendered="images 4/4 charts 4"' "$work/dom.html" \
