@@ -1,5 +1,6 @@
 #include "simulate/simulation.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -200,6 +201,9 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
   // The clients.
   std::vector<std::thread> clients;
   std::vector<absl::Status> client_status(static_cast<size_t>(c.clients));
+  // A client that fails would stall every round (all clients are needed):
+  // stop the others and the server, and report its error.
+  std::atomic<bool> stop_all{false};
   for (int64_t i = 0; i < c.clients; ++i) {
     FederatedClientOptions o;
     o.address = address;
@@ -210,19 +214,25 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
     o.biomod_name = BiomodName(biomod);
     o.seed = MixSeed(c.seed, kClientSeedStream, static_cast<uint64_t>(i));
     o.device = c.device;
+    o.stop = &stop_all;
     std::vector<int64_t> indices = partition[static_cast<size_t>(i)];
     if (c.samples_per_client > 0 && static_cast<int64_t>(indices.size()) > c.samples_per_client) {
       indices.resize(static_cast<size_t>(c.samples_per_client));
     }
     LocalData local{std::make_shared<const Dataset>(data.train), std::move(indices), data.norm};
-    clients.emplace_back([&client_status, i, o, local] { client_status[i] = FederatedClient(o, local).Run(); });
+    clients.emplace_back([&client_status, &stop_all, &core, i, o, local] {
+      client_status[i] = FederatedClient(o, local).Run();
+      if (!client_status[i].ok() && !stop_all.exchange(true)) core->Stop();
+    });
   }
   for (auto& t : clients) t.join();
   auditor.join();
   for (auto& t : workers) t.join();
   server->Shutdown(absl::Seconds(1));
   core->Stop();
-  for (const absl::Status& s : client_status) BIOFED_RETURN_IF_ERROR(s);
+  for (const absl::Status& s : client_status) {
+    if (!s.ok() && s.code() != absl::StatusCode::kCancelled) return s;
+  }
   BIOFED_RETURN_IF_ERROR(observer_status);
   for (const absl::Status& s : worker_status) BIOFED_RETURN_IF_ERROR(s);
   BIOFED_RETURN_IF_ERROR(store.MarkFinished(outcome.run_id));
