@@ -313,6 +313,7 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
     // the model and redo the round rather than publish a wrong one.
     LogError(kLog, absl::StrCat("round ", round.round, ": aggregation failed: ", next.status().ToString()));
     lock.lock();
+    open_.reset();
     closing_ = false;
     ++next_attempt_;
     return;
