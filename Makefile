@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # ccache hits across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps deps-test configure build demo test test-fast bench clean
+.PHONY: all deps deps-test configure build demo test test-fast sanitize bench clean
 
 all: build
 
@@ -43,8 +43,15 @@ test: deps-test build
 test-fast: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) -LE long $(CTEST_FLAGS)
 
+# The parts without LibTorch (server core and service, codec, report) and
+# their tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps-test
+	cmake --preset sanitize
+	cmake --build build-sanitize -j $(JOBS)
+	ctest --preset sanitize
+
 bench: build
 	bench/run_cpu.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-sanitize
