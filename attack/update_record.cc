@@ -128,7 +128,9 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   r.norm.std = h.at("norm_std").get<std::vector<double>>();
   r.dataset = h.at("dataset").get<std::string>();
   r.round = h.at("round").get<int64_t>();
-  r.client_id = h.at("client_id").get<std::string>();
+  // Captures written before federation client ids were names hold a number.
+  const Json& client_id = h.at("client_id");
+  r.client_id = client_id.is_string() ? client_id.get<std::string>() : std::to_string(client_id.get<int64_t>());
   if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 ||
       static_cast<int64_t>(r.norm.mean.size()) != r.spec.input.channels ||
       r.norm.std.size() != r.norm.mean.size()) {
