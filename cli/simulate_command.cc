@@ -52,11 +52,10 @@ void PrintComparison(const SimulationConfig& c, const std::vector<FederationOutc
 int RunSimulateCommand(const std::vector<std::string>& args) {
   // The config file is read before the flags are bound, so flags override it.
   std::string config_path;
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--config") config_path = args[i + 1];
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) config_path = args[i + 1];
     if (args[i].rfind("--config=", 0) == 0) config_path = args[i].substr(9);
   }
-  if (args.size() >= 1 && args.back().rfind("--config=", 0) == 0) config_path = args.back().substr(9);
   SimulationConfig c;
   if (!config_path.empty()) {
     auto text = ReadFile(config_path);
