@@ -111,31 +111,32 @@ absl::Status ObserveStream(const ObserverOptions& options, v1::Federation::Stub&
 
 }  // namespace
 
-absl::Status ObserveUpdates(const ObserverOptions& options, const v1::ObserveRequest& request,
-                            const std::function<bool(UpdateRecord)>& on_record) {
+absl::StatusOr<ObserverSession> ObserverSession::Open(const ObserverOptions& options) {
   BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options.address, options.security));
-  auto stub = v1::Federation::NewStub(channel);
+  return ObserverSession(options, v1::Federation::NewStub(channel));
+}
+
+absl::Status ObserverSession::Observe(const v1::ObserveRequest& request,
+                                      const std::function<bool(UpdateRecord)>& on_record) const {
   v1::JoinReply join;
   {
     grpc::ClientContext context;
-    PrepareContext(&context, options.token, absl::Seconds(30));
-    BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub->Join(&context, v1::JoinRequest(), &join)));
+    PrepareContext(&context, options_.token, absl::Seconds(30));
+    BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub_->Join(&context, v1::JoinRequest(), &join)));
   }
   BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
-  return ObserveStream(options, *stub, request, spec, join.dataset(), on_record);
+  return ObserveStream(options_, *stub_, request, spec, join.dataset(), on_record);
 }
 
-absl::StatusOr<v1::AuditManifest> FetchAuditManifest(const ObserverOptions& options, int64_t round,
-                                                     const std::string& client_id) {
-  BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options.address, options.security));
-  auto stub = v1::Federation::NewStub(channel);
+absl::StatusOr<v1::AuditManifest> ObserverSession::FetchAuditManifest(int64_t round,
+                                                                      const std::string& client_id) const {
   grpc::ClientContext context;
-  PrepareContext(&context, options.token, absl::Seconds(30));
+  PrepareContext(&context, options_.token, absl::Seconds(30));
   v1::AuditManifestRequest request;
   request.set_round(round);
   request.set_client_id(client_id);
   v1::AuditManifest manifest;
-  BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub->FetchAuditManifest(&context, request, &manifest)));
+  BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub_->FetchAuditManifest(&context, request, &manifest)));
   return manifest;
 }
 

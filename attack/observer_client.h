@@ -27,14 +27,27 @@ struct ObserverOptions {
   WireLimits limits;
 };
 
-// Streams the observations of `request` and calls `on_record` for each;
-// returns OK when the federation ends, or when `on_record` returns false.
-absl::Status ObserveUpdates(const ObserverOptions& options, const v1::ObserveRequest& request,
-                            const std::function<bool(UpdateRecord)>& on_record);
+// One connection to the server for an auditor and scorer: the channel is
+// made once and shared by every call. Thread-safe (gRPC stubs are).
+class ObserverSession {
+ public:
+  // INVALID_ARGUMENT for unreadable TLS files; makes no call yet.
+  static absl::StatusOr<ObserverSession> Open(const ObserverOptions& options);
 
-// The audit manifest of (round, client); needs the scorer role.
-absl::StatusOr<v1::AuditManifest> FetchAuditManifest(const ObserverOptions& options, int64_t round,
-                                                     const std::string& client_id);
+  // Joins (for the model spec), streams the observations of `request` and
+  // calls `on_record` for each; returns OK when the federation ends, or when
+  // `on_record` returns false.
+  absl::Status Observe(const v1::ObserveRequest& request, const std::function<bool(UpdateRecord)>& on_record) const;
+
+  // The audit manifest of (round, client); needs the scorer role.
+  absl::StatusOr<v1::AuditManifest> FetchAuditManifest(int64_t round, const std::string& client_id) const;
+
+ private:
+  ObserverSession(ObserverOptions options, std::shared_ptr<v1::Federation::Stub> stub)
+      : options_(std::move(options)), stub_(std::move(stub)) {}
+  ObserverOptions options_;
+  std::shared_ptr<v1::Federation::Stub> stub_;
+};
 
 // The true batch a manifest names, rebuilt from the dataset the scorer holds
 // (normalised, in step order). INVALID_ARGUMENT for an index out of range or

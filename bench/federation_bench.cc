@@ -103,9 +103,7 @@ void BM_UpdateOverLoopback(benchmark::State& state) {
     uint64_t total = 0;
     v1::UpdateChunk data;
     ForEachChunk(update, kDefaultChunkBytes, [&](uint32_t i, uint64_t offset, std::string_view b) {
-      data.mutable_data()->set_tensor_index(i);
-      data.mutable_data()->set_offset(offset);
-      data.mutable_data()->set_payload(b.data(), b.size());
+      FillTensorData(i, offset, b, data.mutable_data());
       total += b.size();
       return writer->Write(data);
     });

@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -61,11 +60,9 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   auto token = ReadFile(token_file);
   if (!token.ok()) return Fail("audit", token.status());
   v1::ObserveRequest request;
-  for (absl::string_view r : absl::StrSplit(rounds_list, ',', absl::SkipEmpty())) {
-    int64_t round = 0;
-    if (!absl::SimpleAtoi(r, &round)) return Fail("audit", absl::InvalidArgumentError("--rounds expects numbers"));
-    request.add_rounds(round);
-  }
+  auto rounds = ParseIntList("rounds", rounds_list);
+  if (!rounds.ok()) return Fail("audit", rounds.status());
+  for (int64_t round : *rounds) request.add_rounds(round);
   for (absl::string_view c : absl::StrSplit(clients_list, ',', absl::SkipEmpty())) request.add_client_ids(std::string(c));
   ConfigureThreads(threads);
   auto torch_device = ResolveDevice(device);
@@ -90,10 +87,12 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   observer.norm = data->norm;
   int64_t attacked = 0;
   absl::Status failure;
+  auto session = ObserverSession::Open(observer);
+  if (!session.ok()) return Fail("audit", session.status());
   absl::Time last_contact = absl::Now();
   auto on_record = [&](UpdateRecord record) {
     last_contact = absl::Now();
-    auto manifest = FetchAuditManifest(observer, record.round, record.client_id);
+    auto manifest = session->FetchAuditManifest(record.round, record.client_id);
     if (!manifest.ok()) {
       failure = manifest.status();
       return false;
@@ -122,7 +121,7 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   // Waits for the server, and reconnects after a restart (the observation
   // log restarts with the server; updates accepted while it was down are none).
   while (true) {
-    const absl::Status observed = ObserveUpdates(observer, request, on_record);
+    const absl::Status observed = session->Observe(request, on_record);
     if (!failure.ok()) return Fail("audit", failure);
     if (observed.ok()) break;
     if (observed.code() != absl::StatusCode::kUnavailable) return Fail("audit", observed);

@@ -2,6 +2,10 @@
 
 #include <cstdio>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
 namespace biofed {
 
 std::optional<int> ParseOrExit(FlagSet& flags, const std::vector<std::string>& args) {
@@ -15,6 +19,18 @@ std::optional<int> ParseOrExit(FlagSet& flags, const std::vector<std::string>& a
     return 2;
   }
   return std::nullopt;
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag, const std::string& text) {
+  std::vector<int64_t> values;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(item, &value)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", item, "' is not a number"));
+    }
+    values.push_back(value);
+  }
+  return values;
 }
 
 int Fail(const std::string& command, const absl::Status& status) {

@@ -24,22 +24,6 @@ namespace {
 std::atomic<bool> interrupted{false};
 void OnSignal(int) { interrupted.store(true); }
 
-nlohmann::json HistoryJson(const std::vector<RoundSummary>& history) {
-  nlohmann::json rounds = nlohmann::json::array();
-  for (const RoundSummary& s : history) {
-    rounds.push_back({{"round", s.round},
-                      {"participants", s.participants},
-                      {"dropped", s.dropped},
-                      {"examples", s.examples},
-                      {"rejected_updates", s.rejected_updates},
-                      {"train_loss", s.train_loss},
-                      {"test_accuracy", s.test_accuracy},
-                      {"test_loss", s.test_loss},
-                      {"seconds", s.seconds}});
-  }
-  return rounds;
-}
-
 }  // namespace
 
 int RunServerCommand(const std::vector<std::string>& args) {
@@ -134,7 +118,7 @@ int RunServerCommand(const std::vector<std::string>& args) {
     if (summary_path.empty()) return;
     const nlohmann::json summary = {{"run_id", run_id}, {"model_spec", nlohmann::json::parse(config.model_spec_json)},
                                     {"dataset", config.dataset}, {"mode", mode}, {"rounds", rounds},
-                                    {"history", HistoryJson((*core)->history())}};
+                                    {"history", nlohmann::json::parse(RoundHistoryJson((*core)->history()))}};
     const absl::Status written = WriteFileAtomically(summary_path, summary.dump(2) + "\n");
     if (!written.ok()) LogError("server", written.ToString());
   });

@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include "absl/strings/str_format.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include <nlohmann/json.hpp>
@@ -104,14 +103,9 @@ int RunSimulateCommand(const std::vector<std::string>& args) {
   if (auto exit = ParseOrExit(flags, args)) return *exit;
   c.seed = static_cast<uint64_t>(seed);
   c.biomods = SplitList(biomods, '/');
-  c.attack_rounds.clear();
-  for (const std::string& r : SplitList(attack_rounds, ',')) {
-    int64_t value = 0;
-    if (!absl::SimpleAtoi(r, &value)) {
-      return Fail("simulate", absl::InvalidArgumentError(absl::StrCat("--attack-rounds: '", r, "' is not a number")));
-    }
-    c.attack_rounds.push_back(value);
-  }
+  auto rounds = ParseIntList("attack-rounds", attack_rounds);
+  if (!rounds.ok()) return Fail("simulate", rounds.status());
+  c.attack_rounds = *rounds;
   if (!flags.WasSet("attack-rounds") && config_path.empty()) c.attack_rounds = {1, c.rounds};
   if (print_config) {
     std::printf("%s\n", SimulationConfigJson(c).c_str());

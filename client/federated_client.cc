@@ -70,10 +70,7 @@ absl::Status SubmitUpdateTable(v1::Federation::Stub& stub, const std::string& to
   uint64_t total = 0;
   v1::UpdateChunk data;
   ok = ok && ForEachChunk(update, chunk_bytes, [&](uint32_t index, uint64_t offset, std::string_view bytes) {
-         v1::TensorData* d = data.mutable_data();
-         d->set_tensor_index(index);
-         d->set_offset(offset);
-         d->set_payload(bytes.data(), bytes.size());
+         FillTensorData(index, offset, bytes, data.mutable_data());
          total += bytes.size();
          return writer->Write(data);
        });

@@ -45,6 +45,12 @@ Json SummaryJson(const RoundSummary& s) {
           {"seconds", s.seconds}};
 }
 
+Json HistoryArray(const std::vector<RoundSummary>& history) {
+  Json rounds = Json::array();
+  for (const RoundSummary& s : history) rounds.push_back(SummaryJson(s));
+  return rounds;
+}
+
 RoundSummary SummaryFromJson(const Json& j) {
   RoundSummary s;
   s.round = j.at("round").get<int64_t>();
@@ -101,6 +107,8 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& bytes, const std::
 
 }  // namespace
 
+std::string RoundHistoryJson(const std::vector<RoundSummary>& history) { return HistoryArray(history).dump(); }
+
 std::string EncodeCheckpoint(const Checkpoint& c) {
   Json tensors = Json::array();
   uint64_t offset = 0;
@@ -114,12 +122,10 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
                        {"crc32c", Crc32c(t.bytes.data(), t.bytes.size())}});
     offset += t.bytes.size();
   }
-  Json history = Json::array();
-  for (const RoundSummary& s : c.history) history.push_back(SummaryJson(s));
   const Json header = {{"run_id", c.run_id},
                        {"model_spec", c.model_spec_json},
                        {"completed_rounds", c.completed_rounds},
-                       {"history", history},
+                       {"history", HistoryArray(c.history)},
                        {"tensors", tensors}};
   const std::string json = header.dump();
   std::string out(kMagic, 8);

@@ -39,6 +39,9 @@ struct Checkpoint {
   std::vector<RoundSummary> history;
 };
 
+// The rounds as a JSON array (the checkpoint's history, and summary.json's).
+std::string RoundHistoryJson(const std::vector<RoundSummary>& history);
+
 std::string EncodeCheckpoint(const Checkpoint& checkpoint);
 // DATA_LOSS naming `source` and the fault for anything malformed.
 absl::StatusOr<Checkpoint> DecodeCheckpoint(const std::string& bytes, const std::string& source);

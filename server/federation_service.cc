@@ -101,10 +101,7 @@ grpc::Status FederationService::FetchModel(grpc::ServerContext* context, const v
   if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   v1::ModelChunk data;
   const bool complete = ForEachChunk(**model, chunk_bytes_, [&](uint32_t index, uint64_t offset, std::string_view b) {
-    v1::TensorData* d = data.mutable_data();
-    d->set_tensor_index(index);
-    d->set_offset(offset);
-    d->set_payload(b.data(), b.size());
+    FillTensorData(index, offset, b, data.mutable_data());
     return writer->Write(data);
   });
   return complete ? grpc::Status::OK : grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
@@ -191,10 +188,7 @@ grpc::Status FederationService::Observe(grpc::ServerContext* context, const v1::
     auto send = [&](bool model_part) {
       return [&, model_part](uint32_t index, uint64_t offset, std::string_view b) {
         v1::ObservationChunk c;
-        v1::TensorData* d = model_part ? c.mutable_model_data() : c.mutable_update_data();
-        d->set_tensor_index(index);
-        d->set_offset(offset);
-        d->set_payload(b.data(), b.size());
+        FillTensorData(index, offset, b, model_part ? c.mutable_model_data() : c.mutable_update_data());
         total += b.size();
         return writer->Write(c);
       };

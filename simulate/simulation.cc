@@ -159,10 +159,11 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
   v1::ObserveRequest request;
   for (int64_t r : c.attack_rounds) request.add_rounds(r);
   for (int64_t i = 0; i < std::min(c.attacked_clients, c.clients); ++i) request.add_client_ids(ClientName(i));
+  BIOFED_ASSIGN_OR_RETURN(ObserverSession session, ObserverSession::Open(observer));
   RecordQueue queue;
   absl::Status observer_status;
   std::thread auditor([&] {
-    observer_status = ObserveUpdates(observer, request, [&](UpdateRecord r) {
+    observer_status = session.Observe(request, [&](UpdateRecord r) {
       queue.Push(std::move(r));
       return true;
     });
@@ -177,7 +178,7 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
       while (queue.Pop(&record)) {
         absl::StatusOr<AttackRow> row = [&]() -> absl::StatusOr<AttackRow> {
           BIOFED_ASSIGN_OR_RETURN(v1::AuditManifest manifest,
-                                  FetchAuditManifest(observer, record.round, record.client_id));
+                                  session.FetchAuditManifest(record.round, record.client_id));
           BIOFED_ASSIGN_OR_RETURN(AuditRecord audit, AuditFromManifest(manifest, data));
           return AttackAndScore(AttackOptionsOf(c), record, audit, device);
         }();
@@ -204,13 +205,13 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
   // A client that fails would stall every round (all clients are needed):
   // stop the others and the server, and report its error.
   std::atomic<bool> stop_all{false};
+  const auto train = std::make_shared<const Dataset>(data.train);  // shared read-only by every client
   for (int64_t i = 0; i < c.clients; ++i) {
     FederatedClientOptions o;
     o.address = address;
     o.security.insecure = true;
     o.token = tokens[i];
-    o.biomod = biomod;
-    o.biomod.weight_splitting = false;  // part of the server's model
+    o.biomod = biomod;  // LocalTrainer takes WS from the server's model spec
     o.biomod_name = BiomodName(biomod);
     o.seed = MixSeed(c.seed, kClientSeedStream, static_cast<uint64_t>(i));
     o.device = c.device;
@@ -219,7 +220,7 @@ absl::StatusOr<FederationOutcome> RunFederation(const SimulationConfig& c, const
     if (c.samples_per_client > 0 && static_cast<int64_t>(indices.size()) > c.samples_per_client) {
       indices.resize(static_cast<size_t>(c.samples_per_client));
     }
-    LocalData local{std::make_shared<const Dataset>(data.train), std::move(indices), data.norm};
+    LocalData local{train, std::move(indices), data.norm};
     clients.emplace_back([&client_status, &stop_all, &core, i, o, local] {
       client_status[i] = FederatedClient(o, local).Run();
       if (!client_status[i].ok() && !stop_all.exchange(true)) core->Stop();

@@ -33,6 +33,12 @@ bool ForEachChunk(const TensorTable& table, size_t chunk_bytes, const ChunkSink&
   return true;
 }
 
+void FillTensorData(uint32_t tensor_index, uint64_t offset, std::string_view bytes, v1::TensorData* data) {
+  data->set_tensor_index(tensor_index);
+  data->set_offset(offset);
+  data->set_payload(bytes.data(), bytes.size());
+}
+
 absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
                                                      const WireLimits& limits) {
   if (static_cast<size_t>(declared.size()) > limits.max_tensors) {

@@ -37,6 +37,9 @@ void DescribeTable(const TensorTable& table, TensorSpecList* specs);
 using ChunkSink = std::function<bool(uint32_t, uint64_t, std::string_view)>;
 bool ForEachChunk(const TensorTable& table, size_t chunk_bytes, const ChunkSink& sink);
 
+// Fills one chunk message (what every ChunkSink of the protocol sends).
+void FillTensorData(uint32_t tensor_index, uint64_t offset, std::string_view bytes, v1::TensorData* data);
+
 class TableAssembler {
  public:
   // Checks `declared` against the limits (RESOURCE_EXHAUSTED when too

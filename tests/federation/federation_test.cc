@@ -149,8 +149,10 @@ TEST_F(FederationTest, AuditorSeesExactlyTheClientsBytesAndScorerRebuildsTheBatc
   observer.security.insecure = true;
   observer.token = kAuditorToken;
   observer.norm = norm;
+  auto session = ObserverSession::Open(observer);
+  ASSERT_THAT(session, IsOk());
   std::vector<UpdateRecord> records;
-  ASSERT_THAT(ObserveUpdates(observer, v1::ObserveRequest(), [&](UpdateRecord r) {
+  ASSERT_THAT(session->Observe(v1::ObserveRequest(), [&](UpdateRecord r) {
     records.push_back(std::move(r));
     return true;
   }), IsOk());
@@ -177,7 +179,7 @@ TEST_F(FederationTest, AuditorSeesExactlyTheClientsBytesAndScorerRebuildsTheBatc
     if (version.ok()) {
       EXPECT_TRUE(torch::equal(ToNamedTensors(**version)[0].tensor, r.global_state[0].tensor));
     }
-    auto manifest = FetchAuditManifest(observer, r.round, r.client_id);
+    auto manifest = session->FetchAuditManifest(r.round, r.client_id);
     ASSERT_THAT(manifest, IsOk());
     EXPECT_EQ(std::vector<int64_t>(manifest->sample_indices().begin(), manifest->sample_indices().end()),
               truth.sample_indices);
@@ -190,7 +192,9 @@ TEST_F(FederationTest, AuditorSeesExactlyTheClientsBytesAndScorerRebuildsTheBatc
   // A client's credential cannot read manifests.
   ObserverOptions client_as_scorer = observer;
   client_as_scorer.token = kTokens[0];
-  EXPECT_EQ(FetchAuditManifest(client_as_scorer, 1, "client0").status().code(), absl::StatusCode::kPermissionDenied);
+  auto client_session = ObserverSession::Open(client_as_scorer);
+  ASSERT_THAT(client_session, IsOk());
+  EXPECT_EQ(client_session->FetchAuditManifest(1, "client0").status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(FederationTest, ClientsRideOutAServerRestart) {
