@@ -13,6 +13,7 @@
 #include "common/memory.h"
 #include "common/runtime.h"
 #include "report/html_report.h"
+#include "simulate/simulation.h"
 #include "simulate/simulation_config.h"
 
 namespace biofed {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "wire/update_stream.h"
 
 namespace biofed {
 namespace {
@@ -114,36 +115,11 @@ absl::Status FederationService::ReceiveUpdate(const Principal& principal,
   if (!chunk.has_header()) return absl::InvalidArgumentError("the first chunk of an update must be its header");
   const v1::UpdateHeader header = chunk.header();
   BIOFED_RETURN_IF_ERROR(core_->CheckSubmission(principal.name, header));
-  BIOFED_ASSIGN_OR_RETURN(TableAssembler assembler,
-                          TableAssembler::Start(header.tensors(), &core_->update_schema(), core_->config().limits));
-  std::optional<v1::AuditManifest> audit;
-  bool trailer = false;
-  while (reader->Read(&chunk)) {
-    if (trailer) return absl::InvalidArgumentError("chunk after the trailer");
-    switch (chunk.part_case()) {
-      case v1::UpdateChunk::kData:
-        BIOFED_RETURN_IF_ERROR(assembler.Add(chunk.data()));
-        break;
-      case v1::UpdateChunk::kAudit:
-        if (audit) return absl::InvalidArgumentError("two audit manifests in one update");
-        audit = std::move(*chunk.mutable_audit());
-        break;
-      case v1::UpdateChunk::kTrailer:
-        if (chunk.trailer().total_bytes() != assembler.bytes_received()) {
-          return absl::DataLossError(absl::StrCat("truncated update: the trailer counts ", chunk.trailer().total_bytes(),
-                                                  " bytes, ", assembler.bytes_received(), " arrived"));
-        }
-        trailer = true;
-        break;
-      case v1::UpdateChunk::kHeader:
-        return absl::InvalidArgumentError("a second header in one update");
-      default:
-        return absl::InvalidArgumentError("an empty chunk");
-    }
-  }
-  if (!trailer) return absl::DataLossError("truncated update: the stream ended before the trailer");
-  BIOFED_ASSIGN_OR_RETURN(TensorTable tensors, assembler.Finish(/*require_finite=*/true));
-  return core_->AcceptUpdate(principal.name, header, std::move(tensors), std::move(audit));
+  BIOFED_ASSIGN_OR_RETURN(
+      ReceivedUpdate update,
+      ReceiveUpdateBody(header, [reader](v1::UpdateChunk* next) { return reader->Read(next); },
+                        core_->update_schema(), core_->config().limits));
+  return core_->AcceptUpdate(principal.name, header, std::move(update.tensors), std::move(update.audit));
 }
 
 grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc::ServerReader<v1::UpdateChunk>* reader,

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_value.h"
 #include "absl/strings/str_join.h"
 #include "attack/attack.h"
 #include "client/biomod_options.h"
@@ -80,7 +81,7 @@ absl::StatusOr<SimulationConfig> ParseSimulationConfig(const std::string& text, 
   VisitFields(base, [&](const char* key, auto& field) {
     if (!status.ok() || !j.contains(key)) return;
     try {
-      field = j.at(key).get<std::remove_reference_t<decltype(field)>>();
+      field = JsonAs<std::remove_reference_t<decltype(field)>>(j.at(key));
     } catch (const Json::exception& e) {
       status = absl::InvalidArgumentError(absl::StrCat(source, ": key '", key, "' has the wrong type: ", e.what()));
     }
