@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # ccache hits across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps deps-test configure build demo test test-fast sanitize bench clean
+.PHONY: all deps deps-test configure build demo test test-fast sanitize fuzz bench clean
 
 all: build
 
@@ -39,7 +39,7 @@ demo: build
 test: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) $(CTEST_FLAGS)
 
-# Unit tests only (skips the CTest label `long`).
+# Unit tests only (skips the CTest label `long`, which the soak test also has).
 test-fast: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) -LE long $(CTEST_FLAGS)
 
@@ -50,8 +50,16 @@ sanitize: deps-test
 	cmake --build build-sanitize -j $(JOBS)
 	ctest --preset sanitize
 
+# libFuzzer on every parser of outside bytes (clang, ASan+UBSan), each for
+# FUZZ_SECONDS; crashes land in build-fuzz/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	cmake --preset fuzz
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+	tests/fuzz/run_fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	bench/run_cpu.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) build-sanitize
+	rm -rf $(BUILD_DIR) build-sanitize build-fuzz

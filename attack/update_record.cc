@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_value.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 
@@ -65,12 +66,12 @@ Json SpecJson(const ModelSpec& s) { return Json::parse(ModelSpecToJson(s)); }
 
 absl::StatusOr<torch::Tensor> DecodeTensor(const Json& entry, const std::string& data,
                                            const std::string& source) {
-  const std::string name = entry.at("name").get<std::string>();
-  const std::string dtype = entry.at("dtype").get<std::string>();
-  const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-  const auto offset = entry.at("offset").get<uint64_t>();
-  const auto nbytes = entry.at("nbytes").get<uint64_t>();
-  const auto crc = entry.at("crc32").get<uint32_t>();
+  const std::string name = JsonAs<std::string>(entry.at("name"));
+  const std::string dtype = JsonAs<std::string>(entry.at("dtype"));
+  const auto shape = JsonAs<std::vector<int64_t>>(entry.at("shape"));
+  const auto offset = JsonAs<uint64_t>(entry.at("offset"));
+  const auto nbytes = JsonAs<uint64_t>(entry.at("nbytes"));
+  const auto crc = JsonAs<uint32_t>(entry.at("crc32"));
   auto bad = [&](const std::string& what) {
     return absl::DataLossError(absl::StrCat(source, ": tensor '", name, "': ", what));
   };
@@ -96,7 +97,7 @@ absl::StatusOr<std::vector<NamedTensor>> DecodeGroup(const Json& header, const s
   std::vector<NamedTensor> out;
   std::set<std::string> seen;
   for (const Json& entry : header.at("tensors")) {
-    const std::string full = entry.at("name").get<std::string>();
+    const std::string full = JsonAs<std::string>(entry.at("name"));
     if (full.rfind(group + "/", 0) != 0) continue;
     if (!seen.insert(full).second) {
       return absl::DataLossError(absl::StrCat(source, ": tensor '", full, "' appears twice"));
@@ -114,23 +115,23 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   auto parsed_spec = ModelSpecFromJson(spec.dump());
   if (!parsed_spec.ok()) return absl::DataLossError(absl::StrCat(source, ": ", parsed_spec.status().message()));
   r.spec = *parsed_spec;
-  const std::string kind = h.at("kind").get<std::string>();
+  const std::string kind = JsonAs<std::string>(h.at("kind"));
   if (kind != "gradient" && kind != "pseudo_gradient") {
     return absl::DataLossError(absl::StrCat(source, ": unknown kind '", kind, "'"));
   }
   r.kind = kind == "gradient" ? SharedKind::kGradient : SharedKind::kPseudoGradient;
-  r.lr = h.at("lr").get<double>();
-  r.local_steps = h.at("local_steps").get<int64_t>();
-  r.batch_size = h.at("batch_size").get<int64_t>();
-  r.num_examples = h.at("num_examples").get<int64_t>();
-  r.batchnorm_train_mode = h.at("batchnorm_train_mode").get<bool>();
-  r.norm.mean = h.at("norm_mean").get<std::vector<double>>();
-  r.norm.std = h.at("norm_std").get<std::vector<double>>();
-  r.dataset = h.at("dataset").get<std::string>();
-  r.round = h.at("round").get<int64_t>();
+  r.lr = JsonAs<double>(h.at("lr"));
+  r.local_steps = JsonAs<int64_t>(h.at("local_steps"));
+  r.batch_size = JsonAs<int64_t>(h.at("batch_size"));
+  r.num_examples = JsonAs<int64_t>(h.at("num_examples"));
+  r.batchnorm_train_mode = JsonAs<bool>(h.at("batchnorm_train_mode"));
+  r.norm.mean = JsonAs<std::vector<double>>(h.at("norm_mean"));
+  r.norm.std = JsonAs<std::vector<double>>(h.at("norm_std"));
+  r.dataset = JsonAs<std::string>(h.at("dataset"));
+  r.round = JsonAs<int64_t>(h.at("round"));
   // Captures written before federation client ids were names hold a number.
   const Json& client_id = h.at("client_id");
-  r.client_id = client_id.is_string() ? client_id.get<std::string>() : std::to_string(client_id.get<int64_t>());
+  r.client_id = client_id.is_string() ? JsonAs<std::string>(client_id) : std::to_string(JsonAs<int64_t>(client_id));
   if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 ||
       static_cast<int64_t>(r.norm.mean.size()) != r.spec.input.channels ||
       r.norm.std.size() != r.norm.mean.size()) {
@@ -144,9 +145,9 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   if (h.contains("audit")) {
     AuditRecord audit;
     const Json& a = h.at("audit");
-    audit.client_seed = a.at("client_seed").get<uint64_t>();
-    audit.tau = a.at("tau").get<double>();
-    audit.biomod = a.at("biomod").get<std::string>();
+    audit.client_seed = JsonAs<uint64_t>(a.at("client_seed"));
+    audit.tau = JsonAs<double>(a.at("tau"));
+    audit.biomod = JsonAs<std::string>(a.at("biomod"));
     BIOFED_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors, DecodeGroup(h, "audit", data, source));
     for (const NamedTensor& t : tensors) {
       if (t.name == "images") audit.images = t.tensor;

@@ -13,8 +13,11 @@ packages=(
 )
 # Extra group: `install-deps.sh test` adds what only the tests use: the
 # headless browser that renders the report, docker-compose to validate the
-# compose file, iproute2 for the multi-host test, openssl for certificates.
-if [[ "${1:-}" == "test" ]]; then packages+=(chromium docker-compose iproute2 openssl python3); fi
+# compose file, iproute2 for the multi-host test, openssl for certificates,
+# clang with its sanitizer/libFuzzer runtime and OpenMP for `make fuzz`.
+if [[ "${1:-}" == "test" ]]; then
+  packages+=(chromium docker-compose iproute2 openssl python3 clang libclang-rt-14-dev libomp-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_value.h"
 #include "absl/strings/str_join.h"
 
 namespace biofed {
@@ -46,14 +47,14 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json) {
   ModelSpec spec;
   try {
     const nlohmann::json j = nlohmann::json::parse(json);
-    auto architecture = ParseArchitecture(j.at("architecture").get<std::string>());
+    auto architecture = ParseArchitecture(JsonAs<std::string>(j.at("architecture")));
     if (!architecture.ok()) return architecture.status();
     spec.architecture = *architecture;
-    const auto input = j.at("input").get<std::vector<int64_t>>();
+    const auto input = JsonAs<std::vector<int64_t>>(j.at("input"));
     if (input.size() != 3) return absl::InvalidArgumentError("model spec: input needs 3 numbers [C, H, W]");
     spec.input = {input[0], input[1], input[2]};
-    spec.num_classes = j.at("num_classes").get<int64_t>();
-    spec.split_gamma = j.at("split_gamma").get<int64_t>();
+    spec.num_classes = JsonAs<int64_t>(j.at("num_classes"));
+    spec.split_gamma = JsonAs<int64_t>(j.at("split_gamma"));
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed model spec: ", e.what()));
   }

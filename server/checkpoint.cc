@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_value.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "wire/crc32c.h"
@@ -53,15 +54,15 @@ Json HistoryArray(const std::vector<RoundSummary>& history) {
 
 RoundSummary SummaryFromJson(const Json& j) {
   RoundSummary s;
-  s.round = j.at("round").get<int64_t>();
-  s.participants = j.at("participants").get<std::vector<std::string>>();
-  s.dropped = j.at("dropped").get<std::vector<std::string>>();
-  s.examples = j.at("examples").get<int64_t>();
-  s.rejected_updates = j.at("rejected_updates").get<int64_t>();
-  s.train_loss = j.at("train_loss").get<double>();
-  s.test_accuracy = j.at("test_accuracy").get<double>();
-  s.test_loss = j.at("test_loss").get<double>();
-  s.seconds = j.at("seconds").get<double>();
+  s.round = JsonAs<int64_t>(j.at("round"));
+  s.participants = JsonAs<std::vector<std::string>>(j.at("participants"));
+  s.dropped = JsonAs<std::vector<std::string>>(j.at("dropped"));
+  s.examples = JsonAs<int64_t>(j.at("examples"));
+  s.rejected_updates = JsonAs<int64_t>(j.at("rejected_updates"));
+  s.train_loss = JsonAs<double>(j.at("train_loss"));
+  s.test_accuracy = JsonAs<double>(j.at("test_accuracy"));
+  s.test_loss = JsonAs<double>(j.at("test_loss"));
+  s.seconds = JsonAs<double>(j.at("seconds"));
   return s;
 }
 
@@ -76,28 +77,28 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& bytes, const std::
   const size_t data_start = kPreamble + header_size;
   const uint64_t data_size = bytes.size() - data_start;
   Checkpoint c;
-  c.run_id = h.at("run_id").get<std::string>();
-  c.model_spec_json = h.at("model_spec").get<std::string>();
-  c.completed_rounds = h.at("completed_rounds").get<int64_t>();
+  c.run_id = JsonAs<std::string>(h.at("run_id"));
+  c.model_spec_json = JsonAs<std::string>(h.at("model_spec"));
+  c.completed_rounds = JsonAs<int64_t>(h.at("completed_rounds"));
   if (c.completed_rounds < 0) return fail("negative completed_rounds");
   for (const Json& s : h.at("history")) c.history.push_back(SummaryFromJson(s));
   for (const Json& e : h.at("tensors")) {
     HostTensor t;
-    t.name = e.at("name").get<std::string>();
-    auto dtype = DTypeFromInt(e.at("dtype").get<int>());
-    auto role = TensorRoleFromInt(e.at("role").get<int>());
+    t.name = JsonAs<std::string>(e.at("name"));
+    auto dtype = DTypeFromInt(JsonAs<int>(e.at("dtype")));
+    auto role = TensorRoleFromInt(JsonAs<int>(e.at("role")));
     if (!dtype.ok() || !role.ok()) return fail(absl::StrCat("tensor '", t.name, "': bad dtype or role"));
     t.dtype = *dtype;
     t.role = *role;
-    t.shape = e.at("shape").get<std::vector<int64_t>>();
+    t.shape = JsonAs<std::vector<int64_t>>(e.at("shape"));
     auto expected = CheckedByteCount(t.shape, t.dtype, kMaxTensorBytes);
     if (!expected.ok()) return fail(absl::StrCat("tensor '", t.name, "': ", expected.status().message()));
-    const uint64_t offset = e.at("offset").get<uint64_t>();
-    const uint64_t size = e.at("bytes").get<uint64_t>();
+    const uint64_t offset = JsonAs<uint64_t>(e.at("offset"));
+    const uint64_t size = JsonAs<uint64_t>(e.at("bytes"));
     if (size != *expected) return fail(absl::StrCat("tensor '", t.name, "': byte count does not match its shape"));
     if (offset > data_size || size > data_size - offset) return fail(absl::StrCat("tensor '", t.name, "' is truncated"));
     t.bytes = bytes.substr(data_start + offset, size);
-    if (Crc32c(t.bytes.data(), t.bytes.size()) != e.at("crc32c").get<uint32_t>()) {
+    if (Crc32c(t.bytes.data(), t.bytes.size()) != JsonAs<uint32_t>(e.at("crc32c"))) {
       return fail(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
     }
     c.model.push_back(std::move(t));
