@@ -20,14 +20,12 @@ struct PendingObservation {
 };
 
 absl::StatusOr<UpdateRecord> ToRecord(const ModelSpec& spec, const std::string& dataset, const Normalization& norm,
-                                      PendingObservation& p) {
-  BIOFED_ASSIGN_OR_RETURN(TensorTable model, p.model->Finish(false));
-  BIOFED_ASSIGN_OR_RETURN(TensorTable update, p.update->Finish(false));
-  const v1::UpdateHeader& h = p.header.update();
+                                      ObserverSession::Tables tables) {
+  const v1::UpdateHeader& h = tables.header.update();
   UpdateRecord r;
   r.spec = spec;
-  r.global_state = ToNamedTensors(model);
-  for (const HostTensor& t : update) {
+  r.global_state = ToNamedTensors(tables.model);
+  for (const HostTensor& t : tables.update) {
     if (t.role == TensorRole::kParameter) r.update.push_back({t.name, ToTorch(t)});
   }
   r.kind = h.shared_kind() == v1::SHARED_GRADIENT ? SharedKind::kGradient : SharedKind::kPseudoGradient;
@@ -44,15 +42,25 @@ absl::StatusOr<UpdateRecord> ToRecord(const ModelSpec& spec, const std::string& 
 }
 
 absl::Status ObserveStream(const ObserverOptions& options, v1::Federation::Stub& stub,
-                           const v1::ObserveRequest& request, const ModelSpec& spec, const std::string& dataset,
-                           const std::function<bool(UpdateRecord)>& on_record) {
+                           const v1::ObserveRequest& request,
+                           const std::function<bool(ObserverSession::Tables)>& on_observation) {
   grpc::ClientContext context;
   PrepareContext(&context, options.token);
   auto reader = stub.Observe(&context, request);
   v1::ObservationChunk chunk;
   std::optional<PendingObservation> pending;
   absl::Status failure;
-  while (failure.ok() && reader->Read(&chunk)) {
+  bool caller_stopped = false;
+  auto finish = [&]() -> absl::Status {
+    ObserverSession::Tables tables;
+    tables.header = std::move(pending->header);
+    BIOFED_ASSIGN_OR_RETURN(tables.model, pending->model->Finish(false));
+    BIOFED_ASSIGN_OR_RETURN(tables.update, pending->update->Finish(false));
+    pending.reset();
+    caller_stopped = !on_observation(std::move(tables));
+    return absl::OkStatus();
+  };
+  while (failure.ok() && !caller_stopped && reader->Read(&chunk)) {
     switch (chunk.part_case()) {
       case v1::ObservationChunk::kHeader: {
         pending.emplace();
@@ -77,29 +85,14 @@ absl::Status ObserveStream(const ObserverOptions& options, v1::Federation::Stub&
           failure = pending->update->Add(chunk.update_data());
         }
         break;
-      case v1::ObservationChunk::kTrailer: {
-        if (!pending) {
-          failure = absl::DataLossError("observation trailer before its header");
-          break;
-        }
-        auto record = CallTorch("converting an observation", [&] { return ToRecord(spec, dataset, options.norm, *pending); });
-        pending.reset();
-        if (!record.ok()) {
-          failure = record.status();
-        } else if (!on_record(std::move(*record))) {
-          context.TryCancel();
-          while (reader->Read(&chunk)) {
-          }
-          reader->Finish();
-          return absl::OkStatus();
-        }
+      case v1::ObservationChunk::kTrailer:
+        failure = pending ? finish() : absl::DataLossError("observation trailer before its header");
         break;
-      }
       default:
         failure = absl::DataLossError("empty observation chunk");
     }
   }
-  if (!failure.ok()) {
+  if (!failure.ok() || caller_stopped) {
     context.TryCancel();
     while (reader->Read(&chunk)) {
     }
@@ -125,7 +118,22 @@ absl::Status ObserverSession::Observe(const v1::ObserveRequest& request,
     BIOFED_RETURN_IF_ERROR(FromGrpcStatus(stub_->Join(&context, v1::JoinRequest(), &join)));
   }
   BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
-  return ObserveStream(options_, *stub_, request, spec, join.dataset(), on_record);
+  absl::Status converted;
+  const absl::Status streamed = ObserveStream(options_, *stub_, request, [&](Tables tables) {
+    auto record = CallTorch("converting an observation",
+                            [&] { return ToRecord(spec, join.dataset(), options_.norm, std::move(tables)); });
+    if (!record.ok()) {
+      converted = record.status();
+      return false;
+    }
+    return on_record(std::move(*record));
+  });
+  return converted.ok() ? streamed : converted;
+}
+
+absl::Status ObserverSession::ObserveTables(const v1::ObserveRequest& request,
+                                            const std::function<bool(Tables)>& on_observation) const {
+  return ObserveStream(options_, *stub_, request, on_observation);
 }
 
 absl::StatusOr<v1::AuditManifest> ObserverSession::FetchAuditManifest(int64_t round,

@@ -39,6 +39,17 @@ class ObserverSession {
   // `on_record` returns false.
   absl::Status Observe(const v1::ObserveRequest& request, const std::function<bool(UpdateRecord)>& on_record) const;
 
+  // The same stream as it travelled, without LibTorch: for each accepted
+  // update the round's global model and the update as host tensors (what a
+  // replay of the aggregation needs). OK when the stream ends, or when
+  // `on_observation` returns false.
+  struct Tables {
+    v1::ObservationHeader header;
+    TensorTable model;
+    TensorTable update;
+  };
+  absl::Status ObserveTables(const v1::ObserveRequest& request, const std::function<bool(Tables)>& on_observation) const;
+
   // The audit manifest of (round, client); needs the scorer role.
   absl::StatusOr<v1::AuditManifest> FetchAuditManifest(int64_t round, const std::string& client_id) const;
 

@@ -104,7 +104,8 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
       LogWarning(kLog, absl::StrCat(client_id_.empty() ? "client" : client_id_, ": ", what,
                                     ": server unavailable, retrying (", status.message(), ")"));
     }
-    if (now - first_failure > options_.max_unavailable || Stopping()) return status;
+    if (Stopping()) return absl::CancelledError(absl::StrCat("client stopped while the server was unavailable (", what, ")"));
+    if (now - first_failure > options_.max_unavailable) return status;
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -211,6 +212,7 @@ absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, const v1::Tra
   local.local_epochs = task.local_epochs();
   local.batch_size = task.batch_size();
   BIOFED_ASSIGN_OR_RETURN(LocalResult result, trainer_->Train(cached_model_, local, data_));
+  if (Stopping()) return absl::CancelledError("client stopped before submitting");
 
   v1::UpdateHeader header;
   header.set_client_id(client_id_);

@@ -30,7 +30,8 @@ struct FederatedClientOptions {
   std::string device = "cpu";
   absl::Duration max_unavailable = absl::Seconds(60);  // give up after the server is gone this long
   absl::Duration max_backoff = absl::Seconds(2);
-  const std::atomic<bool>* stop = nullptr;             // set: leave after the current call
+  const std::atomic<bool>* stop = nullptr;             // set: leave after the current call (a round in
+                                                       // progress is abandoned before its update is sent)
   std::function<void(int64_t round, const LocalResult&)> on_submitted;
 };
 

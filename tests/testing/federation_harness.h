@@ -5,6 +5,7 @@
 #define BIOFED_TESTS_TESTING_FEDERATION_HARNESS_H_
 
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,12 +36,14 @@ struct RunningFederation {
 inline std::unique_ptr<RunningFederation> StartFederation(const FederationConfig& config, TensorTable model,
                                                           ModelEvaluator evaluator, CredentialStore credentials,
                                                           const ServerSecurity& security = {true, "", "", ""},
-                                                          const std::string& address = "127.0.0.1:0") {
+                                                          const std::string& address = "127.0.0.1:0",
+                                                          std::function<void(const RoundSummary&)> listener = nullptr) {
   auto f = std::make_unique<RunningFederation>();
   auto core = FederationCore::Create(config, std::move(model), std::move(evaluator));
   EXPECT_TRUE(core.ok()) << core.status();
   if (!core.ok()) return nullptr;
   f->core = std::move(*core);
+  if (listener) f->core->SetRoundListener(std::move(listener));
   f->core->Start();
   auto server = FederationServer::Start(address, security, f->core.get(), std::move(credentials));
   EXPECT_TRUE(server.ok()) << server.status();

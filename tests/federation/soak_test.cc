@@ -1,0 +1,434 @@
+// CTest label `soak`: 20 clients over TLS for many short FedSGD rounds
+// while a fault injector stops clients at random (mid-round too) and starts
+// them again, the server is stopped and restarted twice mid-round, a rogue
+// client sends a malformed update in every round it is given, and two slow
+// clients submit only after their round has closed. At the end: nothing
+// crashed, every completed round is in the checkpoint and in the results
+// database exactly once, the global model equals a replay of the accepted
+// updates as the auditor observed them, and neither the rogue nor the slow
+// clients ever changed the model.
+#include <sqlite3.h>
+
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "attack/observer_client.h"
+#include "client/federated_client.h"
+#include "common/log.h"
+#include "common/runtime.h"
+#include "models/model_state.h"
+#include "server/aggregation.h"
+#include "server/checkpoint.h"
+#include "simulate/results_store.h"
+#include "tests/testing/federation_harness.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "wire/torch_bridge.h"
+
+namespace biofed {
+namespace {
+
+using ::biofed::testing::IsOk;
+
+constexpr int kClients = 20;
+constexpr int kSamplesPerClient = 16;
+constexpr int64_t kRounds = 24;
+constexpr absl::Duration kDeadline = absl::Milliseconds(1500);
+constexpr char kAuditorToken[] = "soak-auditor-token-0123456789";
+constexpr char kRogueToken[] = "soak-rogue-token-0123456789";
+
+std::string ClientToken(int i) { return "soak-client-" + std::to_string(i) + "-token-0123456789"; }
+std::string SlowToken(int i) { return "soak-slow-" + std::to_string(i) + "-token-0123456789"; }
+
+// 8x8 inputs keep the MLP (64-1000-10) small enough to observe every update.
+ModelSpec SoakSpec() { return ModelSpec{Architecture::kMlp, {1, 8, 8}, 10, 0}; }
+
+CredentialStore SoakCredentials() {
+  CredentialStore c;
+  for (int i = 0; i < kClients; ++i) EXPECT_THAT(c.Add("c" + std::to_string(i), {Role::kClient}, ClientToken(i)), IsOk());
+  for (int i = 0; i < 2; ++i) EXPECT_THAT(c.Add("slow" + std::to_string(i), {Role::kClient}, SlowToken(i)), IsOk());
+  EXPECT_THAT(c.Add("rogue", {Role::kClient}, kRogueToken), IsOk());
+  EXPECT_THAT(c.Add("auditor", {Role::kAuditor}, kAuditorToken), IsOk());
+  return c;
+}
+
+// What the auditor saw: for each (round, client) the last observation
+// (a round reopened after a server restart supersedes its lost attempt).
+class ObservationArchive {
+ public:
+  void Add(ObserverSession::Tables tables) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const v1::UpdateHeader& h = tables.header.update();
+    latest_[{h.round(), h.client_id()}] = std::move(tables);
+    ++count_;
+  }
+  const ObserverSession::Tables* Find(int64_t round, const std::string& client) const {
+    auto it = latest_.find({round, client});
+    return it == latest_.end() ? nullptr : &it->second;
+  }
+  int64_t count() const { return count_; }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<int64_t, std::string>, ObserverSession::Tables> latest_;
+  int64_t count_ = 0;
+};
+
+// One client slot: a FederatedClient that the fault injector may stop at
+// any moment; the slot starts a fresh one (same credential) after a pause.
+struct ClientSlot {
+  std::atomic<bool> stop{false};
+  std::atomic<int> kills{0};
+  absl::Status final_status;
+};
+
+// An update that fits `model`'s schema (the model's own values).
+TensorTable WellFormedUpdate(const TensorTable& model) {
+  TensorTable update = UpdateSchema(model);
+  for (HostTensor& t : update) t.bytes = FindTensor(model, t.name)->bytes;
+  return update;
+}
+
+// The malformed updates the rogue client cycles through; each must be refused.
+std::vector<testing::Submission> RogueSubmissions(const TensorTable& valid, const v1::TrainTask& task,
+                                                  const std::string& id) {
+  v1::UpdateHeader header;
+  header.set_client_id(id);
+  header.set_round(task.round());
+  header.set_model_version(task.model_version());
+  header.set_num_examples(8);
+  header.set_lr(task.lr());
+  header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
+  std::vector<testing::Submission> bad;
+  auto base = [&] {
+    testing::Submission s;
+    s.token = kRogueToken;
+    s.header = header;
+    s.tensors = valid;
+    return s;
+  };
+  testing::Submission wrong_shape = base();
+  wrong_shape.tensors[0].shape = {wrong_shape.tensors[0].shape[1], wrong_shape.tensors[0].shape[0] + 1};
+  wrong_shape.tensors[0].bytes.resize(wrong_shape.tensors[0].bytes.size() + 4 * wrong_shape.tensors[0].shape[0]);
+  bad.push_back(wrong_shape);
+  testing::Submission nan = base();
+  nan.tensors[1].mutable_floats()[0] = std::nanf("");
+  bad.push_back(nan);
+  testing::Submission checksum = base();
+  checksum.crc_of_first = 0xdeadbeef;
+  bad.push_back(checksum);
+  testing::Submission truncated = base();
+  truncated.withhold_bytes = 4;
+  truncated.send_trailer = false;
+  bad.push_back(truncated);
+  testing::Submission stale = base();
+  stale.header.set_round(task.round() - 1);
+  bad.push_back(stale);
+  testing::Submission future = base();
+  future.header.set_round(task.round() + 1);
+  bad.push_back(future);
+  testing::Submission wrong_dtype = base();
+  wrong_dtype.tensors[1].dtype = DType::kFloat64;
+  wrong_dtype.tensors[1].bytes += wrong_dtype.tensors[1].bytes;
+  bad.push_back(wrong_dtype);
+  testing::Submission forged = base();
+  forged.token = "not-a-token-of-this-federation";
+  bad.push_back(forged);
+  testing::Submission impersonation = base();
+  impersonation.header.set_client_id("c0");
+  bad.push_back(impersonation);
+  return bad;
+}
+
+class SoakTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    SetLogQuiet(true);
+    ConfigureThreads(1);
+  }
+};
+
+TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
+  testing::TempDir dir;
+  ASSERT_EQ(std::system((std::string(BIOFED_SOURCE_DIR) + "/deploy/make-certs.sh " + dir.path() + " 2>/dev/null").c_str()), 0);
+  const ServerSecurity tls{false, dir.File("server.pem"), dir.File("server.key"), ""};
+  ChannelSecurity client_tls;
+  client_tls.ca_path = dir.File("ca.pem");
+
+  FederationConfig config;
+  config.run_id = "soak";
+  config.model_spec_json = ModelSpecToJson(SoakSpec());
+  config.dataset = "synthetic";
+  config.rounds = kRounds;
+  config.mode = TrainingMode::kFedSgd;
+  config.lr = 0.05;
+  config.batch_size = 8;
+  config.min_clients = 8;
+  config.round_deadline = kDeadline;
+  config.client_timeout = absl::Seconds(2);
+  config.poll_interval = absl::Milliseconds(20);
+  config.checkpoint_path = dir.File("server.ckpt");
+  config.observation_log_limit = 4 * kRounds * (kClients + 3);
+
+  torch::manual_seed(11);
+  auto data = std::make_shared<Dataset>();
+  data->name = "synthetic";
+  data->images = torch::randint(0, 256, {kClients * kSamplesPerClient, 1, 8, 8}, torch::kUInt8);
+  data->labels = torch::randint(0, 10, {kClients * kSamplesPerClient}, torch::kLong);
+  data->num_classes = 10;
+  const Normalization norm = ComputeNormalization(*data);
+  auto initial = BuildModel(SoakSpec(), 5);
+  ASSERT_THAT(initial, IsOk());
+  const TensorTable initial_table = ModelStateTable(*initial);
+
+  auto store = ResultsStore::Open(dir.File("soak.db"));
+  ASSERT_THAT(store, IsOk());
+  auto run_id = (*store)->AddRun("soak", "none", "{}");
+  ASSERT_THAT(run_id, IsOk());
+  auto record_round = [&](const RoundSummary& s) {
+    RoundRow row{s.round, s.test_accuracy, s.test_loss, s.train_loss, s.seconds, s.examples,
+                 static_cast<int64_t>(s.participants.size()), static_cast<int64_t>(s.dropped.size()),
+                 s.rejected_updates};
+    EXPECT_THAT((*store)->AddRound(*run_id, row), IsOk()) << "round " << s.round;
+  };
+  auto start_server = [&](const std::string& address) {
+    return testing::StartFederation(config, initial_table, nullptr, SoakCredentials(), tls, address, record_round);
+  };
+  auto f = start_server("localhost:0");
+  ASSERT_NE(f, nullptr);
+  const std::string address = "localhost:" + std::to_string(f->server->port());
+  std::atomic<bool> over{false};
+
+  // The auditor: reconnects after each server restart; a new server's log
+  // starts with its own first accepted update.
+  ObservationArchive archive;
+  ObserverOptions observer_options;
+  observer_options.address = address;
+  observer_options.security = client_tls;
+  observer_options.token = kAuditorToken;
+  auto observer = ObserverSession::Open(observer_options);
+  ASSERT_THAT(observer, IsOk());
+  // A stream ends with an error when its server goes away and with OK when
+  // the federation has finished and every observation was delivered.
+  std::thread auditor([&] {
+    while (true) {
+      const absl::Status streamed = observer->ObserveTables(v1::ObserveRequest(), [&](ObserverSession::Tables t) {
+        archive.Add(std::move(t));
+        return true;
+      });
+      if (streamed.ok() && over) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+
+  std::vector<ClientSlot> slots(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      std::mt19937 rng(1000 + i);
+      LocalData local{data, {}, norm};
+      for (int64_t s = i * kSamplesPerClient; s < (i + 1) * kSamplesPerClient; ++s) local.indices.push_back(s);
+      for (int life = 0;; ++life) {
+        slots[i].stop = false;
+        FederatedClientOptions o;
+        o.address = address;
+        o.security = client_tls;
+        o.token = ClientToken(i);
+        o.seed = 100 * life + i;
+        o.max_unavailable = absl::Seconds(60);
+        o.max_backoff = absl::Milliseconds(200);
+        o.stop = &slots[i].stop;
+        slots[i].final_status = FederatedClient(o, local).Run();
+        if (!absl::IsCancelled(slots[i].final_status)) return;
+        ++slots[i].kills;
+        absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(100, 800)(rng)));
+      }
+    });
+  }
+  std::thread injector([&] {
+    std::mt19937 rng(7);
+    while (!over) {
+      absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(150, 450)(rng)));
+      slots[std::uniform_int_distribution<int>(0, kClients - 1)(rng)].stop = true;
+    }
+  });
+
+  // The rogue: a valid credential, a malformed update whenever it has a task.
+  std::atomic<int> rogue_sent{0}, rogue_accepted{0};
+  std::thread rogue([&] {
+    auto channel = MakeFederationChannel(address, client_tls);
+    ASSERT_THAT(channel, IsOk());
+    auto stub = v1::Federation::NewStub(*channel);
+    const TensorTable valid = WellFormedUpdate(initial_table);
+    std::string id;
+    size_t next = 0;
+    while (!over) {
+      if (id.empty()) {
+        auto joined = testing::JoinAs(*stub, kRogueToken);
+        if (joined.ok()) id = joined->client_id();
+        absl::SleepFor(absl::Milliseconds(100));
+        continue;
+      }
+      auto task = testing::PullAs(*stub, kRogueToken, id);
+      if (!task.ok() || !task->has_train()) {
+        absl::SleepFor(absl::Milliseconds(50));
+        continue;
+      }
+      auto bad = RogueSubmissions(valid, task->train(), id);
+      const absl::Status status = testing::Submit(*stub, bad[next++ % bad.size()]);
+      ++rogue_sent;
+      if (status.ok()) ++rogue_accepted;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+
+  // Slow clients: take a task, wait until its round has closed, then submit
+  // a well-formed update, which must be refused as stale.
+  std::atomic<int> slow_sent{0}, slow_accepted{0};
+  std::vector<std::thread> slow;
+  for (int s = 0; s < 2; ++s) {
+    slow.emplace_back([&, s] {
+      auto channel = MakeFederationChannel(address, client_tls);
+      ASSERT_THAT(channel, IsOk());
+      auto stub = v1::Federation::NewStub(*channel);
+      std::string id;
+      while (!over) {
+        if (id.empty()) {
+          auto joined = testing::JoinAs(*stub, SlowToken(s));
+          if (joined.ok()) id = joined->client_id();
+          absl::SleepFor(absl::Milliseconds(100));
+          continue;
+        }
+        auto task = testing::PullAs(*stub, SlowToken(s), id);
+        if (!task.ok() || !task->has_train()) {
+          absl::SleepFor(absl::Milliseconds(50));
+          continue;
+        }
+        const int64_t round = task->train().round();
+        absl::SleepFor(kDeadline);
+        while (!over) {
+          grpc::ClientContext context;
+          testing::Authorize(&context, SlowToken(s));
+          v1::HeartbeatRequest request;
+          request.set_client_id(id);
+          v1::HeartbeatReply reply;
+          if (stub->Heartbeat(&context, request, &reply).ok() && (reply.current_round() > round || reply.finished())) {
+            break;
+          }
+          absl::SleepFor(absl::Milliseconds(50));
+        }
+        testing::Submission late;
+        late.token = SlowToken(s);
+        late.tensors = WellFormedUpdate(initial_table);
+        late.header.set_client_id(id);
+        late.header.set_round(round);
+        late.header.set_model_version(task->train().model_version());
+        late.header.set_num_examples(kSamplesPerClient);
+        late.header.set_lr(task->train().lr());
+        late.header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
+        ++slow_sent;
+        if (testing::Submit(*stub, late).ok()) ++slow_accepted;
+      }
+    });
+  }
+
+  // Two server restarts, each at a random moment within a round.
+  std::mt19937 rng(3);
+  for (int64_t after : {kRounds / 3, 2 * kRounds / 3}) {
+    const absl::Time end = absl::Now() + absl::Seconds(120);
+    while (f->core->completed_rounds() < after && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_GE(f->core->completed_rounds(), after);
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 1400)(rng)));
+    f->Stop();
+    auto checkpoint = ReadCheckpoint(config.checkpoint_path);
+    ASSERT_THAT(checkpoint, IsOk());
+    absl::SleepFor(absl::Milliseconds(300));
+    f = start_server(address);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->core->completed_rounds(), checkpoint->completed_rounds);
+    EXPECT_EQ(f->core->current_model()->at(0).bytes, checkpoint->model[0].bytes);
+  }
+  EXPECT_TRUE(f->core->WaitUntilFinished(absl::Seconds(180)));
+  for (auto& t : clients) t.join();
+  over = true;
+  for (auto* t : {&auditor, &injector, &rogue}) t->join();
+  for (auto& t : slow) t.join();
+
+  // Every client ended with the federation; the injector did stop some.
+  int kills = 0;
+  for (const ClientSlot& slot : slots) {
+    EXPECT_THAT(slot.final_status, IsOk());
+    kills += slot.kills;
+  }
+  EXPECT_GE(kills, 10);
+  EXPECT_GT(rogue_sent, 0);
+  EXPECT_EQ(rogue_accepted, 0);
+  EXPECT_GT(slow_sent, 0);
+  EXPECT_EQ(slow_accepted, 0);
+
+  // Every completed round, once and in order, in the checkpoint...
+  auto checkpoint = ReadCheckpoint(config.checkpoint_path);
+  ASSERT_THAT(checkpoint, IsOk());
+  ASSERT_EQ(checkpoint->completed_rounds, kRounds);
+  ASSERT_EQ(checkpoint->history.size(), static_cast<size_t>(kRounds));
+  for (int64_t r = 0; r < kRounds; ++r) EXPECT_EQ(checkpoint->history[r].round, r + 1);
+  // ...and in the results database.
+  store->reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir.File("soak.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* query = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT round, participants FROM rounds WHERE run_id = ? ORDER BY round", -1,
+                               &query, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int64(query, 1, *run_id);
+  int64_t rows = 0;
+  while (sqlite3_step(query) == SQLITE_ROW) {
+    ASSERT_LT(rows, kRounds);
+    EXPECT_EQ(sqlite3_column_int64(query, 0), rows + 1);
+    EXPECT_EQ(sqlite3_column_int64(query, 1), static_cast<int64_t>(checkpoint->history[rows].participants.size()));
+    ++rows;
+  }
+  sqlite3_finalize(query);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, kRounds);
+
+  // The model is the replay of the observed accepted updates, round by round,
+  // and no round took an update from the rogue or a slow client.
+  TensorTable replay = initial_table;
+  int64_t aggregated = 0;
+  for (const RoundSummary& s : checkpoint->history) {
+    std::vector<ClientUpdate> updates;
+    for (const std::string& p : s.participants) {
+      EXPECT_TRUE(p.rfind("c", 0) == 0) << "round " << s.round << " aggregated " << p;
+      const ObserverSession::Tables* seen = archive.Find(s.round, p);
+      ASSERT_NE(seen, nullptr) << "the auditor never saw " << p << "'s update of round " << s.round;
+      ASSERT_EQ(seen->model.size(), replay.size());
+      for (size_t t = 0; t < replay.size(); ++t) {
+        ASSERT_EQ(seen->model[t].bytes, replay[t].bytes) << "round " << s.round << ": the model " << p << " trained on";
+      }
+      updates.push_back({p, seen->header.update().num_examples(), seen->update});
+    }
+    std::vector<const ClientUpdate*> pointers;
+    for (const ClientUpdate& u : updates) pointers.push_back(&u);
+    auto next = Aggregate(replay, pointers, config.server_lr * config.lr);
+    ASSERT_THAT(next, IsOk());
+    replay = std::move(*next);
+    aggregated += static_cast<int64_t>(updates.size());
+  }
+  ASSERT_EQ(replay.size(), checkpoint->model.size());
+  for (size_t t = 0; t < replay.size(); ++t) EXPECT_EQ(replay[t].bytes, checkpoint->model[t].bytes) << replay[t].name;
+  const auto final_model = f->core->current_model();
+  for (size_t t = 0; t < replay.size(); ++t) EXPECT_EQ(replay[t].bytes, final_model->at(t).bytes);
+  std::printf("soak: %lld rounds, %lld updates aggregated, %lld observed, %d client stops, %d rogue and %d late "
+              "updates refused, 2 server restarts\n",
+              static_cast<long long>(kRounds), static_cast<long long>(aggregated),
+              static_cast<long long>(archive.count()), kills, rogue_sent.load(), slow_sent.load());
+}
+
+}  // namespace
+}  // namespace biofed
