@@ -42,9 +42,6 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   if (!threat.batch_size_known) {
     return absl::InvalidArgumentError("an attacker without the batch size is not supported yet");
   }
-  if (!threat.local_hyperparameters_known) {
-    return absl::InvalidArgumentError("an attacker without the local hyperparameters is not supported yet");
-  }
   if (threat.fuzzy_factors_known && !knowledge.factors) {
     return absl::InvalidArgumentError("the threat model says FL factors are known, but none were given");
   }
@@ -316,7 +313,13 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
     switch (config.kind) {
       case AttackKind::kInvertingGradients: return RunGradientMatching(record, s, config, progress, false);
-      case AttackKind::kFedAvg: return RunGradientMatching(record, s, config, progress, true);
+      // Without lr, K and the batch schedule the replay cannot be set up: the
+      // attacker matches the update as one gradient of all its examples.
+      case AttackKind::kFedAvg: {
+        AttackResult r = RunGradientMatching(record, s, config, progress, threat.local_hyperparameters_known);
+        if (!threat.local_hyperparameters_known) r.objective_name += " (one-step model: local hyperparameters unknown)";
+        return r;
+      }
       case AttackKind::kDlg: return RunDlg(record, s, config, progress, !threat.labels_known);
       case AttackKind::kAnalytic: return RunAnalytic(record, s);
     }

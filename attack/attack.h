@@ -27,7 +27,11 @@ std::string AttackKindName(AttackKind kind);
 struct ThreatModel {
   bool labels_known = false;          // true labels given; else inferred
   bool batch_size_known = true;       // the attacker knows B (only true is supported)
-  bool local_hyperparameters_known = true;  // lr, local steps, batch schedule
+  // lr, local steps, batch schedule. Only the FedAvg attack uses them (to
+  // replay the K steps); without them it matches the update as one gradient
+  // of all its examples, which the unknown lr cannot spoil (cosine is blind
+  // to scale). IG and DLG always take that one-step view.
+  bool local_hyperparameters_known = true;
   bool fuzzy_factors_known = false;   // adaptive attacker told the client's FL factors
   // BatchNorm mode: always the client's, taken from the record.
 };

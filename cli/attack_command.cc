@@ -42,6 +42,7 @@ struct AttackFlags {
   int64_t restarts = 1;
   std::string labels = "inferred";
   std::string fl_factors = "unknown";
+  std::string local_hyperparameters = "known";
   std::string device = "auto";
   int64_t threads = 0;
   std::string out;
@@ -72,6 +73,8 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddInt("restarts", &f.restarts, "random restarts, best by objective");
   flags.AddString("labels", &f.labels, "known (given the true labels) or inferred");
   flags.AddString("fl-factors", &f.fl_factors, "unknown, or known (adaptive attacker told the client's factors)");
+  flags.AddString("local-hyperparameters", &f.local_hyperparameters,
+                  "known (the FedAvg attack replays the K local steps) or unknown (it matches one step)");
   flags.AddString("device", &f.device, "auto, cpu, cuda or cuda:N");
   flags.AddInt("threads", &f.threads, "LibTorch threads (0 = all cores)");
   flags.AddString("out", &f.out, "directory for summary.json and reconstruction.png");
@@ -145,8 +148,12 @@ int RunAttackCommand(const std::vector<std::string>& args) {
   ThreatModel threat;
   if (f.labels != "known" && f.labels != "inferred") return Fail("attack", absl::InvalidArgumentError("--labels expects known or inferred"));
   if (f.fl_factors != "known" && f.fl_factors != "unknown") return Fail("attack", absl::InvalidArgumentError("--fl-factors expects known or unknown"));
+  if (f.local_hyperparameters != "known" && f.local_hyperparameters != "unknown") {
+    return Fail("attack", absl::InvalidArgumentError("--local-hyperparameters expects known or unknown"));
+  }
   threat.labels_known = f.labels == "known";
   threat.fuzzy_factors_known = f.fl_factors == "known";
+  threat.local_hyperparameters_known = f.local_hyperparameters == "known";
   const int64_t threads = ConfigureThreads(f.threads);
   auto device = ResolveDevice(f.device);
   if (!device.ok()) return Fail("attack", device.status());

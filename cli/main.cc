@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/memory.h"
 
 namespace {
 
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
     PrintUsage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  // Every command moves model-sized tensors (3 MB and up) in loops: without
+  // this, glibc returns each freed block to the kernel and the next one page
+  // faults (it cost IG on the MLP 40% of its speed).
+  biofed::KeepLargeAllocations();
   const std::vector<std::string> args(argv + 2, argv + argc);
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) == 0) return c.run(args);

@@ -12,7 +12,6 @@
 #include "client/biomod_options.h"
 #include "common/files.h"
 #include "common/log.h"
-#include "common/memory.h"
 #include "common/runtime.h"
 #include "server/federation_server.h"
 #include "server/model_evaluator.h"
@@ -69,7 +68,6 @@ int RunServerCommand(const std::vector<std::string>& args) {
   flags.AddString("out", &out, "directory for summary.json (rewritten after each round)");
   flags.AddDouble("linger-s", &linger_s, "seconds to keep serving after the last round, so clients hear it ended");
   if (auto exit = ParseOrExit(flags, args)) return *exit;
-  KeepLargeAllocations();
 
   if (credentials_path.empty()) return Fail("server", absl::InvalidArgumentError("--credentials is required"));
   auto credentials = CredentialStore::Load(credentials_path);

@@ -10,7 +10,6 @@
 #include "cli/commands.h"
 #include "common/files.h"
 #include "common/log.h"
-#include "common/memory.h"
 #include "common/runtime.h"
 #include "report/html_report.h"
 #include "simulate/simulation.h"
@@ -113,7 +112,6 @@ int RunSimulateCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (auto s = ValidateSimulationConfig(c); !s.ok()) return Fail("simulate", s);
-  KeepLargeAllocations();
   SetLogQuiet(true);
   const int64_t threads = ConfigureThreads(c.threads);
   if (auto s = MakeDirectories(out); !s.ok()) return Fail("simulate", s);

@@ -173,6 +173,26 @@ TEST(AttackTest, FedAvgReplayAndDlgRun) {
   EXPECT_EQ(dlg->objective_name, "squared L2 distance of gradients");
 }
 
+// Without the local hyperparameters the FedAvg attack cannot replay the K
+// steps; it falls back to matching the update as one gradient and says so.
+TEST(AttackTest, FedAvgAttackWithoutLocalHyperparametersMatchesOneStep) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 9, SharedKind::kPseudoGradient);
+  AttackConfig config{AttackKind::kFedAvg};
+  config.iterations = 3;
+  ThreatModel threat;
+  threat.local_hyperparameters_known = false;
+  auto naive = RunAttack(c.record, {}, threat, config, torch::kCPU);
+  ASSERT_THAT(naive, IsOk());
+  EXPECT_EQ(naive->objective_name, "1 - cosine(gradients) + TV (one-step model: local hyperparameters unknown)");
+  EXPECT_EQ(naive->images.size(0), c.record.num_examples);
+  // The same record under IG (always one step) gives the same images: the
+  // fallback is exactly that view, not a different optimisation.
+  config.kind = AttackKind::kInvertingGradients;
+  auto ig = RunAttack(c.record, {}, ThreatModel{}, config, torch::kCPU);
+  ASSERT_THAT(ig, IsOk());
+  EXPECT_TRUE(torch::equal(naive->images, ig->images));
+}
+
 TEST(AttackTest, RejectsUnsupportedSwitchesClearly) {
   const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 7);
   ThreatModel threat;

@@ -35,6 +35,8 @@ check "missing data dir" 1 "$biofed" train --data-dir /nonexistent
 expect_output "missing file is named" "/nonexistent/train-images-idx3-ubyte"
 check "bad biomod" 1 "$biofed" train --biomod fl,xx
 expect_output "bad biomod item is named" "bad --biomod item 'xx'"
+check "bad threat-model switch" 1 "$biofed" attack --local-hyperparameters maybe
+expect_output "bad switch is named" "--local-hyperparameters expects known or unknown"
 check "WS that cannot divide" 1 "$biofed" train --biomod ws --gamma 3 --train-subset 100
 expect_output "WS error names the layer" "fc1 has 1000 outputs"
 out=$(mktemp -d)
