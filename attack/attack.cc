@@ -26,7 +26,8 @@ struct Setup {
   bool labels_inferred = false;
   torch::Tensor lower, upper;         // pixel box in normalised space, [1, C, 1, 1]
   std::optional<std::vector<torch::Tensor>> factors;  // on device, per MechanismTargets
-  int64_t batch = 1;
+  int64_t batch = 1;                  // images to reconstruct: known, or estimated
+  std::optional<BatchSizeEstimate> batch_estimate;
 };
 
 torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const torch::Device& device) {
@@ -39,8 +40,9 @@ torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const tor
 
 absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledge& knowledge,
                               const ThreatModel& threat, const torch::Device& device) {
-  if (!threat.batch_size_known) {
-    return absl::InvalidArgumentError("an attacker without the batch size is not supported yet");
+  if (!threat.batch_size_known && threat.labels_known) {
+    return absl::InvalidArgumentError(
+        "known labels give the batch size away: an attacker without the batch size infers the labels");
   }
   if (threat.fuzzy_factors_known && !knowledge.factors) {
     return absl::InvalidArgumentError("the threat model says FL factors are known, but none were given");
@@ -59,6 +61,12 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
                           TargetGradients(s.model, record, threat.fuzzy_factors_known ? knowledge.factors : std::nullopt));
   for (auto& t : target) s.target.push_back(t.to(device));
   s.target_norm = ConcatenatedNorm(s.target);
+  if (!threat.batch_size_known) {
+    std::vector<std::string> names;
+    for (const auto& p : s.model.named_parameters()) names.push_back(p.name);
+    s.batch_estimate = EstimateBatchSize(record.spec, s.target, names);
+    s.batch = s.batch_estimate->batch_size;
+  }
   if (threat.fuzzy_factors_known) {
     s.factors.emplace();
     for (const auto& f : *knowledge.factors) s.factors->push_back(f.to(device));
@@ -309,7 +317,8 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
     return absl::InvalidArgumentError("attack iterations and restarts must be >= 1, lr > 0, TV >= 0");
   }
   const auto start = std::chrono::steady_clock::now();
-  BIOFED_ASSIGN_OR_RETURN(Setup s, Prepare(record, knowledge, threat, device));
+  BIOFED_ASSIGN_OR_RETURN(Setup s, CallTorch("preparing the attack",
+                                             [&] { return Prepare(record, knowledge, threat, device); }));
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
     switch (config.kind) {
       case AttackKind::kInvertingGradients: return RunGradientMatching(record, s, config, progress, false);
@@ -334,6 +343,7 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   } else {
     result->labels_inferred = true;
   }
+  result->batch_size_estimate = s.batch_estimate;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attack/batch_size_estimate.h"
 #include "attack/update_record.h"
 
 namespace biofed {
@@ -26,7 +27,10 @@ std::string AttackKindName(AttackKind kind);
 
 struct ThreatModel {
   bool labels_known = false;          // true labels given; else inferred
-  bool batch_size_known = true;       // the attacker knows B (only true is supported)
+  // Without B the attacker estimates it from the update (batch_size_estimate.h)
+  // and reconstructs that many images; known labels would give B away, so
+  // that combination is refused.
+  bool batch_size_known = true;
   // lr, local steps, batch schedule. Only the FedAvg attack uses them (to
   // replay the K steps); without them it matches the update as one gradient
   // of all its examples, which the unknown lr cannot spoil (cosine is blind
@@ -60,6 +64,7 @@ struct AttackResult {
   std::string objective_name;
   int64_t iterations = 0;
   double seconds = 0;
+  std::optional<BatchSizeEstimate> batch_size_estimate;  // when the batch size was unknown
 };
 
 // Called every report_every iterations with (iteration, total, objective).

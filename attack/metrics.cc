@@ -101,13 +101,13 @@ std::vector<int64_t> HungarianAssignment(const std::vector<std::vector<double>>&
 }
 
 double LabelMultisetAccuracy(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  if (a.empty() || a.size() != b.size()) return 0.0;
+  if (a.empty() || b.empty()) return 0.0;
   std::map<int64_t, int64_t> counts;
   for (int64_t l : a) ++counts[l];
   for (int64_t l : b) --counts[l];
   int64_t difference = 0;
   for (const auto& [label, count] : counts) difference += std::abs(count);
-  return 1.0 - static_cast<double>(difference) / (2.0 * a.size());
+  return 1.0 - static_cast<double>(difference) / static_cast<double>(a.size() + b.size());
 }
 
 BatchScore ScoreReconstruction(const torch::Tensor& reconstruction, const torch::Tensor& truth,
@@ -116,37 +116,59 @@ BatchScore ScoreReconstruction(const torch::Tensor& reconstruction, const torch:
   torch::NoGradGuard no_grad;
   const torch::Tensor rec = reconstruction.detach().to(torch::kCPU, torch::kDouble);
   const torch::Tensor tru = truth.detach().to(torch::kCPU, torch::kDouble);
-  const int64_t n = rec.size(0);
-  std::vector<std::vector<double>> cost(n, std::vector<double>(n));
+  const int64_t n = rec.size(0), m = tru.size(0), k = std::max(n, m);
+  // Square by padding with zero-cost dummies: every assignment pairs the same
+  // number of dummies, so the real pairs are an optimal min(n, m) matching.
+  std::vector<std::vector<double>> cost(k, std::vector<double>(k, 0.0));
   for (int64_t i = 0; i < n; ++i) {
     const torch::Tensor mse = (tru - rec[i].unsqueeze(0)).pow(2).flatten(1).mean(1);
-    for (int64_t j = 0; j < n; ++j) cost[i][j] = mse[j].item<double>();
+    for (int64_t j = 0; j < m; ++j) cost[i][j] = mse[j].item<double>();
   }
   const std::vector<int64_t> assignment = HungarianAssignment(cost);
-  const torch::Tensor matched = tru.index_select(0, torch::tensor(assignment, torch::kLong));
-  const torch::Tensor mse = PerImageMse(rec, matched);
-  const torch::Tensor ssim = PerImageSsim(rec, matched);
-  const torch::Tensor rel = PerImageRelativeError(rec, matched);
+  std::vector<int64_t> rec_index, truth_index;
+  for (int64_t i = 0; i < n; ++i) {
+    if (assignment[i] < m) {
+      rec_index.push_back(i);
+      truth_index.push_back(assignment[i]);
+    }
+  }
+  const torch::Tensor paired = rec.index_select(0, torch::tensor(rec_index, torch::kLong));
+  const torch::Tensor matched = tru.index_select(0, torch::tensor(truth_index, torch::kLong));
+  const torch::Tensor mse = PerImageMse(paired, matched);
+  const torch::Tensor ssim = PerImageSsim(paired, matched);
+  const torch::Tensor rel = PerImageRelativeError(paired, matched);
   BatchScore score;
+  score.unmatched_reconstructions = n - static_cast<int64_t>(rec_index.size());
+  score.unmatched_truths = m - static_cast<int64_t>(rec_index.size());
   score.best_psnr = -std::numeric_limits<double>::infinity();
   score.worst_relative_error_percent = std::numeric_limits<double>::infinity();
-  for (int64_t i = 0; i < n; ++i) {
+  const double pairs = static_cast<double>(rec_index.size());
+  for (size_t p = 0; p < rec_index.size(); ++p) {
     ImageScore s;
-    s.truth_index = assignment[i];
-    s.mse = mse[i].item<double>();
+    s.reconstruction_index = rec_index[p];
+    s.truth_index = truth_index[p];
+    s.mse = mse[p].item<double>();
     s.psnr = PsnrFromMse(s.mse);
-    s.ssim = ssim[i].item<double>();
-    s.relative_error_percent = rel[i].item<double>();
-    score.mean_mse += s.mse / n;
-    score.mean_psnr += s.psnr / n;
-    score.mean_ssim += s.ssim / n;
-    score.mean_relative_error_percent += s.relative_error_percent / n;
+    s.ssim = ssim[p].item<double>();
+    s.relative_error_percent = rel[p].item<double>();
+    score.mean_mse += s.mse / pairs;
+    score.mean_psnr += s.psnr / pairs;
+    score.mean_ssim += s.ssim / pairs;
+    score.mean_relative_error_percent += s.relative_error_percent / pairs;
     score.best_psnr = std::max(score.best_psnr, s.psnr);
     score.worst_relative_error_percent = std::min(score.worst_relative_error_percent, s.relative_error_percent);
     score.images.push_back(s);
   }
   score.label_accuracy = LabelMultisetAccuracy(reconstructed_labels, true_labels);
   return score;
+}
+
+at::Tensor ReconstructionsInTruthOrder(const BatchScore& score, const at::Tensor& reconstruction,
+                                       const at::Tensor& truth) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor out = torch::zeros_like(truth, reconstruction.options());
+  for (const ImageScore& s : score.images) out[s.truth_index].copy_(reconstruction[s.reconstruction_index]);
+  return out;
 }
 
 }  // namespace biofed

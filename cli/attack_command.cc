@@ -43,6 +43,7 @@ struct AttackFlags {
   std::string labels = "inferred";
   std::string fl_factors = "unknown";
   std::string local_hyperparameters = "known";
+  std::string batch_size = "known";
   std::string device = "auto";
   int64_t threads = 0;
   std::string out;
@@ -73,6 +74,8 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddInt("restarts", &f.restarts, "random restarts, best by objective");
   flags.AddString("labels", &f.labels, "known (given the true labels) or inferred");
   flags.AddString("fl-factors", &f.fl_factors, "unknown, or known (adaptive attacker told the client's factors)");
+  flags.AddString("batch-size", &f.batch_size,
+                  "known, or unknown (the attacker estimates B from the update's rank; needs --labels inferred)");
   flags.AddString("local-hyperparameters", &f.local_hyperparameters,
                   "known (the FedAvg attack replays the K local steps) or unknown (it matches one step)");
   flags.AddString("device", &f.device, "auto, cpu, cuda or cuda:N");
@@ -114,7 +117,8 @@ absl::StatusOr<CaptureFile> LoadOrMakeCapture(const AttackFlags& f) {
 nlohmann::json ScoreJson(const BatchScore& s) {
   nlohmann::json images = nlohmann::json::array();
   for (const ImageScore& i : s.images) {
-    images.push_back({{"matched_truth_index", i.truth_index}, {"mse", i.mse}, {"psnr_db", i.psnr},
+    images.push_back({{"reconstruction_index", i.reconstruction_index}, {"matched_truth_index", i.truth_index},
+                      {"mse", i.mse}, {"psnr_db", i.psnr},
                       {"ssim", i.ssim}, {"relative_error_percent", i.relative_error_percent}});
   }
   return {{"convention", "images denormalised to [0, 1] and clamped; Hungarian matching on per-pair MSE"},
@@ -122,7 +126,8 @@ nlohmann::json ScoreJson(const BatchScore& s) {
           {"mean_relative_error_percent", s.mean_relative_error_percent},
           {"best_psnr_db", s.best_psnr},
           {"min_relative_error_percent", s.worst_relative_error_percent},
-          {"label_accuracy", s.label_accuracy}, {"images", images}};
+          {"label_accuracy", s.label_accuracy}, {"unmatched_truths", s.unmatched_truths},
+          {"unmatched_reconstructions", s.unmatched_reconstructions}, {"images", images}};
 }
 
 }  // namespace
@@ -154,6 +159,10 @@ int RunAttackCommand(const std::vector<std::string>& args) {
   threat.labels_known = f.labels == "known";
   threat.fuzzy_factors_known = f.fl_factors == "known";
   threat.local_hyperparameters_known = f.local_hyperparameters == "known";
+  if (f.batch_size != "known" && f.batch_size != "unknown") {
+    return Fail("attack", absl::InvalidArgumentError("--batch-size expects known or unknown"));
+  }
+  threat.batch_size_known = f.batch_size == "known";
   const int64_t threads = ConfigureThreads(f.threads);
   auto device = ResolveDevice(f.device);
   if (!device.ok()) return Fail("attack", device.status());
@@ -194,17 +203,22 @@ int RunAttackCommand(const std::vector<std::string>& args) {
   std::vector<int64_t> true_labels(audit.labels.data_ptr<int64_t>(), audit.labels.data_ptr<int64_t>() + audit.labels.numel());
   const BatchScore score = ScoreReconstruction(rec01, truth01, result->labels, true_labels);
   std::printf("%-10s %10s %9s %7s %12s\n", "image", "mse", "psnr_db", "ssim", "rel_err_%");
-  for (size_t i = 0; i < score.images.size(); ++i) {
-    const ImageScore& s = score.images[i];
-    std::printf("%-10zu %10.3g %9.2f %7.4f %12.2f\n", i, s.mse, s.psnr, s.ssim, s.relative_error_percent);
+  for (const ImageScore& s : score.images) {
+    std::printf("%-10lld %10.3g %9.2f %7.4f %12.2f\n", static_cast<long long>(s.reconstruction_index), s.mse, s.psnr,
+                s.ssim, s.relative_error_percent);
+  }
+  if (const auto& e = result->batch_size_estimate) {
+    std::printf("batch size estimated from %s: %lld%s (true %lld; singular-value gap %.3g); %lld true images "
+                "without a reconstruction, %lld reconstructions without a true image\n",
+                e->layer.c_str(), static_cast<long long>(e->batch_size), e->lower_bound ? " or more" : "",
+                static_cast<long long>(true_labels.size()), e->gap, static_cast<long long>(score.unmatched_truths),
+                static_cast<long long>(score.unmatched_reconstructions));
   }
   std::printf("mean       %10.3g %9.2f %7.4f %12.2f   label accuracy %.2f, %s %.4g, %.1fs\n",
               score.mean_mse, score.mean_psnr, score.mean_ssim, score.mean_relative_error_percent,
               score.label_accuracy, result->objective_name.c_str(), result->objective, result->seconds);
   if (!f.out.empty()) {
-    std::vector<int64_t> order(score.images.size());
-    for (size_t i = 0; i < score.images.size(); ++i) order[score.images[i].truth_index] = static_cast<int64_t>(i);
-    auto png = ComparisonGridPng(truth01, rec01.index_select(0, torch::tensor(order, torch::kLong)));
+    auto png = ComparisonGridPng(truth01, ReconstructionsInTruthOrder(score, rec01, truth01));
     if (!png.ok()) return Fail("attack", png.status());
     const std::string png_path = (std::filesystem::path(f.out) / "reconstruction.png").string();
     if (auto s = WriteFileAtomically(png_path, *png); !s.ok()) return Fail("attack", s);
@@ -217,6 +231,13 @@ int RunAttackCommand(const std::vector<std::string>& args) {
                     {"source", f.capture.empty() ? "victim flags" : f.capture}}},
         {"threat_model", {{"labels", threat.labels_known ? "known" : "inferred"},
                           {"batch_size_known", threat.batch_size_known},
+                          {"batch_size_estimate",
+                           result->batch_size_estimate
+                               ? nlohmann::json{{"batch_size", result->batch_size_estimate->batch_size},
+                                                {"lower_bound", result->batch_size_estimate->lower_bound},
+                                                {"singular_value_gap", result->batch_size_estimate->gap},
+                                                {"layer", result->batch_size_estimate->layer}}
+                               : nlohmann::json(nullptr)},
                           {"local_hyperparameters_known", threat.local_hyperparameters_known},
                           {"fl_factors_known", threat.fuzzy_factors_known},
                           {"batchnorm_mode", r.batchnorm_train_mode ? "train" : "eval"}}},

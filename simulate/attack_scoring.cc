@@ -55,9 +55,7 @@ absl::StatusOr<AttackRow> AttackAndScore(const AuditAttackOptions& c, const Upda
     row.objective_name = result.objective_name;
     row.objective = result.objective;
     row.seconds = result.seconds;
-    std::vector<int64_t> order(score.images.size());
-    for (size_t i = 0; i < score.images.size(); ++i) order[score.images[i].truth_index] = static_cast<int64_t>(i);
-    auto png = ComparisonGridPng(truth, reconstruction.index_select(0, torch::tensor(order, torch::kLong)));
+    auto png = ComparisonGridPng(truth, ReconstructionsInTruthOrder(score, reconstruction, truth));
     if (png.ok()) row.png = std::move(*png);
     return row;
   });

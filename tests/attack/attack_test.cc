@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "attack/batch_size_estimate.h"
 #include "attack/gradient_matching.h"
 #include "attack/label_inference.h"
 #include "attack/metrics.h"
@@ -193,12 +194,58 @@ TEST(AttackTest, FedAvgAttackWithoutLocalHyperparametersMatchesOneStep) {
   EXPECT_TRUE(torch::equal(naive->images, ig->images));
 }
 
+// The rank of the update's first-layer (MLP) or classifier (others) weight
+// counts the examples; the expected values are the victims' true batch sizes.
+TEST(BatchSizeEstimateTest, TheUpdatesRankGivesTheBatchSize) {
+  struct Case {
+    Architecture architecture;
+    const char* biomod;
+    int64_t batch;
+    int64_t expected;
+    bool lower_bound;
+  };
+  const Case cases[] = {{Architecture::kMlp, "none", 1, 1, false},  {Architecture::kMlp, "none", 3, 3, false},
+                        {Architecture::kMlp, "none", 8, 8, false},  {Architecture::kMlp, "ws", 4, 4, false},
+                        {Architecture::kMlp, "fl", 1, 1, false},    {Architecture::kMlp, "fl", 8, 8, false},
+                        {Architecture::kResNet20, "none", 1, 1, false}, {Architecture::kResNet20, "none", 4, 4, false},
+                        // Past C - 1 = 9 the classifier's rank is capped: a lower bound.
+                        {Architecture::kResNet20, "none", 12, 9, true}};
+  for (const Case& k : cases) {
+    const CaptureFile c = Victim(k.architecture, k.biomod, k.batch, 21);
+    Model model = BuildModel(c.record.spec, 0).value();
+    ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
+    const auto target = TargetGradients(model, c.record, std::nullopt).value();
+    std::vector<std::string> names;
+    for (const auto& p : model.named_parameters()) names.push_back(p.name);
+    const BatchSizeEstimate e = EstimateBatchSize(c.record.spec, target, names);
+    EXPECT_EQ(e.batch_size, k.expected) << ArchitectureName(k.architecture) << " " << k.biomod << " B=" << k.batch;
+    EXPECT_EQ(e.lower_bound, k.lower_bound) << ArchitectureName(k.architecture) << " B=" << k.batch;
+  }
+}
+
+TEST(AttackTest, WithoutTheBatchSizeTheAttackerReconstructsAsManyAsItEstimates) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 3, 7);
+  AttackConfig config;
+  config.iterations = 3;
+  ThreatModel threat;
+  threat.batch_size_known = false;
+  auto result = RunAttack(c.record, {}, threat, config, torch::kCPU);
+  ASSERT_THAT(result, IsOk());
+  ASSERT_TRUE(result->batch_size_estimate.has_value());
+  EXPECT_EQ(result->batch_size_estimate->batch_size, 3);
+  EXPECT_EQ(result->images.size(0), 3);
+  EXPECT_EQ(result->labels.size(), 3u);
+}
+
 TEST(AttackTest, RejectsUnsupportedSwitchesClearly) {
   const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 7);
   ThreatModel threat;
   threat.batch_size_known = false;
-  EXPECT_THAT(RunAttack(c.record, {}, threat, AttackConfig{}, torch::kCPU),
-              StatusIs(absl::StatusCode::kInvalidArgument, "batch size"));
+  threat.labels_known = true;
+  AttackerKnowledge knowledge;
+  knowledge.labels = std::vector<int64_t>{c.audit->labels[0].item<int64_t>()};
+  EXPECT_THAT(RunAttack(c.record, knowledge, threat, AttackConfig{}, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "known labels give the batch size away"));
   threat = ThreatModel{};
   threat.fuzzy_factors_known = true;
   EXPECT_THAT(RunAttack(c.record, {}, threat, AttackConfig{}, torch::kCPU),

@@ -93,6 +93,45 @@ TEST(MetricsTest, LabelAccuracyIsMultisetOverlap) {
   EXPECT_DOUBLE_EQ(LabelMultisetAccuracy({1, 2, 3, 3}, {3, 1, 3, 2}), 1.0);
   // One of four labels wrong: counts differ by 1 in two classes: 1 - 2/8.
   EXPECT_DOUBLE_EQ(LabelMultisetAccuracy({1, 2, 3, 4}, {1, 2, 3, 3}), 0.75);
+  // An estimated batch of 2 against 3 true labels: one class unmatched, 1 - 1/5.
+  EXPECT_DOUBLE_EQ(LabelMultisetAccuracy({1, 2}, {1, 2, 3}), 0.8);
+}
+
+// With an estimated batch size the counts differ: the pairs are an optimal
+// matching of the smaller side, the rest is counted, not scored.
+TEST(MetricsTest, FewerReconstructionsThanTruthsAreMatchedAndTheRestCounted) {
+  torch::manual_seed(2);
+  const torch::Tensor truth = torch::rand({3, 1, 12, 12}, torch::kDouble);
+  const torch::Tensor rec = torch::stack({truth[2], truth[0]}) + 0.01;
+  const BatchScore score = ScoreReconstruction(rec, truth, {}, {});
+  ASSERT_EQ(score.images.size(), 2u);
+  EXPECT_EQ(score.images[0].reconstruction_index, 0);
+  EXPECT_EQ(score.images[0].truth_index, 2);
+  EXPECT_EQ(score.images[1].truth_index, 0);
+  EXPECT_EQ(score.unmatched_truths, 1);
+  EXPECT_EQ(score.unmatched_reconstructions, 0);
+  EXPECT_NEAR(score.mean_mse, 1e-4, 1e-9);
+  // The grid puts each reconstruction under its truth, black under truth 1.
+  const torch::Tensor ordered = ReconstructionsInTruthOrder(score, rec, truth);
+  EXPECT_TRUE(torch::equal(ordered[2], rec[0]));
+  EXPECT_TRUE(torch::equal(ordered[0], rec[1]));
+  EXPECT_EQ(ordered[1].abs().sum().item<double>(), 0.0);
+}
+
+TEST(MetricsTest, MoreReconstructionsThanTruthsLeaveTheWorstUnmatched) {
+  torch::manual_seed(3);
+  const torch::Tensor truth = torch::rand({2, 1, 12, 12}, torch::kDouble);
+  const torch::Tensor stray = torch::ones({1, 12, 12}, torch::kDouble);
+  const torch::Tensor rec = torch::stack({stray, truth[1], truth[0]});
+  const BatchScore score = ScoreReconstruction(rec, truth, {}, {});
+  ASSERT_EQ(score.images.size(), 2u);
+  EXPECT_EQ(score.images[0].reconstruction_index, 1);
+  EXPECT_EQ(score.images[0].truth_index, 1);
+  EXPECT_EQ(score.images[1].reconstruction_index, 2);
+  EXPECT_EQ(score.images[1].truth_index, 0);
+  EXPECT_EQ(score.unmatched_reconstructions, 1);
+  EXPECT_EQ(score.unmatched_truths, 0);
+  EXPECT_DOUBLE_EQ(score.mean_mse, 0.0);
 }
 
 }  // namespace
