@@ -145,6 +145,35 @@ std::vector<testing::Submission> RogueSubmissions(const TensorTable& valid, cons
   return bad;
 }
 
+// A client speaking the protocol directly (the rogue and the slow ones).
+class RawClient {
+ public:
+  RawClient(const std::string& address, const ChannelSecurity& tls, std::string token)
+      : stub_(v1::Federation::NewStub(MakeFederationChannel(address, tls).value())), token_(std::move(token)) {}
+
+  // Joins when it has not yet, then pulls briefly: the next train task, or
+  // nullopt when there is none now.
+  std::optional<v1::TrainTask> NextTask() {
+    if (id_.empty()) {
+      auto joined = testing::JoinAs(*stub_, token_);
+      if (!joined.ok()) {
+        absl::SleepFor(absl::Milliseconds(100));
+        return std::nullopt;
+      }
+      id_ = joined->client_id();
+    }
+    return testing::AwaitTrainTask(*stub_, token_, id_, absl::Milliseconds(200));
+  }
+
+  v1::Federation::Stub& stub() { return *stub_; }
+  const std::string& id() const { return id_; }
+
+ private:
+  std::unique_ptr<v1::Federation::Stub> stub_;
+  std::string token_;
+  std::string id_;
+};
+
 class SoakTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -261,26 +290,14 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   // The rogue: a valid credential, a malformed update whenever it has a task.
   std::atomic<int> rogue_sent{0}, rogue_accepted{0};
   std::thread rogue([&] {
-    auto channel = MakeFederationChannel(address, client_tls);
-    ASSERT_THAT(channel, IsOk());
-    auto stub = v1::Federation::NewStub(*channel);
+    RawClient client(address, client_tls, kRogueToken);
     const TensorTable valid = WellFormedUpdate(initial_table);
-    std::string id;
     size_t next = 0;
     while (!over) {
-      if (id.empty()) {
-        auto joined = testing::JoinAs(*stub, kRogueToken);
-        if (joined.ok()) id = joined->client_id();
-        absl::SleepFor(absl::Milliseconds(100));
-        continue;
-      }
-      auto task = testing::PullAs(*stub, kRogueToken, id);
-      if (!task.ok() || !task->has_train()) {
-        absl::SleepFor(absl::Milliseconds(50));
-        continue;
-      }
-      auto bad = RogueSubmissions(valid, task->train(), id);
-      const absl::Status status = testing::Submit(*stub, bad[next++ % bad.size()]);
+      const std::optional<v1::TrainTask> task = client.NextTask();
+      if (!task) continue;
+      auto bad = RogueSubmissions(valid, *task, client.id());
+      const absl::Status status = testing::Submit(client.stub(), bad[next++ % bad.size()]);
       ++rogue_sent;
       if (status.ok()) ++rogue_accepted;
       absl::SleepFor(absl::Milliseconds(100));
@@ -293,31 +310,19 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   std::vector<std::thread> slow;
   for (int s = 0; s < 2; ++s) {
     slow.emplace_back([&, s] {
-      auto channel = MakeFederationChannel(address, client_tls);
-      ASSERT_THAT(channel, IsOk());
-      auto stub = v1::Federation::NewStub(*channel);
-      std::string id;
+      RawClient client(address, client_tls, SlowToken(s));
       while (!over) {
-        if (id.empty()) {
-          auto joined = testing::JoinAs(*stub, SlowToken(s));
-          if (joined.ok()) id = joined->client_id();
-          absl::SleepFor(absl::Milliseconds(100));
-          continue;
-        }
-        auto task = testing::PullAs(*stub, SlowToken(s), id);
-        if (!task.ok() || !task->has_train()) {
-          absl::SleepFor(absl::Milliseconds(50));
-          continue;
-        }
-        const int64_t round = task->train().round();
+        const std::optional<v1::TrainTask> task = client.NextTask();
+        if (!task) continue;
+        const int64_t round = task->round();
         absl::SleepFor(kDeadline);
         while (!over) {
           grpc::ClientContext context;
           testing::Authorize(&context, SlowToken(s));
           v1::HeartbeatRequest request;
-          request.set_client_id(id);
+          request.set_client_id(client.id());
           v1::HeartbeatReply reply;
-          if (stub->Heartbeat(&context, request, &reply).ok() && (reply.current_round() > round || reply.finished())) {
+          if (client.stub().Heartbeat(&context, request, &reply).ok() && (reply.current_round() > round || reply.finished())) {
             break;
           }
           absl::SleepFor(absl::Milliseconds(50));
@@ -325,14 +330,14 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
         testing::Submission late;
         late.token = SlowToken(s);
         late.tensors = WellFormedUpdate(initial_table);
-        late.header.set_client_id(id);
+        late.header.set_client_id(client.id());
         late.header.set_round(round);
-        late.header.set_model_version(task->train().model_version());
+        late.header.set_model_version(task->model_version());
         late.header.set_num_examples(kSamplesPerClient);
-        late.header.set_lr(task->train().lr());
+        late.header.set_lr(task->lr());
         late.header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
         ++slow_sent;
-        if (testing::Submit(*stub, late).ok()) ++slow_accepted;
+        if (testing::Submit(client.stub(), late).ok()) ++slow_accepted;
       }
     });
   }
