@@ -210,7 +210,11 @@ AttackResult RunDlg(const UpdateRecord& record, const Setup& s, const AttackConf
                     const AttackProgress& progress, bool optimise_labels) {
   const InputShape& in = record.spec.input;
   torch::Tensor images = RandomImages(s, in, config.seed).requires_grad_(true);
-  torch::Tensor label_logits = torch::randn({s.batch, record.spec.num_classes}, images.options().requires_grad(false))
+  // Seeded like the images (not from the process-wide generator), so DLG
+  // is reproducible when attacks run in parallel threads.
+  torch::Generator label_generator = at::make_generator<at::CPUGeneratorImpl>(config.seed ^ 0x4c4142454cULL);
+  torch::Tensor label_logits = torch::randn({s.batch, record.spec.num_classes}, label_generator, torch::kFloat)
+                                   .to(images.device())
                                    .requires_grad_(true);
   std::vector<torch::Tensor> variables = {images};
   if (optimise_labels) variables.push_back(label_logits);

@@ -18,7 +18,21 @@ torch::Tensor Model::forward(const torch::Tensor& x) const {
   return const_cast<torch::nn::AnyModule&>(module_).forward(x);
 }
 
+namespace {
+
+// LibTorch's layers initialise from the process-wide generator: building a
+// model seeds it and draws, and clone() draws too (it re-runs reset() before
+// copying the values). Both hold this lock, so a clone in one thread cannot
+// take numbers out of a seeded build in another and change its weights.
+std::mutex& GlobalGeneratorMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+}  // namespace
+
 Model Model::Clone(const torch::optional<torch::Device>& device) const {
+  std::lock_guard<std::mutex> lock(GlobalGeneratorMutex());
   return Model(spec_, module_.clone(device));
 }
 
@@ -63,8 +77,7 @@ absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
   if (spec.input.channels < 1 || spec.input.height < 8 || spec.input.width < 8) {
     return absl::InvalidArgumentError("input shape must be at least 1x8x8");
   }
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(GlobalGeneratorMutex());
   absl::StatusOr<Model> model = CallTorch("building " + ArchitectureName(spec.architecture), [&]() -> Model {
     torch::manual_seed(seed);
     switch (spec.architecture) {
