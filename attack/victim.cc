@@ -52,9 +52,16 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
   spec.input = {data.train.channels(), data.train.height(), data.train.width()};
   spec.num_classes = data.train.num_classes;
   spec.split_gamma = o.biomod.split_gamma();
+  if (!o.initial_state.empty() && o.trained_steps > 0) {
+    return absl::InvalidArgumentError("a victim takes either a given global state or trained steps, not both");
+  }
   BIOFED_ASSIGN_OR_RETURN(Model global, BuildModel(spec, o.seed));
   return CallTorch("building the victim", [&]() -> absl::StatusOr<CaptureFile> {
-    BIOFED_RETURN_IF_ERROR(TrainGlobal(global, o, data));
+    if (o.initial_state.empty()) {
+      BIOFED_RETURN_IF_ERROR(TrainGlobal(global, o, data));
+    } else {
+      BIOFED_RETURN_IF_ERROR(LoadState(global, o.initial_state));
+    }
     CaptureFile capture;
     UpdateRecord& r = capture.record;
     r.spec = spec;

@@ -22,6 +22,9 @@ struct VictimOptions {
   BiomodOptions biomod;
   int64_t batch_size = 1;
   int64_t trained_steps = 0;     // global model trained this many SGD steps first
+  // Or the global model's state given outright (e.g. a federation's after N
+  // rounds); exclusive with trained_steps.
+  std::vector<NamedTensor> initial_state;
   double train_lr = 0.1;         // for those steps (batch 100, momentum 0.9)
   SharedKind share = SharedKind::kGradient;
   int64_t local_steps = 1;       // with kPseudoGradient: K local steps of batch_size each

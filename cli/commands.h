@@ -15,6 +15,7 @@ int RunAttackCommand(const std::vector<std::string>& args);
 int RunServerCommand(const std::vector<std::string>& args);
 int RunClientCommand(const std::vector<std::string>& args);
 int RunSimulateCommand(const std::vector<std::string>& args);
+int RunSweepCommand(const std::vector<std::string>& args);
 int RunReportCommand(const std::vector<std::string>& args);
 int RunAuditCommand(const std::vector<std::string>& args);
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "common/sqlite_statement.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -43,25 +45,11 @@ CREATE TABLE IF NOT EXISTS attacks (
 
 }  // namespace
 
-std::string CodeVersion() {
-#ifdef BIOFED_CODE_VERSION
-  return BIOFED_CODE_VERSION;
-#else
-  return "unknown";
-#endif
-}
-
 absl::StatusOr<std::unique_ptr<ResultsStore>> ResultsStore::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::InternalError(absl::StrCat("cannot open results database ", path, ": ", why));
-  }
-  sqlite3_busy_timeout(db, 10000);
-  std::unique_ptr<ResultsStore> store(new ResultsStore(db));
-  if (auto s = store->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s.ok()) return s;
-  if (auto s = store->Exec(kSchema); !s.ok()) {
+  auto db = OpenSqliteDatabase(path);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<ResultsStore> store(new ResultsStore(*db));
+  if (auto s = SqliteExec(*db, kSchema); !s.ok()) {
     return absl::InternalError(absl::StrCat(path, " is not a biofed results database: ", s.message()));
   }
   return store;
@@ -69,53 +57,10 @@ absl::StatusOr<std::unique_ptr<ResultsStore>> ResultsStore::Open(const std::stri
 
 ResultsStore::~ResultsStore() { sqlite3_close(db_); }
 
-absl::Status ResultsStore::Exec(const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string why = error ? error : "unknown error";
-    sqlite3_free(error);
-    return absl::InternalError(absl::StrCat("sqlite: ", why));
-  }
-  return absl::OkStatus();
-}
-
-namespace {
-
-// A prepared statement bound by position; Step() runs it once.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) : db_(db) { ok_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK; }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement& Bind(int64_t v) { sqlite3_bind_int64(stmt_, ++index_, v); return *this; }
-  Statement& Bind(double v) { sqlite3_bind_double(stmt_, ++index_, v); return *this; }
-  Statement& Bind(const std::string& v) {
-    sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& BindBlob(const std::string& v) {
-    sqlite3_bind_blob(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  absl::Status Step() {
-    if (!ok_ || sqlite3_step(stmt_) != SQLITE_DONE) {
-      return absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool ok_ = false;
-  int index_ = 0;
-};
-
-}  // namespace
-
 absl::StatusOr<int64_t> ResultsStore::AddRun(const std::string& name, const std::string& biomod,
                                              const std::string& config_json) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Statement s(db_, "INSERT INTO runs (name, biomod, config_json, code_version, started_utc) VALUES (?, ?, ?, ?, ?)");
+  SqliteStatement s(db_, "INSERT INTO runs (name, biomod, config_json, code_version, started_utc) VALUES (?, ?, ?, ?, ?)");
   const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
   if (auto st = s.Bind(name).Bind(biomod).Bind(config_json).Bind(CodeVersion()).Bind(now).Step(); !st.ok()) return st;
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
@@ -123,12 +68,12 @@ absl::StatusOr<int64_t> ResultsStore::AddRun(const std::string& name, const std:
 
 absl::Status ResultsStore::MarkFinished(int64_t run_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return Statement(db_, "UPDATE runs SET finished = 1 WHERE id = ?").Bind(run_id).Step();
+  return SqliteStatement(db_, "UPDATE runs SET finished = 1 WHERE id = ?").Bind(run_id).Step();
 }
 
 absl::Status ResultsStore::AddRound(int64_t run_id, const RoundRow& r) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return Statement(db_,
+  return SqliteStatement(db_,
                    "INSERT OR REPLACE INTO rounds (run_id, round, test_accuracy, test_loss, train_loss, examples, "
                    "participants, dropped, rejected, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(run_id).Bind(r.round).Bind(r.test_accuracy).Bind(r.test_loss).Bind(r.train_loss).Bind(r.examples)
@@ -138,7 +83,7 @@ absl::Status ResultsStore::AddRound(int64_t run_id, const RoundRow& r) {
 
 absl::Status ResultsStore::AddAttack(int64_t run_id, const AttackRow& a) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return Statement(db_,
+  return SqliteStatement(db_,
                    "INSERT OR REPLACE INTO attacks (run_id, round, client_id, attack, iterations, labels, "
                    "fl_factors_known, batch_size_known, local_hyperparameters_known, batchnorm_mode, batch_size, "
                    "local_steps, mse, psnr, ssim, relative_error_percent, best_psnr, label_accuracy, objective_name, "

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/code_version.h"
 
 struct sqlite3;
 
@@ -55,13 +56,9 @@ class ResultsStore {
 
  private:
   explicit ResultsStore(sqlite3* db) : db_(db) {}
-  absl::Status Exec(const std::string& sql);
   std::mutex mutex_;
   sqlite3* db_;
 };
-
-// The build's code version (git commit, "+dirty" when modified), or "unknown".
-std::string CodeVersion();
 
 }  // namespace biofed
 

@@ -1,0 +1,310 @@
+#include "report/sweep_report.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "report/html_parts.h"
+
+namespace biofed {
+namespace {
+
+struct Cell {
+  std::string model, mechanisms, victim, attack, defense, labels, png;
+  int64_t batch = 0, seed = 0, iterations = 0;
+  double mse = 0, psnr = 0, ssim = 0, rel = 0, label_accuracy = 0, update_norm = 0;
+};
+
+struct Training {
+  std::string model, mechanisms, defense;
+  int64_t seed = 0, rounds = 0;
+  double accuracy = 0;
+  std::vector<std::pair<double, double>> curve;
+};
+
+struct Study {
+  std::string settings;
+  std::vector<std::pair<std::string, std::string>> invocations;  // (started, code version)
+  std::vector<Cell> cells;
+  std::vector<Training> trainings;
+};
+
+// Mechanism subsets in the paper's order: baseline, singles, pairs, all.
+int MechanismRank(const std::string& m) {
+  static const std::vector<std::string> order = {"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"};
+  const auto it = std::find(order.begin(), order.end(), m);
+  return it == order.end() ? 100 : static_cast<int>(it - order.begin());
+}
+
+absl::StatusOr<Study> LoadStudy(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return absl::InvalidArgumentError(absl::StrCat("cannot open ", db_path));
+  }
+  Study study;
+  if (!HasTable(db, "sweep_cells")) {
+    sqlite3_close(db);
+    return absl::InvalidArgumentError(absl::StrCat(db_path, " is not a sweep study"));
+  }
+  absl::Status status = QueryRows(db, "SELECT shared_settings FROM sweep_settings", [&](sqlite3_stmt* s) {
+    study.settings = ColumnText(s, 0);
+  });
+  if (status.ok()) {
+    status = QueryRows(db, "SELECT started_utc, code_version FROM sweep_invocations ORDER BY id", [&](sqlite3_stmt* s) {
+      study.invocations.push_back({ColumnText(s, 0), ColumnText(s, 1)});
+    });
+  }
+  if (status.ok()) {
+    status = QueryRows(db,
+                       "SELECT model, mechanisms, victim, attack, defense, labels, png, batch_size, seed, iterations, "
+                       "mse, psnr, ssim, relative_error_percent, label_accuracy, update_norm FROM sweep_cells "
+                       "ORDER BY model, victim, defense, mechanisms, batch_size, seed",
+                       [&](sqlite3_stmt* s) {
+                         Cell c;
+                         c.model = ColumnText(s, 0);
+                         c.mechanisms = ColumnText(s, 1);
+                         c.victim = ColumnText(s, 2);
+                         c.attack = ColumnText(s, 3);
+                         c.defense = ColumnText(s, 4);
+                         c.labels = ColumnText(s, 5);
+                         c.png = ColumnBlob(s, 6);
+                         c.batch = sqlite3_column_int64(s, 7);
+                         c.seed = sqlite3_column_int64(s, 8);
+                         c.iterations = sqlite3_column_int64(s, 9);
+                         c.mse = sqlite3_column_double(s, 10);
+                         c.psnr = sqlite3_column_double(s, 11);
+                         c.ssim = sqlite3_column_double(s, 12);
+                         c.rel = sqlite3_column_double(s, 13);
+                         c.label_accuracy = sqlite3_column_double(s, 14);
+                         c.update_norm = sqlite3_column_double(s, 15);
+                         study.cells.push_back(std::move(c));
+                       });
+  }
+  if (status.ok()) {
+    status = QueryRows(db,
+                       "SELECT model, mechanisms, defense, seed, rounds, test_accuracy, accuracy_curve_json "
+                       "FROM sweep_trainings ORDER BY model, mechanisms, defense, seed",
+                       [&](sqlite3_stmt* s) {
+                         Training t;
+                         t.model = ColumnText(s, 0);
+                         t.mechanisms = ColumnText(s, 1);
+                         t.defense = ColumnText(s, 2);
+                         t.seed = sqlite3_column_int64(s, 3);
+                         t.rounds = sqlite3_column_int64(s, 4);
+                         t.accuracy = sqlite3_column_double(s, 5);
+                         const nlohmann::json curve = nlohmann::json::parse(ColumnText(s, 6), nullptr, false);
+                         if (curve.is_array()) {
+                           for (const auto& p : curve) {
+                             if (p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number()) {
+                               t.curve.push_back({p[0].get<double>(), p[1].get<double>()});
+                             }
+                           }
+                         }
+                         study.trainings.push_back(std::move(t));
+                       });
+  }
+  sqlite3_close(db);
+  if (!status.ok()) return status;
+  return study;
+}
+
+// Cells pooled over seeds and batch sizes: (model, victim, attack, defense) -> mechanisms -> cells.
+using GroupKey = std::tuple<std::string, std::string, std::string, std::string>;
+struct Group {
+  std::vector<double> psnr, ssim, rel, label_accuracy;
+  std::set<int64_t> batches, seeds;
+};
+
+std::map<GroupKey, std::map<std::string, Group>> GroupCells(const Study& study) {
+  std::map<GroupKey, std::map<std::string, Group>> groups;
+  for (const Cell& c : study.cells) {
+    Group& g = groups[{c.model, c.victim, c.attack, c.defense}][c.mechanisms];
+    g.psnr.push_back(c.psnr);
+    g.ssim.push_back(c.ssim);
+    g.rel.push_back(c.rel);
+    g.label_accuracy.push_back(c.label_accuracy);
+    g.batches.insert(c.batch);
+    g.seeds.insert(c.seed);
+  }
+  return groups;
+}
+
+std::vector<std::string> SortedMechanisms(const std::map<std::string, Group>& by_mechanism) {
+  std::vector<std::string> out;
+  for (const auto& [m, g] : by_mechanism) out.push_back(m);
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return std::make_pair(MechanismRank(a), a) < std::make_pair(MechanismRank(b), b);
+  });
+  return out;
+}
+
+// Mean test accuracy over seeds of the training federations of (model, mechanisms, defense).
+std::map<std::tuple<std::string, std::string, std::string>, Stat> TrainedAccuracy(const Study& study) {
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> values;
+  for (const Training& t : study.trainings) values[{t.model, t.mechanisms, t.defense}].push_back(t.accuracy);
+  std::map<std::tuple<std::string, std::string, std::string>, Stat> out;
+  for (const auto& [key, v] : values) out[key] = MeanSd(v);
+  return out;
+}
+
+std::string Join(const std::set<int64_t>& values) {
+  std::string out;
+  for (int64_t v : values) absl::StrAppend(&out, out.empty() ? "" : ",", v);
+  return out;
+}
+
+std::string PrivacyAccuracySection(const Study& study) {
+  const auto accuracy = TrainedAccuracy(study);
+  if (accuracy.empty()) return "";
+  std::string html =
+      "<h2>Privacy against accuracy</h2><p>One point per mechanism subset and defense: x is the test accuracy of "
+      "the training federation (mean over seeds), y the attacker's PSNR on that federation's trained model (mean "
+      "over seeds and batch sizes). Down and to the right is better: less reconstructed, more accurate.</p>";
+  std::set<std::string> models;
+  for (const auto& [key, stat] : accuracy) models.insert(std::get<0>(key));
+  for (const std::string& model : models) {
+    std::map<std::tuple<std::string, std::string>, std::vector<double>> psnr;
+    for (const Cell& c : study.cells) {
+      if (c.model == model && c.victim == "trained") psnr[{c.mechanisms, c.defense}].push_back(c.psnr);
+    }
+    std::vector<Series> series;
+    for (const auto& [key, values] : psnr) {
+      const auto it = accuracy.find({model, std::get<0>(key), std::get<1>(key)});
+      if (it == accuracy.end()) continue;
+      series.push_back({absl::StrCat(std::get<0>(key), " / ", std::get<1>(key)),
+                        {{it->second.mean, MeanSd(values).mean}}});
+    }
+    if (series.empty()) continue;
+    html += XyChart(absl::StrCat("privacy-accuracy-", model), absl::StrCat(model, ": attacker PSNR vs test accuracy"),
+                    "test accuracy after training", "PSNR (dB), trained victim", series, false);
+  }
+  return html;
+}
+
+std::string AccuracyCurvesSection(const Study& study) {
+  if (study.trainings.empty()) return "";
+  std::string html = "<h2>Accuracy of the training federations</h2><p>Test accuracy per round, mean over seeds.</p>";
+  std::map<std::string, std::map<std::string, std::map<double, std::vector<double>>>> curves;
+  for (const Training& t : study.trainings) {
+    for (const auto& [round, acc] : t.curve) curves[t.model][t.mechanisms + " / " + t.defense][round].push_back(acc);
+  }
+  for (const auto& [model, by_name] : curves) {
+    std::vector<Series> series;
+    for (const auto& [name, by_round] : by_name) {
+      Series s{name, {}};
+      for (const auto& [round, values] : by_round) s.points.push_back({round, MeanSd(values).mean});
+      series.push_back(std::move(s));
+    }
+    html += XyChart(absl::StrCat("accuracy-", model), absl::StrCat(model, ": test accuracy per round"), "round",
+                    "test accuracy", series, true, 1.0);
+  }
+  return html;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
+  auto study = LoadStudy(db_path);
+  if (!study.ok()) return study.status();
+  const auto accuracy = TrainedAccuracy(*study);
+  std::string out = absl::StrFormat("%-9s %-9s %-6s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
+                                    "defense", "mechanisms", "n", "psnr_db", "ssim", "rel_err_%", "accuracy");
+  for (const auto& [key, by_mechanism] : GroupCells(*study)) {
+    const auto& [model, victim, attack, defense] = key;
+    for (const std::string& m : SortedMechanisms(by_mechanism)) {
+      const Group& g = by_mechanism.at(m);
+      const Stat psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
+      const auto acc = accuracy.find({model, m, defense});
+      const std::string acc_text =
+          victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
+      absl::StrAppendFormat(&out, "%-9s %-9s %-6s %-14s %-9s %3d %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
+                            model, victim, attack, defense, m, psnr.n, psnr.mean, psnr.sd, MeanSd(g.ssim).mean,
+                            rel.mean, rel.sd, acc_text);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
+  auto loaded = LoadStudy(db_path);
+  if (!loaded.ok()) return loaded.status();
+  const Study& study = *loaded;
+  const auto groups = GroupCells(study);
+  const auto accuracy = TrainedAccuracy(study);
+  std::string html = HtmlPageStart("biofed sweep report");
+  absl::StrAppend(&html, "<h1>biofed sweep report</h1><p>Study <code>", HtmlEscape(db_path), "</code>: ",
+                  study.cells.size(), " attacked updates, ", study.trainings.size(), " training federations, ",
+                  study.invocations.size(), " invocations.</p>");
+  html += "<h2>Reconstruction error, baseline vs biomod</h2><p>Per model, victim state, attack and defense: the "
+          "attacker's reconstruction against the true batch (after Hungarian matching), mean &#177; standard "
+          "deviation over seeds and batch sizes. Relative error is the paper's measure (100% = an error the size "
+          "of the image); higher error and lower PSNR mean more privacy.</p>";
+  int chart = 0;
+  for (const auto& [key, by_mechanism] : groups) {
+    const auto& [model, victim, attack, defense] = key;
+    const std::vector<std::string> mechanisms = SortedMechanisms(by_mechanism);
+    std::vector<Stat> rel, psnr;
+    for (const std::string& m : mechanisms) {
+      rel.push_back(MeanSd(by_mechanism.at(m).rel));
+      psnr.push_back(MeanSd(by_mechanism.at(m).psnr));
+    }
+    const std::string title = absl::StrCat(model, ", ", victim, ", ", attack, ", defense ", defense);
+    absl::StrAppend(&html, "<h3>", HtmlEscape(title), "</h3>");
+    html += BarChart(absl::StrCat("rel-", ++chart), "relative error (%), " + title, mechanisms, rel);
+    html += BarChart(absl::StrCat("psnr-", chart), "PSNR (dB), " + title, mechanisms, psnr);
+  }
+  html += PrivacyAccuracySection(study);
+  html += AccuracyCurvesSection(study);
+  html += "<h2>All groups</h2><table><tr><th class=\"l\">model</th><th class=\"l\">victim</th><th class=\"l\">attack"
+          "</th><th class=\"l\">defense</th><th class=\"l\">mechanisms</th><th>batches</th><th>seeds</th><th>n</th>"
+          "<th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th><th>trained accuracy</th></tr>";
+  for (const auto& [key, by_mechanism] : groups) {
+    const auto& [model, victim, attack, defense] = key;
+    for (const std::string& m : SortedMechanisms(by_mechanism)) {
+      const Group& g = by_mechanism.at(m);
+      const Stat psnr = MeanSd(g.psnr), ssim = MeanSd(g.ssim), rel = MeanSd(g.rel);
+      const auto acc = accuracy.find({model, m, defense});
+      absl::StrAppendFormat(
+          &html,
+          "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td>"
+          "<td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.2f &#177; %.2f</td><td>%.3f &#177; %.3f</td>"
+          "<td>%.1f &#177; %.1f</td><td>%.2f</td><td>%s</td></tr>",
+          HtmlEscape(model), HtmlEscape(victim), HtmlEscape(attack), HtmlEscape(defense), HtmlEscape(m),
+          Join(g.batches), Join(g.seeds), psnr.n, psnr.mean, psnr.sd, ssim.mean, ssim.sd, rel.mean, rel.sd,
+          MeanSd(g.label_accuracy).mean,
+          victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
+    }
+  }
+  html += "</table><h2>Reconstructions</h2><p>Truth (top row) and reconstruction (bottom row), for the first seed "
+          "and the largest batch of each group.</p><table><tr><th class=\"l\">group</th><th class=\"l\">mechanisms"
+          "</th><th>PSNR dB</th><th class=\"l\">truth / reconstruction</th></tr>";
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, const Cell*> shown;
+  for (const Cell& c : study.cells) {
+    const Cell*& best = shown[{c.model, c.victim, c.attack, c.defense, c.mechanisms}];
+    if (best == nullptr || c.seed < best->seed || (c.seed == best->seed && c.batch > best->batch)) best = &c;
+  }
+  for (const auto& [key, c] : shown) {
+    if (c->png.empty()) continue;
+    absl::StrAppendFormat(&html, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f</td><td class=\"l\">%s</td></tr>",
+                          HtmlEscape(absl::StrCat(c->model, ", ", c->victim, ", ", c->attack, ", ", c->defense,
+                                                  ", batch ", c->batch, ", seed ", c->seed)),
+                          HtmlEscape(c->mechanisms), c->psnr, InlinePng(c->png, "truth and reconstruction"));
+  }
+  html += "</table><h2>Settings</h2><pre>" + HtmlEscape(study.settings) + "</pre><h2>Invocations</h2><ul>";
+  for (const auto& [started, version] : study.invocations) {
+    absl::StrAppend(&html, "<li>", HtmlEscape(started), ", code ", HtmlEscape(version), "</li>");
+  }
+  html += "</ul>" + HtmlPageEnd();
+  return html;
+}
+
+}  // namespace biofed

@@ -1,0 +1,70 @@
+#include "sweep/sweep_cells.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "client/biomod_options.h"
+#include "sweep/defense.h"
+
+namespace biofed {
+namespace {
+
+std::string CanonicalMechanisms(const std::string& list) {
+  auto b = ParseBiomod(list);
+  return b.ok() ? BiomodName(*b) : list;
+}
+
+std::string CanonicalDefense(const std::string& spec) {
+  auto d = ParseDefense(spec);
+  return d.ok() ? DefenseName(*d) : spec;
+}
+
+}  // namespace
+
+std::string TrainingJob::Key() const {
+  return absl::StrCat("model=", model, "|mechanisms=", mechanisms, "|defense=", defense, "|seed=", seed);
+}
+
+std::string AttackCell::Key() const {
+  return absl::StrCat("model=", model, "|mechanisms=", mechanisms, "|victim=", victim, "|attack=", attack,
+                      "|batch=", batch_size, "|seed=", seed, "|defense=", defense, "|iterations=", iterations);
+}
+
+std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
+  std::vector<AttackCell> cells;
+  std::set<std::string> seen;
+  for (const SweepGrid& g : config.grids) {
+    const int64_t iterations = g.attack_iterations > 0 ? g.attack_iterations : config.attack_iterations;
+    for (const std::string& model : g.models) {
+      for (const std::string& mechanisms : g.mechanisms) {
+        for (const std::string& victim : g.victims) {
+          for (const std::string& attack : g.attacks) {
+            for (int64_t batch : g.batch_sizes) {
+              for (int64_t seed : g.seeds) {
+                for (const std::string& defense : g.defenses) {
+                  AttackCell cell{model, CanonicalMechanisms(mechanisms), victim, attack, CanonicalDefense(defense),
+                                  batch, seed, iterations};
+                  if (seen.insert(cell.Key()).second) cells.push_back(std::move(cell));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+std::vector<TrainingJob> TrainingJobsFor(const std::vector<AttackCell>& cells) {
+  std::vector<TrainingJob> jobs;
+  std::set<std::string> seen;
+  for (const AttackCell& c : cells) {
+    if (!c.trained()) continue;
+    TrainingJob job = c.Training();
+    if (seen.insert(job.Key()).second) jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+}  // namespace biofed

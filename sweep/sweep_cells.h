@@ -1,0 +1,42 @@
+// The sweep's units of work. An attack cell is one point of a grid: a
+// victim client (model, mechanisms, untrained or trained, batch size,
+// seed) sends one defended update and one attack reconstructs it. A
+// training job is the federation that trains a "trained" victim and
+// measures accuracy: one per (model, mechanisms, defense, seed). Each has a
+// key that names everything its result depends on, so a study finds what
+// is already done. Plain data; thread-safe.
+#ifndef BIOFED_SWEEP_SWEEP_CELLS_H_
+#define BIOFED_SWEEP_SWEEP_CELLS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sweep/sweep_config.h"
+
+namespace biofed {
+
+struct TrainingJob {
+  std::string model, mechanisms, defense;  // canonical names ("fl+wr", "noise:1:0.01")
+  int64_t seed = 0;
+  std::string Key() const;
+};
+
+struct AttackCell {
+  std::string model, mechanisms, victim, attack, defense;
+  int64_t batch_size = 1, seed = 0, iterations = 0;
+  std::string Key() const;
+  bool trained() const { return victim == "trained"; }
+  TrainingJob Training() const { return {model, mechanisms, defense, seed}; }
+};
+
+// Every cell of every grid, in grid order, each key once. Expects a valid
+// config (ValidateSweepConfig).
+std::vector<AttackCell> ExpandCells(const SweepConfig& config);
+
+// The training jobs the trained cells need, each once, in first-use order.
+std::vector<TrainingJob> TrainingJobsFor(const std::vector<AttackCell>& cells);
+
+}  // namespace biofed
+
+#endif  // BIOFED_SWEEP_SWEEP_CELLS_H_

@@ -1,0 +1,214 @@
+#include "sweep/sweep_config.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "attack/attack.h"
+#include "client/biomod_options.h"
+#include "common/json_value.h"
+#include "common/status_macros.h"
+#include "models/model_spec.h"
+#include "sweep/defense.h"
+
+namespace biofed {
+namespace {
+
+using Json = nlohmann::json;
+
+template <typename Visitor>
+void VisitGridFields(SweepGrid& g, Visitor&& v) {
+  v("models", g.models);
+  v("mechanisms", g.mechanisms);
+  v("victims", g.victims);
+  v("attacks", g.attacks);
+  v("batch_sizes", g.batch_sizes);
+  v("seeds", g.seeds);
+  v("defenses", g.defenses);
+  v("attack_iterations", g.attack_iterations);
+}
+
+// Every shared key, bound to its field ("grids" is handled apart).
+template <typename Visitor>
+void VisitSharedFields(SweepConfig& c, Visitor&& v) {
+  v("dataset", c.dataset);
+  v("data_dir", c.data_dir);
+  v("tau", c.tau);
+  v("d_re", c.d_re);
+  v("gamma", c.gamma);
+  v("train_rounds", c.train_rounds);
+  v("train_clients", c.train_clients);
+  v("train_batch", c.train_batch);
+  v("lr", c.lr);
+  v("eval_every", c.eval_every);
+  v("attack_iterations", c.attack_iterations);
+  v("attack_lr", c.attack_lr);
+  v("tv_weight", c.tv_weight);
+  v("restarts", c.restarts);
+  v("labels", c.labels);
+}
+
+template <typename Config, typename VisitAll>
+absl::Status ApplyKeys(const Json& j, const std::string& where, Config& target, VisitAll visit,
+                       std::vector<std::string> extra_known = {}) {
+  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON object"));
+  std::vector<std::string> known = extra_known;
+  visit(target, [&](const char* key, auto&) { known.push_back(key); });
+  for (const auto& item : j.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) == known.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": unknown key '", item.key(), "'; known: ", absl::StrJoin(known, ", ")));
+    }
+  }
+  absl::Status status;
+  visit(target, [&](const char* key, auto& field) {
+    if (!status.ok() || !j.contains(key)) return;
+    try {
+      field = JsonAs<std::remove_reference_t<decltype(field)>>(j.at(key));
+    } catch (const Json::exception& e) {
+      status = absl::InvalidArgumentError(absl::StrCat(where, ": key '", key, "' has the wrong type: ", e.what()));
+    }
+  });
+  return status;
+}
+
+Json SharedJson(const SweepConfig& config) {
+  SweepConfig c = config;
+  Json j = Json::object();
+  VisitSharedFields(c, [&](const char* key, auto& field) { j[key] = field; });
+  return j;
+}
+
+}  // namespace
+
+absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
+  SweepConfig c;
+  if (name == "quick") {
+    // About 15 minutes on 2 cores (docs/results.md): the MLP over the whole
+    // grid, the defenses on the baseline and on full biomod, and one short
+    // look at the convolutional models.
+    SweepGrid mlp;
+    SweepGrid defended;
+    defended.mechanisms = {"none", "fl,wr,ws"};
+    defended.defenses = {"noise:1:0.001", "noise:1:0.01", "topk:0.1", "topk:0.01"};
+    SweepGrid conv;
+    conv.models = {"alexnet", "resnet20"};
+    conv.victims = {"untrained"};
+    conv.batch_sizes = {1};
+    conv.seeds = {1};
+    conv.attack_iterations = 300;
+    c.grids = {mlp, defended, conv};
+    return c;
+  }
+  if (name == "paper") {
+    // The paper's grid on CIFAR-10 (needs the dataset files): MLP, AlexNet,
+    // ResNet20 and ResNet32, batches of 2, 4 and 8, the authors' 7000
+    // attack iterations. Days on 2 cores; meant for a big machine.
+    c.dataset = "cifar10";
+    c.train_rounds = 2000;
+    c.attack_iterations = 7000;
+    SweepGrid all;
+    all.models = {"mlp", "alexnet", "resnet20", "resnet32"};
+    all.batch_sizes = {2, 4, 8};
+    all.seeds = {1, 2, 3};
+    SweepGrid defended = all;
+    defended.mechanisms = {"none", "fl,wr,ws"};
+    defended.defenses = {"noise:1:0.001", "noise:1:0.01", "topk:0.1", "topk:0.01"};
+    c.grids = {all, defended};
+    return c;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown sweep preset '", name, "' (quick or paper)"));
+}
+
+absl::Status ValidateSweepConfig(const SweepConfig& c) {
+  BiomodOptions params;
+  params.tau = c.tau;
+  params.d_re = c.d_re;
+  params.gamma = c.gamma;
+  if (c.train_rounds < 1 || c.train_clients < 1 || c.train_batch < 1 || c.eval_every < 1) {
+    return absl::InvalidArgumentError("train_rounds, train_clients, train_batch and eval_every must be >= 1");
+  }
+  if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
+  if (c.attack_iterations < 1 || c.restarts < 1) return absl::InvalidArgumentError("attack iterations and restarts must be >= 1");
+  if (!(c.attack_lr > 0) || !(c.tv_weight >= 0)) return absl::InvalidArgumentError("attack_lr must be > 0, tv_weight >= 0");
+  if (c.labels != "known" && c.labels != "inferred") return absl::InvalidArgumentError("labels must be known or inferred");
+  if (c.grids.empty()) return absl::InvalidArgumentError("the sweep needs at least one grid");
+  for (size_t i = 0; i < c.grids.size(); ++i) {
+    const SweepGrid& g = c.grids[i];
+    const std::string where = absl::StrCat("grid ", i + 1, ": ");
+    if (g.models.empty() || g.mechanisms.empty() || g.victims.empty() || g.attacks.empty() || g.batch_sizes.empty() ||
+        g.seeds.empty() || g.defenses.empty()) {
+      return absl::InvalidArgumentError(where + "every axis needs at least one value");
+    }
+    for (const std::string& m : g.models) {
+      if (auto s = ParseArchitecture(m).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
+    }
+    for (const std::string& m : g.mechanisms) {
+      auto b = ParseBiomod(m, params);
+      if (!b.ok()) return absl::InvalidArgumentError(where + std::string(b.status().message()));
+      if (auto s = ValidateBiomod(*b); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
+    }
+    for (const std::string& v : g.victims) {
+      if (v != "untrained" && v != "trained") {
+        return absl::InvalidArgumentError(where + "victims are 'untrained' or 'trained', not '" + v + "'");
+      }
+    }
+    for (const std::string& a : g.attacks) {
+      auto kind = ParseAttackKind(a);
+      if (!kind.ok()) return absl::InvalidArgumentError(where + std::string(kind.status().message()));
+      if (*kind == AttackKind::kFedAvg) {
+        return absl::InvalidArgumentError(where + "the sweep's clients send one FedSGD step; the fedavg attack does not apply");
+      }
+    }
+    for (int64_t b : g.batch_sizes) {
+      if (b < 1) return absl::InvalidArgumentError(where + "batch sizes must be >= 1");
+    }
+    for (int64_t s : g.seeds) {
+      if (s < 0) return absl::InvalidArgumentError(where + "seeds must be >= 0");
+    }
+    for (const std::string& d : g.defenses) {
+      if (auto s = ParseDefense(d).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
+    }
+    if (g.attack_iterations < 0) return absl::InvalidArgumentError(where + "attack_iterations must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+std::string SweepSharedSettingsJson(const SweepConfig& config) { return SharedJson(config).dump(); }
+
+std::string SweepConfigJson(const SweepConfig& config) {
+  Json j = SharedJson(config);
+  j["grids"] = Json::array();
+  for (SweepGrid g : config.grids) {
+    Json gj = Json::object();
+    VisitGridFields(g, [&](const char* key, auto& field) { gj[key] = field; });
+    j["grids"].push_back(gj);
+  }
+  return j.dump(2);
+}
+
+absl::StatusOr<SweepConfig> ParseSweepConfig(const std::string& text, const std::string& source, SweepConfig base) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not JSON: ", e.what()));
+  }
+  BIOFED_RETURN_IF_ERROR(ApplyKeys(j, source, base, [](SweepConfig& c, auto&& v) { VisitSharedFields(c, v); }, {"grids"}));
+  if (j.contains("grids")) {
+    const Json& grids = j.at("grids");
+    if (!grids.is_array()) return absl::InvalidArgumentError(absl::StrCat(source, ": 'grids' must be an array"));
+    base.grids.clear();
+    for (size_t i = 0; i < grids.size(); ++i) {
+      SweepGrid g;
+      BIOFED_RETURN_IF_ERROR(ApplyKeys(grids[i], absl::StrCat(source, ": grid ", i + 1), g,
+                                       [](SweepGrid& grid, auto&& v) { VisitGridFields(grid, v); }));
+      base.grids.push_back(std::move(g));
+    }
+  }
+  return base;
+}
+
+}  // namespace biofed

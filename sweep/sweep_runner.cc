@@ -1,0 +1,232 @@
+#include "sweep/sweep_runner.h"
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "attack/victim.h"
+#include "client/seeds.h"
+#include "common/runtime.h"
+#include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "server/checkpoint.h"
+#include "simulate/attack_scoring.h"
+#include "sweep/defense.h"
+#include "sweep/sweep_training.h"
+#include "wire/torch_bridge.h"
+
+namespace biofed {
+namespace {
+
+constexpr uint64_t kCellDefenseStream = 0x4344;  // "CD": the attacked update's defense noise
+
+// Runs work(i) for i in [0, n) on `jobs` threads. Stops handing out items
+// after the first error or once `stop` is raised; returns the first error.
+absl::Status RunParallel(size_t n, int64_t jobs, const std::atomic<bool>& stop,
+                         const std::function<absl::Status(size_t)>& work) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  absl::Status first_error;
+  auto worker = [&] {
+    while (!stop.load() && !failed.load()) {
+      const size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      absl::Status s = work(i);
+      if (!s.ok() && !(absl::IsCancelled(s) && stop.load())) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (first_error.ok()) first_error = s;
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int64_t t = 0; t < std::max<int64_t>(1, std::min<int64_t>(jobs, static_cast<int64_t>(n))); ++t) {
+    threads.emplace_back(worker);
+  }
+  for (std::thread& t : threads) t.join();
+  return first_error;
+}
+
+// "12/40 done, 3m10s elapsed, about 7m left"
+class PhaseClock {
+ public:
+  PhaseClock(int64_t total) : total_(total), start_(absl::Now()) {}
+  std::string Tick() {
+    const int64_t done = ++done_;
+    const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
+    const double left = elapsed / done * (total_ - done);
+    return absl::StrFormat("%d/%d, %.0fs elapsed, about %.0fs left", done, total_, elapsed, left);
+  }
+
+ private:
+  const int64_t total_;
+  const absl::Time start_;
+  std::atomic<int64_t> done_{0};
+};
+
+absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob& job, const DatasetSplits& data,
+                                        const std::atomic<bool>& stop) {
+  const absl::Time start = absl::Now();
+  BIOFED_ASSIGN_OR_RETURN(TrainedFederation trained, TrainFederation(c, job, data, stop));
+  TrainingRow row;
+  row.job = job;
+  row.rounds = c.train_rounds;
+  row.test_accuracy = trained.test_accuracy;
+  row.test_loss = trained.test_loss;
+  nlohmann::json curve = nlohmann::json::array();
+  for (const auto& [round, accuracy] : trained.accuracy_curve) curve.push_back({round, accuracy});
+  row.accuracy_curve_json = curve.dump();
+  Checkpoint checkpoint;
+  checkpoint.run_id = job.Key();
+  checkpoint.completed_rounds = c.train_rounds;
+  checkpoint.model = std::move(trained.model);
+  row.model_state = EncodeCheckpoint(checkpoint);
+  row.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  return row;
+}
+
+// The victim's update with the cell's defense applied, and the norm of what
+// the attacker then sees.
+absl::StatusOr<double> DefendUpdate(const AttackCell& cell, UpdateRecord& record) {
+  BIOFED_ASSIGN_OR_RETURN(Defense defense, ParseDefense(cell.defense));
+  TensorTable table;
+  for (const NamedTensor& t : record.update) {
+    BIOFED_ASSIGN_OR_RETURN(HostTensor host, ToHostTensor(t.name, t.tensor, TensorRole::kParameter));
+    table.push_back(std::move(host));
+  }
+  BIOFED_RETURN_IF_ERROR(ApplyDefense(
+      defense, MixSeed(static_cast<uint64_t>(cell.seed), kCellDefenseStream, static_cast<uint64_t>(cell.batch_size)),
+      table));
+  double squared = 0;
+  for (size_t i = 0; i < table.size(); ++i) {
+    record.update[i].tensor = ToTorch(table[i]);
+    squared += record.update[i].tensor.to(torch::kDouble).pow(2).sum().item<double>();
+  }
+  return std::sqrt(squared);
+}
+
+absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, const DatasetSplits& data,
+                                SweepStore& store) {
+  VictimOptions o;
+  BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(cell.model));
+  BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
+  o.batch_size = cell.batch_size;
+  // What a client of the sweep's federation sends: one FedSGD step as the
+  // pseudo-gradient (w - w') / lr, so WR's resets are part of it.
+  o.share = SharedKind::kPseudoGradient;
+  o.local_steps = 1;
+  o.client_lr = c.lr;
+  o.seed = static_cast<uint64_t>(cell.seed);
+  if (cell.trained()) {
+    BIOFED_ASSIGN_OR_RETURN(std::string state, store.TrainedModel(cell.Training().Key()));
+    BIOFED_ASSIGN_OR_RETURN(Checkpoint checkpoint, DecodeCheckpoint(state, cell.Training().Key()));
+    o.initial_state = ToNamedTensors(checkpoint.model);
+  }
+  BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
+  BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
+  AuditAttackOptions a;
+  a.attack = cell.attack;
+  a.iterations = cell.iterations;
+  a.lr = c.attack_lr;
+  a.tv_weight = c.tv_weight;
+  a.restarts = c.restarts;
+  a.labels = c.labels;
+  a.seed = static_cast<uint64_t>(cell.seed);
+  BIOFED_ASSIGN_OR_RETURN(AttackRow scored, AttackAndScore(a, capture.record, *capture.audit, torch::kCPU));
+  CellRow row;
+  row.cell = cell;
+  row.labels = scored.labels;
+  row.mse = scored.mse;
+  row.psnr = scored.psnr;
+  row.ssim = scored.ssim;
+  row.relative_error_percent = scored.relative_error_percent;
+  row.best_psnr = scored.best_psnr;
+  row.label_accuracy = scored.label_accuracy;
+  row.objective_name = scored.objective_name;
+  row.objective = scored.objective;
+  row.seconds = scored.seconds;
+  row.update_norm = norm;
+  row.png = std::move(scored.png);
+  return row;
+}
+
+}  // namespace
+
+absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, int64_t jobs,
+                                     const std::atomic<bool>& stop,
+                                     const std::function<void(const std::string&)>& progress) {
+  BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
+  ConfigureThreads(1);
+  const std::vector<AttackCell> cells = ExpandCells(c);
+  const std::vector<TrainingJob> trainings = TrainingJobsFor(cells);
+  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> trained, store.FinishedTrainings());
+  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> finished, store.FinishedCells());
+  std::vector<TrainingJob> pending_trainings;
+  for (const TrainingJob& j : trainings) {
+    if (!trained.count(j.Key())) pending_trainings.push_back(j);
+  }
+  std::vector<AttackCell> pending_cells;
+  for (const AttackCell& cell : cells) {
+    if (!finished.count(cell.Key())) pending_cells.push_back(cell);
+  }
+  SweepCounts counts;
+  counts.trainings = static_cast<int64_t>(trainings.size());
+  counts.trainings_already_done = counts.trainings - static_cast<int64_t>(pending_trainings.size());
+  counts.cells = static_cast<int64_t>(cells.size());
+  counts.cells_already_done = counts.cells - static_cast<int64_t>(pending_cells.size());
+  progress(absl::StrFormat("%d cells (%d already in the study), %d training federations (%d already in the study), "
+                           "%d workers",
+                           counts.cells, counts.cells_already_done, counts.trainings, counts.trainings_already_done,
+                           jobs));
+  if (pending_trainings.empty() && pending_cells.empty()) return counts;
+  BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadDataset(c.dataset, c.data_dir));
+
+  std::mutex progress_mutex;
+  auto tell = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress(line);
+  };
+  std::atomic<int64_t> trainings_run{0}, cells_run{0};
+  PhaseClock training_clock(static_cast<int64_t>(pending_trainings.size()));
+  BIOFED_RETURN_IF_ERROR(RunParallel(pending_trainings.size(), jobs, stop, [&](size_t i) -> absl::Status {
+    const TrainingJob& job = pending_trainings[i];
+    auto row = CallTorch("training", [&] { return RunTraining(c, job, data, stop); });
+    if (!row.ok()) {
+      if (absl::IsCancelled(row.status())) return row.status();
+      return absl::Status(row.status().code(), absl::StrCat("training ", job.Key(), ": ", row.status().message()));
+    }
+    BIOFED_RETURN_IF_ERROR(store.AddTraining(*row));
+    ++trainings_run;
+    tell(absl::StrFormat("trained %s: test accuracy %.4f after %d rounds (%.1fs) [%s]", job.Key(), row->test_accuracy,
+                         row->rounds, row->seconds, training_clock.Tick()));
+    return absl::OkStatus();
+  }));
+  PhaseClock cell_clock(static_cast<int64_t>(pending_cells.size()));
+  if (!stop.load()) {
+    BIOFED_RETURN_IF_ERROR(RunParallel(pending_cells.size(), jobs, stop, [&](size_t i) -> absl::Status {
+      const AttackCell& cell = pending_cells[i];
+      auto row = CallTorch("attack cell", [&] { return RunCell(c, cell, data, store); });
+      if (!row.ok()) {
+        return absl::Status(row.status().code(), absl::StrCat("cell ", cell.Key(), ": ", row.status().message()));
+      }
+      BIOFED_RETURN_IF_ERROR(store.AddCell(*row));
+      ++cells_run;
+      tell(absl::StrFormat("%s: PSNR %.2f dB, SSIM %.3f, rel. error %.1f%% (%.1fs) [%s]", cell.Key(), row->psnr,
+                           row->ssim, row->relative_error_percent, row->seconds, cell_clock.Tick()));
+      return absl::OkStatus();
+    }));
+  }
+  counts.trainings_run = trainings_run.load();
+  counts.cells_run = cells_run.load();
+  counts.interrupted = stop.load();
+  return counts;
+}
+
+}  // namespace biofed
