@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # ccache hits across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps deps-test configure build demo test test-fast sanitize fuzz bench clean
+.PHONY: all deps deps-test configure build demo sweep test test-fast sanitize fuzz bench clean
 
 all: build
 
@@ -36,6 +36,11 @@ demo: build
 	$(BUILD_DIR)/bin/biofed simulate --out results/demo
 
 # The whole suite, long checks included; fails when any test fails.
+# The paper's gradient-inversion grid, quick preset (about 15 minutes on 2
+# cores); rerun to resume. results/sweep-quick/{study.db,report.html}.
+sweep: build
+	$(BUILD_DIR)/bin/biofed sweep --preset quick --out results/sweep-quick
+
 test: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) $(CTEST_FLAGS)
 

@@ -138,6 +138,18 @@ std::map<GroupKey, std::map<std::string, Group>> GroupCells(const Study& study) 
   return groups;
 }
 
+// Per model: untrained before trained, and the undefended groups first.
+std::vector<GroupKey> OrderedGroupKeys(const std::map<GroupKey, std::map<std::string, Group>>& groups) {
+  std::vector<GroupKey> keys;
+  for (const auto& [key, by_mechanism] : groups) keys.push_back(key);
+  auto rank = [](const GroupKey& k) {
+    const auto& [model, victim, attack, defense] = k;
+    return std::make_tuple(model, victim == "untrained" ? 0 : 1, attack, defense == "none" ? 0 : 1, defense);
+  };
+  std::sort(keys.begin(), keys.end(), [&](const GroupKey& a, const GroupKey& b) { return rank(a) < rank(b); });
+  return keys;
+}
+
 std::vector<std::string> SortedMechanisms(const std::map<std::string, Group>& by_mechanism) {
   std::vector<std::string> out;
   for (const auto& [m, g] : by_mechanism) out.push_back(m);
@@ -218,8 +230,10 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
   const auto accuracy = TrainedAccuracy(*study);
   std::string out = absl::StrFormat("%-9s %-9s %-6s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
                                     "defense", "mechanisms", "n", "psnr_db", "ssim", "rel_err_%", "accuracy");
-  for (const auto& [key, by_mechanism] : GroupCells(*study)) {
+  const auto groups = GroupCells(*study);
+  for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
+    const auto& by_mechanism = groups.at(key);
     for (const std::string& m : SortedMechanisms(by_mechanism)) {
       const Group& g = by_mechanism.at(m);
       const Stat psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
@@ -249,8 +263,9 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
           "deviation over seeds and batch sizes. Relative error is the paper's measure (100% = an error the size "
           "of the image); higher error and lower PSNR mean more privacy.</p>";
   int chart = 0;
-  for (const auto& [key, by_mechanism] : groups) {
+  for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
+    const auto& by_mechanism = groups.at(key);
     const std::vector<std::string> mechanisms = SortedMechanisms(by_mechanism);
     std::vector<Stat> rel, psnr;
     for (const std::string& m : mechanisms) {
@@ -267,8 +282,9 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
   html += "<h2>All groups</h2><table><tr><th class=\"l\">model</th><th class=\"l\">victim</th><th class=\"l\">attack"
           "</th><th class=\"l\">defense</th><th class=\"l\">mechanisms</th><th>batches</th><th>seeds</th><th>n</th>"
           "<th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th><th>trained accuracy</th></tr>";
-  for (const auto& [key, by_mechanism] : groups) {
+  for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
+    const auto& by_mechanism = groups.at(key);
     for (const std::string& m : SortedMechanisms(by_mechanism)) {
       const Group& g = by_mechanism.at(m);
       const Stat psnr = MeanSd(g.psnr), ssim = MeanSd(g.ssim), rel = MeanSd(g.rel);

@@ -143,6 +143,8 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   CellRow row;
   row.cell = cell;
   row.labels = scored.labels;
+  row.fl_factors_known = scored.fl_factors_known;
+  row.batch_size_known = scored.batch_size_known;
   row.mse = scored.mse;
   row.psnr = scored.psnr;
   row.ssim = scored.ssim;

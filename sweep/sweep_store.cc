@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS sweep_cells (
   key TEXT PRIMARY KEY,
   model TEXT NOT NULL, mechanisms TEXT NOT NULL, victim TEXT NOT NULL, attack TEXT NOT NULL,
   batch_size INTEGER NOT NULL, seed INTEGER NOT NULL, defense TEXT NOT NULL, iterations INTEGER NOT NULL,
-  labels TEXT,
+  labels TEXT, fl_factors_known INTEGER, batch_size_known INTEGER,
   mse REAL, psnr REAL, ssim REAL, relative_error_percent REAL, best_psnr REAL, label_accuracy REAL,
   objective_name TEXT, objective REAL, update_norm REAL, seconds REAL, code_version TEXT,
   png BLOB
@@ -115,11 +115,13 @@ absl::Status SweepStore::AddCell(const CellRow& r) {
   const AttackCell& c = r.cell;
   return SqliteStatement(db_,
                          "INSERT OR REPLACE INTO sweep_cells (key, model, mechanisms, victim, attack, batch_size, seed, "
-                         "defense, iterations, labels, mse, psnr, ssim, relative_error_percent, best_psnr, "
-                         "label_accuracy, objective_name, objective, update_norm, seconds, code_version, png) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                         "defense, iterations, labels, fl_factors_known, batch_size_known, mse, psnr, ssim, "
+                         "relative_error_percent, best_psnr, label_accuracy, objective_name, objective, update_norm, "
+                         "seconds, code_version, png) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(c.Key()).Bind(c.model).Bind(c.mechanisms).Bind(c.victim).Bind(c.attack).Bind(c.batch_size).Bind(c.seed)
-      .Bind(c.defense).Bind(c.iterations).Bind(r.labels).Bind(r.mse).Bind(r.psnr).Bind(r.ssim)
+      .Bind(c.defense).Bind(c.iterations).Bind(r.labels).Bind(static_cast<int64_t>(r.fl_factors_known))
+      .Bind(static_cast<int64_t>(r.batch_size_known)).Bind(r.mse).Bind(r.psnr).Bind(r.ssim)
       .Bind(r.relative_error_percent).Bind(r.best_psnr).Bind(r.label_accuracy).Bind(r.objective_name)
       .Bind(r.objective).Bind(r.update_norm).Bind(r.seconds).Bind(CodeVersion()).BindBlob(r.png)
       .Step();

@@ -31,7 +31,10 @@ struct TrainingRow {
 
 struct CellRow {
   AttackCell cell;
-  std::string labels;
+  // The threat model the attack ran under (recorded as the simulate study does).
+  std::string labels;  // "known" or "inferred"
+  bool fl_factors_known = false;
+  bool batch_size_known = true;
   double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0, best_psnr = 0, label_accuracy = 0;
   double objective = 0, seconds = 0;
   std::string objective_name;

@@ -1,0 +1,169 @@
+// `biofed sweep`'s plan, study and runner: the grid's size and keys, the
+// config file's checks, the study's resume bookkeeping, and a small sweep
+// run twice (the second finds everything done) and stopped early.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+
+#include "sweep/sweep_cells.h"
+#include "sweep/sweep_config.h"
+#include "sweep/sweep_runner.h"
+#include "sweep/sweep_store.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace biofed {
+namespace {
+
+using testing::IsOk;
+using testing::StatusIs;
+using testing::TempDir;
+
+TEST(SweepConfigTest, QuickPresetHasTheGridItDocuments) {
+  auto quick = SweepPreset("quick");
+  ASSERT_THAT(quick, IsOk());
+  ASSERT_THAT(ValidateSweepConfig(*quick), IsOk());
+  // MLP: 8 subsets x 2 victims x 2 batches x 2 seeds; defended: 2 subsets x
+  // 2 victims x 2 batches x 2 seeds x 4 defenses; AlexNet and ResNet20: 8
+  // subsets, untrained, batch 1, seed 1.
+  const std::vector<AttackCell> cells = ExpandCells(*quick);
+  EXPECT_EQ(cells.size(), 8u * 2 * 2 * 2 + 2u * 2 * 2 * 2 * 4 + 2u * 8);
+  // Trained victims: 8 subsets x 2 seeds undefended, 2 x 4 defenses x 2 seeds.
+  EXPECT_EQ(TrainingJobsFor(cells).size(), 8u * 2 + 2u * 4 * 2);
+  std::set<std::string> keys;
+  for (const AttackCell& c : cells) keys.insert(c.Key());
+  EXPECT_EQ(keys.size(), cells.size());
+  std::set<std::string> subsets;
+  for (const AttackCell& c : cells) subsets.insert(c.mechanisms);
+  EXPECT_EQ(subsets, (std::set<std::string>{"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"}));
+  ASSERT_THAT(SweepPreset("paper"), IsOk());
+  EXPECT_THAT(ValidateSweepConfig(*SweepPreset("paper")), IsOk());
+  EXPECT_THAT(SweepPreset("huge"), StatusIs(absl::StatusCode::kInvalidArgument, "quick or paper"));
+}
+
+TEST(SweepConfigTest, CellsAreCanonicalAndCountedOnce) {
+  SweepConfig c;
+  SweepGrid g;
+  g.mechanisms = {"ws,fl", "fl,ws"};
+  g.victims = {"untrained"};
+  g.batch_sizes = {2};
+  g.seeds = {5};
+  g.defenses = {"topk:0.10", "topk:0.1"};
+  c.grids = {g, g};
+  const std::vector<AttackCell> cells = ExpandCells(c);
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].mechanisms, "fl+ws");
+  EXPECT_EQ(cells[0].defense, "topk:0.1");
+  EXPECT_EQ(cells[0].iterations, c.attack_iterations);
+  EXPECT_TRUE(TrainingJobsFor(cells).empty());
+}
+
+TEST(SweepConfigTest, FileKeysAreCheckedAndGridsReplaced) {
+  auto parsed = ParseSweepConfig(R"({"tau": 0.5, "grids": [{"models": ["alexnet"], "seeds": [3]}]})", "x.json",
+                                 *SweepPreset("quick"));
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->tau, 0.5);
+  ASSERT_EQ(parsed->grids.size(), 1u);
+  EXPECT_EQ(parsed->grids[0].models, std::vector<std::string>{"alexnet"});
+  EXPECT_EQ(parsed->grids[0].batch_sizes, (std::vector<int64_t>{1, 4}));  // SweepGrid's default
+  auto round_trip = ParseSweepConfig(SweepConfigJson(*parsed), "printed");
+  ASSERT_THAT(round_trip, IsOk());
+  EXPECT_EQ(SweepConfigJson(*round_trip), SweepConfigJson(*parsed));
+  EXPECT_THAT(ParseSweepConfig(R"({"tua": 1})", "x.json"), StatusIs(absl::StatusCode::kInvalidArgument, "'tua'"));
+  EXPECT_THAT(ParseSweepConfig(R"({"grids": [{"model": ["mlp"]}]})", "x.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "grid 1: unknown key 'model'"));
+  EXPECT_THAT(ParseSweepConfig(R"({"train_rounds": 1.5})", "x.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "train_rounds"));
+  EXPECT_THAT(ParseSweepConfig(R"({"grids": {}})", "x.json"), StatusIs(absl::StatusCode::kInvalidArgument, "array"));
+}
+
+TEST(SweepConfigTest, ValidationNamesTheBadValue) {
+  auto with_grid = [](auto edit) {
+    SweepConfig c;
+    edit(c.grids[0]);
+    return ValidateSweepConfig(c);
+  };
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.attacks = {"fedavg"}; }),
+              StatusIs(absl::StatusCode::kInvalidArgument, "fedavg attack does not apply"));
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.victims = {"half"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "'half'"));
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.defenses = {"noise:1"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "noise:1"));
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.models = {"vgg"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "grid 1"));
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.batch_sizes = {}; }), StatusIs(absl::StatusCode::kInvalidArgument, "axis"));
+  EXPECT_THAT(with_grid([](SweepGrid& g) { g.mechanisms = {"fl,xx"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "grid 1"));
+  SweepConfig c;
+  c.labels = "guessed";
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "labels"));
+}
+
+TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
+  TempDir dir;
+  const std::string path = dir.File("study.db");
+  AttackCell cell{"mlp", "fl", "untrained", "ig", "none", 1, 1, 10};
+  {
+    auto store = SweepStore::Open(path, "settings-A");
+    ASSERT_THAT(store, IsOk());
+    EXPECT_TRUE((*store)->FinishedCells()->empty());
+    CellRow row;
+    row.cell = cell;
+    row.psnr = 12.5;
+    ASSERT_THAT((*store)->AddCell(row), IsOk());
+    EXPECT_THAT((*store)->TrainedModel("model=mlp|mechanisms=none|defense=none|seed=1"),
+                StatusIs(absl::StatusCode::kNotFound, "no finished training"));
+    TrainingRow training;
+    training.job = {"mlp", "none", "none", 1};
+    training.model_state = std::string("\0state", 6);
+    ASSERT_THAT((*store)->AddTraining(training), IsOk());
+  }
+  auto reopened = SweepStore::Open(path, "settings-A");
+  ASSERT_THAT(reopened, IsOk());
+  EXPECT_EQ(*(*reopened)->FinishedCells(), std::set<std::string>{cell.Key()});
+  EXPECT_EQ(*(*reopened)->TrainedModel("model=mlp|mechanisms=none|defense=none|seed=1"), std::string("\0state", 6));
+  EXPECT_THAT(SweepStore::Open(path, "settings-B"), StatusIs(absl::StatusCode::kFailedPrecondition, "other shared settings"));
+}
+
+SweepConfig SmallSweep() {
+  SweepConfig c;
+  c.train_rounds = 3;
+  c.train_clients = 2;
+  c.eval_every = 3;
+  c.attack_iterations = 5;
+  SweepGrid g;
+  g.mechanisms = {"none", "fl,wr,ws"};
+  g.batch_sizes = {1};
+  g.seeds = {1};
+  g.defenses = {"none", "noise:1:0.01"};
+  c.grids = {g};
+  return c;
+}
+
+TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
+  TempDir dir;
+  const SweepConfig c = SmallSweep();
+  auto store = SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c));
+  ASSERT_THAT(store, IsOk());
+  std::atomic<bool> stop{true};
+  auto stopped = RunSweep(c, **store, 2, stop, [](const std::string&) {});
+  ASSERT_THAT(stopped, IsOk());
+  EXPECT_TRUE(stopped->interrupted);
+  EXPECT_EQ(stopped->cells_run, 0);
+  stop = false;
+  std::vector<std::string> lines;
+  auto first = RunSweep(c, **store, 2, stop, [&](const std::string& line) { lines.push_back(line); });
+  ASSERT_THAT(first, IsOk());
+  // 2 subsets x 2 victims x 2 defenses; trainings: 2 subsets x 2 defenses.
+  EXPECT_EQ(first->cells, 8);
+  EXPECT_EQ(first->cells_run, 8);
+  EXPECT_EQ(first->trainings_run, 4);
+  EXPECT_FALSE(first->interrupted);
+  EXPECT_EQ(lines.size(), 1u + 4 + 8);
+  EXPECT_EQ((*store)->FinishedCells()->size(), 8u);
+  auto second = RunSweep(c, **store, 2, stop, [](const std::string&) {});
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->cells_already_done, 8);
+  EXPECT_EQ(second->trainings_already_done, 4);
+  EXPECT_EQ(second->cells_run + second->trainings_run, 0);
+}
+
+}  // namespace
+}  // namespace biofed
