@@ -1,7 +1,9 @@
 #include "attack/attack.h"
 
 #include <chrono>
+#include <cmath>
 #include <map>
+#include <set>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -28,7 +30,43 @@ struct Setup {
   std::optional<std::vector<torch::Tensor>> factors;  // on device, per MechanismTargets
   int64_t batch = 1;                  // images to reconstruct: known, or estimated
   std::optional<BatchSizeEstimate> batch_estimate;
+  // Per parameter, 1 where the entry takes part in the matching (only with
+  // AttackConfig::ignore_largest_fraction); the target is already masked.
+  std::vector<torch::Tensor> mask;
 };
+
+// The candidate's gradients restricted like the target.
+std::vector<torch::Tensor> Masked(std::vector<torch::Tensor> grads, const Setup& s) {
+  if (s.mask.empty()) return grads;
+  for (size_t i = 0; i < grads.size(); ++i) grads[i] = grads[i] * s.mask[i];
+  return grads;
+}
+
+// Leaves the largest `fraction` of each weight tensor's target entries out
+// of the matching.
+void MaskLargestEntries(Setup& s, double fraction) {
+  std::set<std::string> weights;
+  for (const NamedTensor& t : s.model.MechanismTargets()) weights.insert(t.name);
+  const auto named = s.model.named_parameters();
+  for (size_t i = 0; i < s.target.size(); ++i) {
+    torch::Tensor keep = torch::ones_like(s.target[i]);
+    const int64_t n = s.target[i].numel();
+    const int64_t kept = n - static_cast<int64_t>(std::ceil(fraction * static_cast<double>(n)));
+    if (weights.count(named[i].name) && kept < n) {
+      const torch::Tensor magnitude = s.target[i].abs().flatten();
+      if (kept == 0) {
+        keep.zero_();
+      } else {
+        // Keep entries at or below the kept-th smallest magnitude.
+        const torch::Tensor threshold = std::get<0>(magnitude.kthvalue(kept));
+        keep = (s.target[i].abs() <= threshold).to(s.target[i].scalar_type());
+      }
+    }
+    s.target[i] = s.target[i] * keep;
+    s.mask.push_back(keep);
+  }
+  s.target_norm = ConcatenatedNorm(s.target);
+}
 
 torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const torch::Device& device) {
   torch::NoGradGuard no_grad;
@@ -151,8 +189,8 @@ AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, con
   std::function<torch::Tensor(const torch::Tensor&)> objective;
   if (!replay_local_steps) {
     objective = [&](const torch::Tensor& x) {
-      return CosineDistance(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s.target,
-                            s.target_norm) +
+      return CosineDistance(Masked(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s),
+                            s.target, s.target_norm) +
              config.tv_weight * TotalVariation(x);
     };
   } else {
@@ -187,7 +225,7 @@ AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, con
       }
       std::vector<torch::Tensor> simulated;
       for (size_t i = 0; i < w.size(); ++i) simulated.push_back((w0[i] - w[i]) / record.lr);
-      return CosineDistance(simulated, s.target, s.target_norm) + config.tv_weight * TotalVariation(x);
+      return CosineDistance(Masked(simulated, s), s.target, s.target_norm) + config.tv_weight * TotalVariation(x);
     };
   }
   AttackResult result;
@@ -223,7 +261,7 @@ AttackResult RunDlg(const UpdateRecord& record, const Setup& s, const AttackConf
   auto closure = [&]() -> torch::Tensor {
     optimizer.zero_grad();
     const torch::Tensor targets = optimise_labels ? torch::softmax(label_logits, 1) : s.labels;
-    torch::Tensor value = SquaredDistance(CandidateGradients(s.model, images, targets, true), s.target);
+    torch::Tensor value = SquaredDistance(Masked(CandidateGradients(s.model, images, targets, true), s), s.target);
     value.backward();
     last = value.detach();
     return value;
@@ -320,9 +358,18 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   if (config.iterations < 1 || config.restarts < 1 || !(config.lr > 0) || config.tv_weight < 0) {
     return absl::InvalidArgumentError("attack iterations and restarts must be >= 1, lr > 0, TV >= 0");
   }
+  if (!(config.ignore_largest_fraction >= 0 && config.ignore_largest_fraction < 1)) {
+    return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
+  }
+  if (config.ignore_largest_fraction > 0 && config.kind == AttackKind::kAnalytic) {
+    return absl::InvalidArgumentError("analytic inversion needs the whole first-layer update; it cannot ignore entries");
+  }
   const auto start = std::chrono::steady_clock::now();
   BIOFED_ASSIGN_OR_RETURN(Setup s, CallTorch("preparing the attack",
                                              [&] { return Prepare(record, knowledge, threat, device); }));
+  if (config.ignore_largest_fraction > 0) {
+    BIOFED_RETURN_IF_ERROR(CallTorch("masking the update", [&] { MaskLargestEntries(s, config.ignore_largest_fraction); }));
+  }
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
     switch (config.kind) {
       case AttackKind::kInvertingGradients: return RunGradientMatching(record, s, config, progress, false);

@@ -48,6 +48,12 @@ struct AttackConfig {
   int64_t restarts = 1;
   uint64_t seed = 0;
   int64_t report_every = 50;   // the objective is read on the host only this often
+  // A robust matcher: the largest-magnitude fraction of each weight tensor of
+  // the update (the Linear and Conv2d weights, where WR resets weights) is
+  // left out of the matching, on both sides. Meant for updates carrying large,
+  // sparse, data-independent entries such as WR's resets. 0 = off; IG, DLG
+  // and FedAvg only (analytic inversion refuses it).
+  double ignore_largest_fraction = 0.0;
 };
 
 // What the attacker may know beyond the record, per the threat model.

@@ -40,6 +40,7 @@ struct AttackFlags {
   double attack_lr = 0.1;
   double tv = 1e-6;
   int64_t restarts = 1;
+  double ignore_largest = 0.0;
   std::string labels = "inferred";
   std::string fl_factors = "unknown";
   std::string local_hyperparameters = "known";
@@ -72,6 +73,9 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddDouble("attack-lr", &f.attack_lr, "IG/FedAvg Adam learning rate");
   flags.AddDouble("tv", &f.tv, "total-variation weight");
   flags.AddInt("restarts", &f.restarts, "random restarts, best by objective");
+  flags.AddDouble("ignore-largest", &f.ignore_largest,
+                  "leave this fraction of each weight tensor's largest update entries out of the matching (a "
+                  "WR-aware attacker: resets are large and sparse); 0 = off");
   flags.AddString("labels", &f.labels, "known (given the true labels) or inferred");
   flags.AddString("fl-factors", &f.fl_factors, "unknown, or known (adaptive attacker told the client's factors)");
   flags.AddString("batch-size", &f.batch_size,
@@ -149,6 +153,7 @@ int RunAttackCommand(const std::vector<std::string>& args) {
   config.lr = f.attack_lr;
   config.tv_weight = f.tv;
   config.restarts = f.restarts;
+  config.ignore_largest_fraction = f.ignore_largest;
   config.seed = static_cast<uint64_t>(f.seed);
   ThreatModel threat;
   if (f.labels != "known" && f.labels != "inferred") return Fail("attack", absl::InvalidArgumentError("--labels expects known or inferred"));
@@ -243,7 +248,7 @@ int RunAttackCommand(const std::vector<std::string>& args) {
                           {"batchnorm_mode", r.batchnorm_train_mode ? "train" : "eval"}}},
         {"attack", {{"kind", AttackKindName(config.kind)}, {"iterations", result->iterations},
                     {"lr", config.lr}, {"tv_weight", config.tv_weight}, {"restarts", config.restarts},
-                    {"seed", config.seed}, {"device", device->str()}, {"threads", threads},
+                    {"ignore_largest_fraction", config.ignore_largest_fraction}, {"seed", config.seed}, {"device", device->str()}, {"threads", threads},
                     {"seconds", result->seconds},
                     {"final_matching_objective", {{"name", result->objective_name}, {"value", result->objective}}}}},
         {"labels", {{"true", true_labels}, {"attacker", result->labels}, {"inferred", result->labels_inferred}}},

@@ -20,6 +20,7 @@ absl::StatusOr<AttackRow> AttackAndScore(const AuditAttackOptions& c, const Upda
   config.lr = c.lr;
   config.tv_weight = c.tv_weight;
   config.restarts = c.restarts;
+  config.ignore_largest_fraction = c.ignore_largest_fraction;
   config.seed = c.seed;
   ThreatModel threat;
   threat.labels_known = c.labels == "known";

@@ -20,6 +20,7 @@ struct AuditAttackOptions {
   double lr = 0.1;
   double tv_weight = 1e-6;
   int64_t restarts = 1;
+  double ignore_largest_fraction = 0.0;  // AttackConfig's robust matcher
   std::string labels = "inferred";  // or "known"
   bool fl_factors_known = false;    // adaptive attacker (only where the client ran FL)
   uint64_t seed = 0;

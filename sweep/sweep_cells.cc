@@ -2,7 +2,12 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "attack/attack.h"
 #include "client/biomod_options.h"
 #include "sweep/defense.h"
 
@@ -19,7 +24,37 @@ std::string CanonicalDefense(const std::string& spec) {
   return d.ok() ? DefenseName(*d) : spec;
 }
 
+std::string CanonicalAttack(const std::string& name) {
+  auto a = ParseSweepAttack(name);
+  return a.ok() ? SweepAttackName(*a) : name;
+}
+
 }  // namespace
+
+absl::StatusOr<SweepAttack> ParseSweepAttack(const std::string& name) {
+  const std::vector<std::string> parts = absl::StrSplit(name, absl::MaxSplits('+', 1));
+  SweepAttack attack;
+  auto kind = ParseAttackKind(parts[0]);
+  if (!kind.ok()) return kind.status();
+  if (*kind == AttackKind::kFedAvg) {
+    return absl::InvalidArgumentError("the sweep's clients send one FedSGD step; the fedavg attack does not apply");
+  }
+  attack.kind = AttackKindName(*kind);
+  if (parts.size() == 2) {
+    constexpr char kPrefix[] = "ignore-largest:";
+    if (!absl::StartsWith(parts[1], kPrefix) ||
+        !absl::SimpleAtod(parts[1].substr(sizeof(kPrefix) - 1), &attack.ignore_largest_fraction) ||
+        !(attack.ignore_largest_fraction > 0 && attack.ignore_largest_fraction < 1)) {
+      return absl::InvalidArgumentError(absl::StrCat("attack '", name, "': expected ATTACK or ATTACK+ignore-largest:Q with 0 < Q < 1"));
+    }
+  }
+  return attack;
+}
+
+std::string SweepAttackName(const SweepAttack& attack) {
+  if (attack.ignore_largest_fraction <= 0) return attack.kind;
+  return absl::StrFormat("%s+ignore-largest:%g", attack.kind, attack.ignore_largest_fraction);
+}
 
 std::string TrainingJob::Key() const {
   return absl::StrCat("model=", model, "|mechanisms=", mechanisms, "|defense=", defense, "|seed=", seed);
@@ -42,7 +77,8 @@ std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
             for (int64_t batch : g.batch_sizes) {
               for (int64_t seed : g.seeds) {
                 for (const std::string& defense : g.defenses) {
-                  AttackCell cell{model, CanonicalMechanisms(mechanisms), victim, attack, CanonicalDefense(defense),
+                  AttackCell cell{model, CanonicalMechanisms(mechanisms), victim, CanonicalAttack(attack),
+                                  CanonicalDefense(defense),
                                   batch, seed, iterations};
                   if (seen.insert(cell.Key()).second) cells.push_back(std::move(cell));
                 }

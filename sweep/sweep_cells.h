@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "sweep/sweep_config.h"
 
 namespace biofed {
@@ -29,6 +30,18 @@ struct AttackCell {
   bool trained() const { return victim == "trained"; }
   TrainingJob Training() const { return {model, mechanisms, defense, seed}; }
 };
+
+// An attack of the grid: "ig", "dlg" or "analytic", optionally followed by
+// "+ignore-largest:Q", the robust matcher that leaves the largest fraction Q
+// of each weight tensor's update entries out (AttackConfig).
+struct SweepAttack {
+  std::string kind;
+  double ignore_largest_fraction = 0.0;
+};
+// INVALID_ARGUMENT for an unknown attack, fedavg (the sweep's clients send
+// one FedSGD step), or Q outside (0, 1).
+absl::StatusOr<SweepAttack> ParseSweepAttack(const std::string& name);
+std::string SweepAttackName(const SweepAttack& attack);
 
 // Every cell of every grid, in grid order, each key once. Expects a valid
 // config (ValidateSweepConfig).

@@ -6,12 +6,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "attack/attack.h"
 #include "client/biomod_options.h"
 #include "common/json_value.h"
 #include "common/status_macros.h"
 #include "models/model_spec.h"
 #include "sweep/defense.h"
+#include "sweep/sweep_cells.h"
 
 namespace biofed {
 namespace {
@@ -87,19 +87,24 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
   SweepConfig c;
   if (name == "quick") {
     // About 15 minutes on 2 cores (docs/results.md): the MLP over the whole
-    // grid, the defenses on the baseline and on full biomod, and one short
-    // look at the convolutional models.
+    // grid, the defenses on the baseline and on full biomod, a WR-aware
+    // attacker, and one short look at the convolutional models.
     SweepGrid mlp;
     SweepGrid defended;
     defended.mechanisms = {"none", "fl,wr,ws"};
     defended.defenses = {"noise:1:0.001", "noise:1:0.01", "topk:0.1", "topk:0.01"};
+    // A WR-aware attacker, which leaves the largest 10% of each weight
+    // tensor's entries (where WR's resets land) out of the matching.
+    SweepGrid robust;
+    robust.mechanisms = {"none", "wr", "fl,wr,ws"};
+    robust.attacks = {"ig+ignore-largest:0.1"};
     SweepGrid conv;
     conv.models = {"alexnet", "resnet20"};
     conv.victims = {"untrained"};
     conv.batch_sizes = {1};
     conv.seeds = {1};
     conv.attack_iterations = 300;
-    c.grids = {mlp, defended, conv};
+    c.grids = {mlp, defended, robust, conv};
     return c;
   }
   if (name == "paper") {
@@ -116,7 +121,10 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
     SweepGrid defended = all;
     defended.mechanisms = {"none", "fl,wr,ws"};
     defended.defenses = {"noise:1:0.001", "noise:1:0.01", "topk:0.1", "topk:0.01"};
-    c.grids = {all, defended};
+    SweepGrid robust = all;
+    robust.mechanisms = {"none", "wr", "fl,wr,ws"};
+    robust.attacks = {"ig+ignore-largest:0.1"};
+    c.grids = {all, defended, robust};
     return c;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown sweep preset '", name, "' (quick or paper)"));
@@ -156,11 +164,7 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
       }
     }
     for (const std::string& a : g.attacks) {
-      auto kind = ParseAttackKind(a);
-      if (!kind.ok()) return absl::InvalidArgumentError(where + std::string(kind.status().message()));
-      if (*kind == AttackKind::kFedAvg) {
-        return absl::InvalidArgumentError(where + "the sweep's clients send one FedSGD step; the fedavg attack does not apply");
-      }
+      if (auto s = ParseSweepAttack(a).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
     }
     for (int64_t b : g.batch_sizes) {
       if (b < 1) return absl::InvalidArgumentError(where + "batch sizes must be >= 1");

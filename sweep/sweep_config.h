@@ -21,7 +21,9 @@ struct SweepGrid {
   // Comma lists of fl, wr, ws, or "none": the 8 subsets by default.
   std::vector<std::string> mechanisms = {"none", "fl", "wr", "ws", "fl,wr", "fl,ws", "wr,ws", "fl,wr,ws"};
   std::vector<std::string> victims = {"untrained", "trained"};  // trained: after train_rounds FedSGD rounds
-  std::vector<std::string> attacks = {"ig"};                    // ig, dlg or analytic
+  // ig, dlg or analytic, each optionally "+ignore-largest:Q" (the robust
+  // matcher of AttackConfig, a WR-aware attacker).
+  std::vector<std::string> attacks = {"ig"};
   std::vector<int64_t> batch_sizes = {1, 4};
   std::vector<int64_t> seeds = {1, 2};
   // "none", "noise:C:SIGMA" (clip the update's L2 norm to C, add N(0, (SIGMA*C)^2)

@@ -131,8 +131,10 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   }
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
   BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
+  BIOFED_ASSIGN_OR_RETURN(SweepAttack attack, ParseSweepAttack(cell.attack));
   AuditAttackOptions a;
-  a.attack = cell.attack;
+  a.attack = attack.kind;
+  a.ignore_largest_fraction = attack.ignore_largest_fraction;
   a.iterations = cell.iterations;
   a.lr = c.attack_lr;
   a.tv_weight = c.tv_weight;

@@ -250,6 +250,14 @@ TEST(AttackTest, RejectsUnsupportedSwitchesClearly) {
   threat.fuzzy_factors_known = true;
   EXPECT_THAT(RunAttack(c.record, {}, threat, AttackConfig{}, torch::kCPU),
               StatusIs(absl::StatusCode::kInvalidArgument, "FL factors are known, but none were given"));
+  AttackConfig robust;
+  robust.ignore_largest_fraction = 1.0;
+  EXPECT_THAT(RunAttack(c.record, {}, ThreatModel{}, robust, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "[0, 1)"));
+  robust.kind = AttackKind::kAnalytic;
+  robust.ignore_largest_fraction = 0.1;
+  EXPECT_THAT(RunAttack(c.record, {}, ThreatModel{}, robust, torch::kCPU),
+              StatusIs(absl::StatusCode::kInvalidArgument, "cannot ignore entries"));
 }
 
 }  // namespace

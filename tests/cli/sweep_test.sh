@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 count_cells() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from sweep_cells').fetchone()[0])" "$1" 2>/dev/null || echo 0; }
 
 "$biofed" sweep --help | grep -q -- "--preset" || fail "--help"
-"$biofed" sweep --preset quick --dry-run | grep -q "^144 attack cells, 32 training federations" || fail "quick dry run"
+"$biofed" sweep --preset quick --dry-run | grep -q "^168 attack cells, 32 training federations" || fail "quick dry run"
 cat > "$work/small.json" <<'JSON'
 {"train_rounds": 4, "train_clients": 2, "eval_every": 2, "attack_iterations": 40,
  "grids": [{"models": ["mlp"], "mechanisms": ["none", "fl", "wr,ws", "fl,wr,ws"], "victims": ["untrained", "trained"],

@@ -25,11 +25,13 @@ TEST(SweepConfigTest, QuickPresetHasTheGridItDocuments) {
   ASSERT_THAT(quick, IsOk());
   ASSERT_THAT(ValidateSweepConfig(*quick), IsOk());
   // MLP: 8 subsets x 2 victims x 2 batches x 2 seeds; defended: 2 subsets x
-  // 2 victims x 2 batches x 2 seeds x 4 defenses; AlexNet and ResNet20: 8
+  // 2 victims x 2 batches x 2 seeds x 4 defenses; the WR-aware attacker: 3
+  // subsets x 2 victims x 2 batches x 2 seeds; AlexNet and ResNet20: 8
   // subsets, untrained, batch 1, seed 1.
   const std::vector<AttackCell> cells = ExpandCells(*quick);
-  EXPECT_EQ(cells.size(), 8u * 2 * 2 * 2 + 2u * 2 * 2 * 2 * 4 + 2u * 8);
-  // Trained victims: 8 subsets x 2 seeds undefended, 2 x 4 defenses x 2 seeds.
+  EXPECT_EQ(cells.size(), 8u * 2 * 2 * 2 + 2u * 2 * 2 * 2 * 4 + 3u * 2 * 2 * 2 + 2u * 8);
+  // Trained victims: 8 subsets x 2 seeds undefended (the WR-aware attacker's
+  // victims among them), 2 x 4 defenses x 2 seeds.
   EXPECT_EQ(TrainingJobsFor(cells).size(), 8u * 2 + 2u * 4 * 2);
   std::set<std::string> keys;
   for (const AttackCell& c : cells) keys.insert(c.Key());
@@ -57,6 +59,18 @@ TEST(SweepConfigTest, CellsAreCanonicalAndCountedOnce) {
   EXPECT_EQ(cells[0].defense, "topk:0.1");
   EXPECT_EQ(cells[0].iterations, c.attack_iterations);
   EXPECT_TRUE(TrainingJobsFor(cells).empty());
+}
+
+TEST(SweepConfigTest, AttacksTakeTheRobustMatcherAsASuffix) {
+  auto robust = ParseSweepAttack("ig+ignore-largest:0.10");
+  ASSERT_THAT(robust, IsOk());
+  EXPECT_EQ(robust->kind, "ig");
+  EXPECT_EQ(robust->ignore_largest_fraction, 0.1);
+  EXPECT_EQ(SweepAttackName(*robust), "ig+ignore-largest:0.1");
+  EXPECT_EQ(SweepAttackName(*ParseSweepAttack("dlg")), "dlg");
+  for (const char* bad : {"ig+ignore-largest:0", "ig+ignore-largest:1", "ig+mask:0.1", "ig+", "pgd", "ig+ignore-largest:x"}) {
+    EXPECT_THAT(ParseSweepAttack(bad), StatusIs(absl::StatusCode::kInvalidArgument, "")) << bad;
+  }
 }
 
 TEST(SweepConfigTest, FileKeysAreCheckedAndGridsReplaced) {
