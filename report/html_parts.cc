@@ -77,7 +77,7 @@ std::string BarChart(const std::string& id, const std::string& title, const std:
   auto y = [&](double v) { return top + (1 - v / max_value) * (h - top - bottom); };
   std::string svg = absl::StrFormat("<svg class=\"chart\" id=\"%s\" width=\"%g\" height=\"%g\" role=\"img\" "
                                     "aria-label=\"%s\"><text x=\"%g\" y=\"18\" font-size=\"13\">%s</text>",
-                                    id, w, h, HtmlEscape(title), left, HtmlEscape(title));
+                                    HtmlEscape(id), w, h, HtmlEscape(title), left, HtmlEscape(title));
   for (int k = 0; k <= 4; ++k) {
     const double v = max_value * k / 4;
     absl::StrAppendFormat(&svg, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>", left, y(v), w - 20,
@@ -120,7 +120,7 @@ std::string XyChart(const std::string& id, const std::string& title, const std::
   auto py = [&](double v) { return top + (1 - v / y_top) * (h - top - bottom); };
   std::string svg = absl::StrFormat("<svg class=\"chart\" id=\"%s\" width=\"%g\" height=\"%g\" role=\"img\" "
                                     "aria-label=\"%s\"><text x=\"%g\" y=\"16\" font-size=\"13\">%s</text>",
-                                    id, w, h, HtmlEscape(title), left, HtmlEscape(title));
+                                    HtmlEscape(id), w, h, HtmlEscape(title), left, HtmlEscape(title));
   for (int k = 0; k <= 5; ++k) {
     const double v = y_top * k / 5;
     absl::StrAppendFormat(&svg, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>", left, py(v),

@@ -178,26 +178,28 @@ std::string PrivacyAccuracySection(const Study& study) {
   const auto accuracy = TrainedAccuracy(study);
   if (accuracy.empty()) return "";
   std::string html =
-      "<h2>Privacy against accuracy</h2><p>One point per mechanism subset and defense: x is the test accuracy of "
-      "the training federation (mean over seeds), y the attacker's PSNR on that federation's trained model (mean "
-      "over seeds and batch sizes). Down and to the right is better: less reconstructed, more accurate.</p>";
-  std::set<std::string> models;
-  for (const auto& [key, stat] : accuracy) models.insert(std::get<0>(key));
-  for (const std::string& model : models) {
-    std::map<std::tuple<std::string, std::string>, std::vector<double>> psnr;
-    for (const Cell& c : study.cells) {
-      if (c.model == model && c.victim == "trained") psnr[{c.mechanisms, c.defense}].push_back(c.psnr);
-    }
+      "<h2>Privacy against accuracy</h2><p>Per model and attack, one point per mechanism subset and defense: x is "
+      "the test accuracy of the training federation (mean over seeds), y the attacker's PSNR on that federation's "
+      "trained model (mean over seeds and batch sizes). Down and to the right is better: less reconstructed, more "
+      "accurate.</p>";
+  // (model, attack) -> (mechanisms, defense) -> PSNRs on trained victims.
+  std::map<std::pair<std::string, std::string>, std::map<std::pair<std::string, std::string>, std::vector<double>>> psnr;
+  for (const Cell& c : study.cells) {
+    if (c.victim == "trained") psnr[{c.model, c.attack}][{c.mechanisms, c.defense}].push_back(c.psnr);
+  }
+  for (const auto& [model_attack, points] : psnr) {
+    const auto& [model, attack] = model_attack;
     std::vector<Series> series;
-    for (const auto& [key, values] : psnr) {
-      const auto it = accuracy.find({model, std::get<0>(key), std::get<1>(key)});
+    for (const auto& [mechanisms_defense, values] : points) {
+      const auto& [mechanisms, defense] = mechanisms_defense;
+      const auto it = accuracy.find({model, mechanisms, defense});
       if (it == accuracy.end()) continue;
-      series.push_back({absl::StrCat(std::get<0>(key), " / ", std::get<1>(key)),
-                        {{it->second.mean, MeanSd(values).mean}}});
+      series.push_back({absl::StrCat(mechanisms, " / ", defense), {{it->second.mean, MeanSd(values).mean}}});
     }
     if (series.empty()) continue;
-    html += XyChart(absl::StrCat("privacy-accuracy-", model), absl::StrCat(model, ": attacker PSNR vs test accuracy"),
-                    "test accuracy after training", "PSNR (dB), trained victim", series, false);
+    html += XyChart(absl::StrCat("privacy-accuracy-", model, "-", attack),
+                    absl::StrCat(model, ", ", attack, ": attacker PSNR vs test accuracy"), "test accuracy after training",
+                    "PSNR (dB), trained victim", series, false);
   }
   return html;
 }
@@ -228,7 +230,7 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
   auto study = LoadStudy(db_path);
   if (!study.ok()) return study.status();
   const auto accuracy = TrainedAccuracy(*study);
-  std::string out = absl::StrFormat("%-9s %-9s %-6s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
+  std::string out = absl::StrFormat("%-9s %-9s %-22s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
                                     "defense", "mechanisms", "n", "psnr_db", "ssim", "rel_err_%", "accuracy");
   const auto groups = GroupCells(*study);
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
@@ -240,7 +242,7 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
       const auto acc = accuracy.find({model, m, defense});
       const std::string acc_text =
           victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
-      absl::StrAppendFormat(&out, "%-9s %-9s %-6s %-14s %-9s %3d %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
+      absl::StrAppendFormat(&out, "%-9s %-9s %-22s %-14s %-9s %3d %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
                             model, victim, attack, defense, m, psnr.n, psnr.mean, psnr.sd, MeanSd(g.ssim).mean,
                             rel.mean, rel.sd, acc_text);
     }
