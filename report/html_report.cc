@@ -1,8 +1,5 @@
 #include "report/html_report.h"
 
-#include "report/html_parts.h"
-#include "report/sweep_report.h"
-
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -13,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "report/html_parts.h"
+#include "report/sweep_report.h"
 
 namespace biofed {
 namespace {

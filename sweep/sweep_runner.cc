@@ -54,10 +54,10 @@ absl::Status RunParallel(size_t n, int64_t jobs, const std::atomic<bool>& stop,
   return first_error;
 }
 
-// "12/40 done, 3m10s elapsed, about 7m left"
+// Progress of one phase: "12/40, 190s elapsed, about 443s left".
 class PhaseClock {
  public:
-  PhaseClock(int64_t total) : total_(total), start_(absl::Now()) {}
+  explicit PhaseClock(int64_t total) : total_(total), start_(absl::Now()) {}
   std::string Tick() {
     const int64_t done = ++done_;
     const double elapsed = absl::ToDoubleSeconds(absl::Now() - start_);
