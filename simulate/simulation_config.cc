@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/json_value.h"
 #include "absl/strings/str_join.h"
 #include "attack/attack.h"
 #include "client/biomod_options.h"
+#include "common/json_config.h"
 #include "common/status_macros.h"
 #include "data/dataset.h"
 #include "models/model_spec.h"
@@ -62,31 +62,8 @@ std::string SimulationConfigJson(const SimulationConfig& config) {
 
 absl::StatusOr<SimulationConfig> ParseSimulationConfig(const std::string& text, const std::string& source,
                                                        SimulationConfig base) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": not JSON: ", e.what()));
-  }
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(source, ": expected a JSON object"));
-  std::vector<std::string> known;
-  VisitFields(base, [&](const char* key, auto&) { known.push_back(key); });
-  for (const auto& item : j.items()) {
-    if (std::find(known.begin(), known.end(), item.key()) == known.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": unknown key '", item.key(), "'; known: ", absl::StrJoin(known, ", ")));
-    }
-  }
-  absl::Status status;
-  VisitFields(base, [&](const char* key, auto& field) {
-    if (!status.ok() || !j.contains(key)) return;
-    try {
-      field = JsonAs<std::remove_reference_t<decltype(field)>>(j.at(key));
-    } catch (const Json::exception& e) {
-      status = absl::InvalidArgumentError(absl::StrCat(source, ": key '", key, "' has the wrong type: ", e.what()));
-    }
-  });
-  BIOFED_RETURN_IF_ERROR(status);
+  BIOFED_ASSIGN_OR_RETURN(Json j, ParseJsonText(text, source));
+  BIOFED_RETURN_IF_ERROR(ApplyJsonKeys(j, source, base, [](SimulationConfig& c, auto&& v) { VisitFields(c, v); }));
   return base;
 }
 

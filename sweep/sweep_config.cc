@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/biomod_options.h"
-#include "common/json_value.h"
+#include "common/json_config.h"
 #include "common/status_macros.h"
 #include "models/model_spec.h"
 #include "sweep/defense.h"
@@ -48,30 +48,6 @@ void VisitSharedFields(SweepConfig& c, Visitor&& v) {
   v("tv_weight", c.tv_weight);
   v("restarts", c.restarts);
   v("labels", c.labels);
-}
-
-template <typename Config, typename VisitAll>
-absl::Status ApplyKeys(const Json& j, const std::string& where, Config& target, VisitAll visit,
-                       std::vector<std::string> extra_known = {}) {
-  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON object"));
-  std::vector<std::string> known = extra_known;
-  visit(target, [&](const char* key, auto&) { known.push_back(key); });
-  for (const auto& item : j.items()) {
-    if (std::find(known.begin(), known.end(), item.key()) == known.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unknown key '", item.key(), "'; known: ", absl::StrJoin(known, ", ")));
-    }
-  }
-  absl::Status status;
-  visit(target, [&](const char* key, auto& field) {
-    if (!status.ok() || !j.contains(key)) return;
-    try {
-      field = JsonAs<std::remove_reference_t<decltype(field)>>(j.at(key));
-    } catch (const Json::exception& e) {
-      status = absl::InvalidArgumentError(absl::StrCat(where, ": key '", key, "' has the wrong type: ", e.what()));
-    }
-  });
-  return status;
 }
 
 Json SharedJson(const SweepConfig& config) {
@@ -194,20 +170,15 @@ std::string SweepConfigJson(const SweepConfig& config) {
 }
 
 absl::StatusOr<SweepConfig> ParseSweepConfig(const std::string& text, const std::string& source, SweepConfig base) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": not JSON: ", e.what()));
-  }
-  BIOFED_RETURN_IF_ERROR(ApplyKeys(j, source, base, [](SweepConfig& c, auto&& v) { VisitSharedFields(c, v); }, {"grids"}));
+  BIOFED_ASSIGN_OR_RETURN(Json j, ParseJsonText(text, source));
+  BIOFED_RETURN_IF_ERROR(ApplyJsonKeys(j, source, base, [](SweepConfig& c, auto&& v) { VisitSharedFields(c, v); }, {"grids"}));
   if (j.contains("grids")) {
     const Json& grids = j.at("grids");
     if (!grids.is_array()) return absl::InvalidArgumentError(absl::StrCat(source, ": 'grids' must be an array"));
     base.grids.clear();
     for (size_t i = 0; i < grids.size(); ++i) {
       SweepGrid g;
-      BIOFED_RETURN_IF_ERROR(ApplyKeys(grids[i], absl::StrCat(source, ": grid ", i + 1), g,
+      BIOFED_RETURN_IF_ERROR(ApplyJsonKeys(grids[i], absl::StrCat(source, ": grid ", i + 1), g,
                                        [](SweepGrid& grid, auto&& v) { VisitGridFields(grid, v); }));
       base.grids.push_back(std::move(g));
     }

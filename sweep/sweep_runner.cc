@@ -93,22 +93,22 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
 }
 
 // The victim's update with the cell's defense applied, and the norm of what
-// the attacker then sees.
+// the attacker then sees. Without a defense the update stays on the device.
 absl::StatusOr<double> DefendUpdate(const AttackCell& cell, UpdateRecord& record) {
   BIOFED_ASSIGN_OR_RETURN(Defense defense, ParseDefense(cell.defense));
-  TensorTable table;
-  for (const NamedTensor& t : record.update) {
-    BIOFED_ASSIGN_OR_RETURN(HostTensor host, ToHostTensor(t.name, t.tensor, TensorRole::kParameter));
-    table.push_back(std::move(host));
+  if (defense.kind != Defense::Kind::kNone) {
+    TensorTable table;
+    for (const NamedTensor& t : record.update) {
+      BIOFED_ASSIGN_OR_RETURN(HostTensor host, ToHostTensor(t.name, t.tensor, TensorRole::kParameter));
+      table.push_back(std::move(host));
+    }
+    BIOFED_RETURN_IF_ERROR(ApplyDefense(
+        defense, MixSeed(static_cast<uint64_t>(cell.seed), kCellDefenseStream, static_cast<uint64_t>(cell.batch_size)),
+        table));
+    for (size_t i = 0; i < table.size(); ++i) record.update[i].tensor = ToTorch(table[i]);
   }
-  BIOFED_RETURN_IF_ERROR(ApplyDefense(
-      defense, MixSeed(static_cast<uint64_t>(cell.seed), kCellDefenseStream, static_cast<uint64_t>(cell.batch_size)),
-      table));
   double squared = 0;
-  for (size_t i = 0; i < table.size(); ++i) {
-    record.update[i].tensor = ToTorch(table[i]);
-    squared += record.update[i].tensor.to(torch::kDouble).pow(2).sum().item<double>();
-  }
+  for (const NamedTensor& t : record.update) squared += t.tensor.to(torch::kDouble).pow(2).sum().item<double>();
   return std::sqrt(squared);
 }
 
