@@ -9,6 +9,7 @@
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "wire/grpc_status.h"
+#include "wire/update_sender.h"
 
 namespace biofed {
 namespace {
@@ -56,36 +57,13 @@ absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const st
   return assembler->Finish(/*require_finite=*/false);
 }
 
-absl::Status SubmitUpdateTable(v1::Federation::Stub& stub, const std::string& token, v1::UpdateHeader header,
-                               const TensorTable& update, const v1::AuditManifest* manifest, size_t chunk_bytes) {
+absl::Status SubmitUpdateTable(grpc::ChannelInterface& channel, const std::string& token, v1::UpdateHeader header,
+                               std::shared_ptr<const TensorTable> update, const v1::AuditManifest* manifest,
+                               size_t chunk_bytes) {
   grpc::ClientContext context;
   PrepareContext(&context, token);
   v1::SubmitReply reply;
-  auto writer = stub.SubmitUpdate(&context, &reply);
-  header.clear_tensors();
-  DescribeTable(update, header.mutable_tensors());
-  v1::UpdateChunk chunk;
-  *chunk.mutable_header() = std::move(header);
-  bool ok = writer->Write(chunk);
-  uint64_t total = 0;
-  v1::UpdateChunk data;
-  ok = ok && ForEachChunk(update, chunk_bytes, [&](uint32_t index, uint64_t offset, std::string_view bytes) {
-         FillTensorData(index, offset, bytes, data.mutable_data());
-         total += bytes.size();
-         return writer->Write(data);
-       });
-  if (ok && manifest != nullptr) {
-    v1::UpdateChunk audit;
-    *audit.mutable_audit() = *manifest;
-    ok = writer->Write(audit);
-  }
-  if (ok) {
-    v1::UpdateChunk trailer;
-    trailer.mutable_trailer()->set_total_bytes(total);
-    writer->Write(trailer);
-  }
-  writer->WritesDone();
-  return FromGrpcStatus(writer->Finish());
+  return SendUpdate(&channel, &context, std::move(header), std::move(update), manifest, chunk_bytes, &reply);
 }
 
 FederatedClient::FederatedClient(FederatedClientOptions options, LocalData data)
@@ -181,7 +159,7 @@ absl::Status FederatedClient::Run() {
       absl::SleepFor(absl::Milliseconds(std::max<int64_t>(task.wait().retry_after_ms(), 10)));
       continue;
     }
-    const absl::Status round = RunRound(*stub, task.train());
+    const absl::Status round = RunRound(*stub, *channel, task.train());
     if (!round.ok()) {
       if (Fatal(round.code()) || round.code() == absl::StatusCode::kUnavailable) {
         result = round;
@@ -195,7 +173,8 @@ absl::Status FederatedClient::Run() {
   return result;
 }
 
-absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, const v1::TrainTask& task) {
+absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel,
+                                       const v1::TrainTask& task) {
   if (cached_version_ != task.model_version()) {
     BIOFED_RETURN_IF_ERROR(Retry("fetch model", [&]() -> absl::Status {
       auto model = FetchModelTable(stub, options_.token, task.model_version());
@@ -236,9 +215,14 @@ absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, const v1::Tra
     manifest.set_biomod(options_.biomod_name);
     manifest.set_tau(options_.biomod.fuzzy_learning_rates ? options_.biomod.tau : 0.0);
   }
-  BIOFED_RETURN_IF_ERROR(Retry("submit update", [&] {
-    return SubmitUpdateTable(stub, options_.token, header, result.update, send_manifest_ ? &manifest : nullptr);
-  }));
+  // The transport reads the tensors in place; the shared table stays alive
+  // for as long as it holds them.
+  auto update = std::make_shared<TensorTable>(std::move(result.update));
+  const absl::Status submitted = Retry("submit update", [&] {
+    return SubmitUpdateTable(channel, options_.token, header, update, send_manifest_ ? &manifest : nullptr);
+  });
+  result.update = update.use_count() == 1 ? std::move(*update) : *update;
+  BIOFED_RETURN_IF_ERROR(submitted);
   ++rounds_submitted_;
   if (options_.on_submitted) options_.on_submitted(task.round(), result);
   return absl::OkStatus();

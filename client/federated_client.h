@@ -44,7 +44,7 @@ class FederatedClient {
   int64_t rounds_submitted() const { return rounds_submitted_; }
 
  private:
-  absl::Status RunRound(v1::Federation::Stub& stub, const v1::TrainTask& task);
+  absl::Status RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel, const v1::TrainTask& task);
   template <typename Call>
   absl::Status Retry(const char* what, Call call);
   bool Stopping() const { return options_.stop != nullptr && options_.stop->load(); }
@@ -65,9 +65,10 @@ absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const st
                                             const WireLimits& limits = {});
 
 // Sends header (tensor declarations filled in here), chunks, the optional
-// manifest and the trailer; returns the server's verdict.
-absl::Status SubmitUpdateTable(v1::Federation::Stub& stub, const std::string& token, v1::UpdateHeader header,
-                               const TensorTable& update, const v1::AuditManifest* manifest,
+// manifest and the trailer (SendUpdate: no copy of the tensors' bytes);
+// returns the server's verdict.
+absl::Status SubmitUpdateTable(grpc::ChannelInterface& channel, const std::string& token, v1::UpdateHeader header,
+                               std::shared_ptr<const TensorTable> update, const v1::AuditManifest* manifest,
                                size_t chunk_bytes = kDefaultChunkBytes);
 
 }  // namespace biofed

@@ -97,7 +97,7 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& bytes, const std::
     const uint64_t size = JsonAs<uint64_t>(e.at("bytes"));
     if (size != *expected) return fail(absl::StrCat("tensor '", t.name, "': byte count does not match its shape"));
     if (offset > data_size || size > data_size - offset) return fail(absl::StrCat("tensor '", t.name, "' is truncated"));
-    t.bytes = bytes.substr(data_start + offset, size);
+    t.bytes.assign(bytes.data() + data_start + offset, size);
     if (Crc32c(t.bytes.data(), t.bytes.size()) != JsonAs<uint32_t>(e.at("crc32c"))) {
       return fail(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
     }
@@ -134,7 +134,7 @@ std::string EncodeCheckpoint(const Checkpoint& c) {
   AppendLittleEndian<uint64_t>(out, json.size());
   out += json;
   out.reserve(out.size() + offset);
-  for (const HostTensor& t : c.model) out += t.bytes;
+  for (const HostTensor& t : c.model) out.append(t.bytes.data(), t.bytes.size());
   return out;
 }
 

@@ -1,6 +1,9 @@
 #include "server/federation_service.h"
 
 #include <algorithm>
+#include <optional>
+
+#include <grpcpp/support/proto_buffer_reader.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -25,7 +28,18 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 }  // namespace
 
 FederationService::FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes)
-    : core_(core), credentials_(std::move(credentials)), chunk_bytes_(chunk_bytes) {}
+    : core_(core), credentials_(std::move(credentials)), chunk_bytes_(chunk_bytes) {
+  // Still a synchronous handler on gRPC's threads; gRPC counts it as a
+  // bidirectional stream, which on the server differs from a client stream
+  // only in what the handler may do (it reads many, answers once).
+  MarkMethodStreamed(SubmitUpdateMethodIndex(),
+                     new grpc::internal::ClientStreamingHandler<FederationService, grpc::ByteBuffer, v1::SubmitReply>(
+                         [](FederationService* service, grpc::ServerContext* context,
+                            grpc::ServerReader<grpc::ByteBuffer>* reader, v1::SubmitReply* reply) {
+                           return service->SubmitRawUpdate(context, reader, reply);
+                         },
+                         this));
+}
 
 absl::StatusOr<const Principal*> FederationService::Authorize(const grpc::ServerContext* context, Role role) const {
   const auto& metadata = context->client_metadata();
@@ -109,21 +123,36 @@ grpc::Status FederationService::FetchModel(grpc::ServerContext* context, const v
 }
 
 absl::Status FederationService::ReceiveUpdate(const Principal& principal,
-                                              grpc::ServerReader<v1::UpdateChunk>* reader) {
-  v1::UpdateChunk chunk;
-  if (!reader->Read(&chunk)) return absl::DataLossError("truncated update: the stream ended before the header");
-  if (!chunk.has_header()) return absl::InvalidArgumentError("the first chunk of an update must be its header");
-  const v1::UpdateHeader header = chunk.header();
+                                              grpc::ServerReader<grpc::ByteBuffer>* reader) {
+  // Each read decodes the next message in place: a data chunk's payload
+  // points into `buffer` (or the reader's decompressed copy of it) until
+  // the next read.
+  grpc::ByteBuffer buffer;
+  std::optional<grpc::ProtoBufferReader> input;
+  const UpdateChunkReader read = [&](UpdateChunkView* chunk) -> absl::StatusOr<bool> {
+    input.reset();
+    buffer.Clear();
+    if (!reader->Read(&buffer)) return false;
+    input.emplace(&buffer);
+    if (!input->status().ok()) return absl::InvalidArgumentError("an update chunk that cannot be read");
+    BIOFED_RETURN_IF_ERROR(DecodeUpdateChunk(&*input, chunk));
+    return true;
+  };
+  UpdateChunkView first;
+  BIOFED_ASSIGN_OR_RETURN(const bool any, read(&first));
+  if (!any) return absl::DataLossError("truncated update: the stream ended before the header");
+  if (first.is_data || !first.message.has_header()) {
+    return absl::InvalidArgumentError("the first chunk of an update must be its header");
+  }
+  const v1::UpdateHeader header = first.message.header();
   BIOFED_RETURN_IF_ERROR(core_->CheckSubmission(principal.name, header));
-  BIOFED_ASSIGN_OR_RETURN(
-      ReceivedUpdate update,
-      ReceiveUpdateBody(header, [reader](v1::UpdateChunk* next) { return reader->Read(next); },
-                        core_->update_schema(), core_->config().limits));
+  BIOFED_ASSIGN_OR_RETURN(ReceivedUpdate update,
+                          ReceiveUpdateBody(header, read, core_->update_schema(), core_->config().limits));
   return core_->AcceptUpdate(principal.name, header, std::move(update.tensors), std::move(update.audit));
 }
 
-grpc::Status FederationService::SubmitUpdate(grpc::ServerContext* context, grpc::ServerReader<v1::UpdateChunk>* reader,
-                                             v1::SubmitReply* reply) {
+grpc::Status FederationService::SubmitRawUpdate(grpc::ServerContext* context,
+                                                grpc::ServerReader<grpc::ByteBuffer>* reader, v1::SubmitReply* reply) {
   auto principal = Authorize(context, Role::kClient);
   if (!principal.ok()) {
     LogWarning(kLog, absl::StrCat("rejected an update from ", context->peer(), ": ", principal.status().ToString()));

@@ -26,8 +26,12 @@ class FederationService final : public v1::Federation::Service {
   grpc::Status PullTask(grpc::ServerContext* context, const v1::PullTaskRequest* request, v1::Task* task) override;
   grpc::Status FetchModel(grpc::ServerContext* context, const v1::FetchModelRequest* request,
                           grpc::ServerWriter<v1::ModelChunk>* writer) override;
-  grpc::Status SubmitUpdate(grpc::ServerContext* context, grpc::ServerReader<v1::UpdateChunk>* reader,
-                            v1::SubmitReply* reply) override;
+  // SubmitUpdate, reading raw messages: a data chunk's payload is copied
+  // once, from gRPC's receive buffers into the assembled tensor (the
+  // generated handler would first copy it into a message). Registered in
+  // place of the generated handler.
+  grpc::Status SubmitRawUpdate(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
+                               v1::SubmitReply* reply);
   grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* request,
                          v1::HeartbeatReply* reply) override;
   grpc::Status Observe(grpc::ServerContext* context, const v1::ObserveRequest* request,
@@ -38,7 +42,7 @@ class FederationService final : public v1::Federation::Service {
  private:
   // UNAUTHENTICATED without a known token; PERMISSION_DENIED without `role`.
   absl::StatusOr<const Principal*> Authorize(const grpc::ServerContext* context, Role role) const;
-  absl::Status ReceiveUpdate(const Principal& principal, grpc::ServerReader<v1::UpdateChunk>* reader);
+  absl::Status ReceiveUpdate(const Principal& principal, grpc::ServerReader<grpc::ByteBuffer>* reader);
 
   FederationCore* core_;
   const CredentialStore credentials_;

@@ -73,9 +73,8 @@ namespace {
 // OR-reducing that test over the raw bits vectorises, unlike a branch per
 // element.
 template <typename Bits>
-bool FiniteBytes(const std::string& bytes, Bits exponent_mask) {
-  const size_t n = bytes.size() / sizeof(Bits);
-  const char* p = bytes.data();
+bool FiniteBits(const char* p, size_t size, Bits exponent_mask) {
+  const size_t n = size / sizeof(Bits);
   Bits any_bad = 0;
   for (size_t i = 0; i < n; ++i) {
     Bits v;
@@ -87,12 +86,15 @@ bool FiniteBytes(const std::string& bytes, Bits exponent_mask) {
 
 }  // namespace
 
+bool FiniteValues(DType dtype, const char* data, size_t size) {
+  if (dtype == DType::kFloat32) return FiniteBits<uint32_t>(data, size, 0x7F800000u);
+  if (dtype == DType::kFloat64) return FiniteBits<uint64_t>(data, size, 0x7FF0000000000000ull);
+  return true;
+}
+
 bool AllFinite(const TensorTable& table, std::string* bad_name) {
   for (const HostTensor& t : table) {
-    bool ok = true;
-    if (t.dtype == DType::kFloat32) ok = FiniteBytes<uint32_t>(t.bytes, 0x7F800000u);
-    if (t.dtype == DType::kFloat64) ok = FiniteBytes<uint64_t>(t.bytes, 0x7FF0000000000000ull);
-    if (!ok) {
+    if (!FiniteValues(t.dtype, t.bytes.data(), t.bytes.size())) {
       if (bad_name) *bad_name = t.name;
       return false;
     }

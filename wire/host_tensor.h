@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "wire/host_bytes.h"
 
 namespace biofed {
 
@@ -21,7 +22,7 @@ struct HostTensor {
   DType dtype = DType::kFloat32;
   std::vector<int64_t> shape;
   TensorRole role = TensorRole::kParameter;
-  std::string bytes;  // ElementCount(shape) * DTypeSize(dtype) bytes
+  HostBytes bytes;  // ElementCount(shape) * DTypeSize(dtype) bytes
 
   const float* floats() const { return reinterpret_cast<const float*>(bytes.data()); }
   float* mutable_floats() { return reinterpret_cast<float*>(bytes.data()); }
@@ -43,6 +44,10 @@ std::string ShapeString(const std::vector<int64_t>& shape);
 
 // The tensor named `name`, or nullptr.
 const HostTensor* FindTensor(const TensorTable& table, const std::string& name);
+
+// True unless `dtype` is floating point and one of the whole values in the
+// `size` bytes at `data` is a NaN or infinite.
+bool FiniteValues(DType dtype, const char* data, size_t size);
 
 // True when every float in every floating-point tensor is finite; sets
 // `bad_name` to the first offender.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "biofed/v1/federation.pb.h"
 #include "wire/host_tensor.h"
 
@@ -49,9 +50,15 @@ class TableAssembler {
   static absl::StatusOr<TableAssembler> Start(const TensorSpecList& declared, const TensorTable* schema,
                                               const WireLimits& limits);
 
-  // Accepts the next chunk of tensor `index`; INVALID_ARGUMENT for an
+  // Accepts the next chunk of tensor `index`, given as consecutive pieces
+  // (a gRPC message arrives in several buffers); INVALID_ARGUMENT for an
   // unknown index, a chunk out of order, or bytes past the declared size.
-  absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload);
+  // The bytes are copied once, in cache-sized blocks, each block checksummed
+  // and checked for finiteness while it is still in cache.
+  absl::Status Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces);
+  absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload) {
+    return Add(index, offset, absl::MakeConstSpan(&payload, 1));
+  }
   absl::Status Add(const v1::TensorData& data) { return Add(data.tensor_index(), data.offset(), data.payload()); }
 
   // The assembled tensors in declaration order. DATA_LOSS when a tensor is
@@ -62,10 +69,18 @@ class TableAssembler {
   uint64_t bytes_received() const { return bytes_received_; }
 
  private:
+  struct Progress {
+    uint64_t received = 0;  // bytes, in order from the start
+    uint32_t declared_crc = 0;
+    uint32_t crc = 0;  // over the bytes received so far
+    bool finite = true;
+  };
+
   TableAssembler() = default;
-  TensorTable table_;
-  std::vector<uint32_t> checksums_;
-  std::vector<uint64_t> received_;
+  void Copy(HostTensor& t, Progress& p, const char* data, size_t size);
+
+  TensorTable table_;  // sized as declared, filled as chunks arrive
+  std::vector<Progress> progress_;
   uint64_t bytes_received_ = 0;
 };
 

@@ -9,22 +9,26 @@ absl::StatusOr<ReceivedUpdate> ReceiveUpdateBody(const v1::UpdateHeader& header,
                                                  const TensorTable& schema, const WireLimits& limits) {
   BIOFED_ASSIGN_OR_RETURN(TableAssembler assembler, TableAssembler::Start(header.tensors(), &schema, limits));
   ReceivedUpdate update;
-  v1::UpdateChunk chunk;
+  UpdateChunkView chunk;
   bool trailer = false;
-  while (read(&chunk)) {
+  while (true) {
+    BIOFED_ASSIGN_OR_RETURN(const bool more, read(&chunk));
+    if (!more) break;
     if (trailer) return absl::InvalidArgumentError("chunk after the trailer");
-    switch (chunk.part_case()) {
-      case v1::UpdateChunk::kData:
-        BIOFED_RETURN_IF_ERROR(assembler.Add(chunk.data()));
-        break;
+    if (chunk.is_data) {
+      BIOFED_RETURN_IF_ERROR(assembler.Add(chunk.tensor_index, chunk.offset, chunk.payload));
+      continue;
+    }
+    switch (chunk.message.part_case()) {
       case v1::UpdateChunk::kAudit:
         if (update.audit) return absl::InvalidArgumentError("two audit manifests in one update");
-        update.audit = std::move(*chunk.mutable_audit());
+        update.audit = std::move(*chunk.message.mutable_audit());
         break;
       case v1::UpdateChunk::kTrailer:
-        if (chunk.trailer().total_bytes() != assembler.bytes_received()) {
-          return absl::DataLossError(absl::StrCat("truncated update: the trailer counts ", chunk.trailer().total_bytes(),
-                                                  " bytes, ", assembler.bytes_received(), " arrived"));
+        if (chunk.message.trailer().total_bytes() != assembler.bytes_received()) {
+          return absl::DataLossError(absl::StrCat("truncated update: the trailer counts ",
+                                                  chunk.message.trailer().total_bytes(), " bytes, ",
+                                                  assembler.bytes_received(), " arrived"));
         }
         trailer = true;
         break;

@@ -12,6 +12,7 @@
 #include "biofed/v1/federation.pb.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
+#include "wire/update_chunk_codec.h"
 
 namespace biofed {
 
@@ -20,8 +21,10 @@ struct ReceivedUpdate {
   std::optional<v1::AuditManifest> audit;
 };
 
-// Reads the next chunk into its argument; false at the end of the stream.
-using UpdateChunkReader = std::function<bool(v1::UpdateChunk*)>;
+// Reads the next chunk into its argument, whose payload stays valid until
+// the next call; false at the end of the stream, an error for a chunk that
+// does not decode.
+using UpdateChunkReader = std::function<absl::StatusOr<bool>(UpdateChunkView*)>;
 
 // Assembles the tensors `header` declares from the chunks `read` yields,
 // against `schema` and `limits`. INVALID_ARGUMENT for a declaration that

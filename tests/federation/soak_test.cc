@@ -134,7 +134,8 @@ std::vector<testing::Submission> RogueSubmissions(const TensorTable& valid, cons
   bad.push_back(future);
   testing::Submission wrong_dtype = base();
   wrong_dtype.tensors[1].dtype = DType::kFloat64;
-  wrong_dtype.tensors[1].bytes += wrong_dtype.tensors[1].bytes;
+  HostBytes& doubled = wrong_dtype.tensors[1].bytes;
+  doubled.append(doubled.data(), doubled.size());
   bad.push_back(wrong_dtype);
   testing::Submission forged = base();
   forged.token = "not-a-token-of-this-federation";

@@ -6,7 +6,10 @@
 #include <cstring>
 #include <fstream>
 
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "attack/update_record.h"
+#include "common/status_macros.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
 #include "server/checkpoint.h"
@@ -60,20 +63,25 @@ bool RunSimulationConfig(const uint8_t* data, size_t size) {
   return config.ok() && ValidateSimulationConfig(*config).ok();
 }
 
-// Splits the input into framed chunks; a frame that does not parse ends
-// the stream there (as a broken connection would).
+// Splits the input into framed chunks, each decoded as the server decodes
+// a received message; a frame that runs past the input ends the stream
+// there (as a broken connection would). The input stream hands the decoder
+// each frame in pieces of a size taken from the frame's length, as gRPC
+// hands it a message in several buffers.
 class FramedChunks {
  public:
   FramedChunks(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool Next(v1::UpdateChunk* chunk) {
+  absl::StatusOr<bool> Next(UpdateChunkView* chunk) {
     if (size_ - offset_ < 4) return false;
     uint32_t length = 0;
     std::memcpy(&length, data_ + offset_, 4);
     offset_ += 4;
     if (length > size_ - offset_) return false;
-    const bool parsed = chunk->ParseFromArray(data_ + offset_, static_cast<int>(length));
+    const int piece_bytes = 1 + static_cast<int>(length % 61);
+    google::protobuf::io::ArrayInputStream input(data_ + offset_, static_cast<int>(length), piece_bytes);
     offset_ += length;
-    return parsed;
+    BIOFED_RETURN_IF_ERROR(DecodeUpdateChunk(&input, chunk));
+    return true;
   }
 
  private:
@@ -89,10 +97,11 @@ bool RunUpdateStream(const uint8_t* data, size_t size) {
   limits.max_total_bytes = 1 << 17;
   limits.max_tensors = 16;
   FramedChunks chunks(data, size);
-  v1::UpdateChunk first;
-  if (!chunks.Next(&first) || !first.has_header()) return false;
+  UpdateChunkView first;
+  auto any = chunks.Next(&first);
+  if (!any.ok() || !*any || first.is_data || !first.message.has_header()) return false;
   auto update = ReceiveUpdateBody(
-      first.header(), [&chunks](v1::UpdateChunk* next) { return chunks.Next(next); }, schema, limits);
+      first.message.header(), [&chunks](UpdateChunkView* next) { return chunks.Next(next); }, schema, limits);
   return update.ok();
 }
 

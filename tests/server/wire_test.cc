@@ -50,6 +50,23 @@ TEST(Crc32cTest, MatchesBitwiseDefinitionAtEveryLengthAndAlignment) {
   EXPECT_EQ(Crc32c(buffer.data() + 100, 200, Crc32c(buffer.data(), 100)), Crc32c(buffer.data(), 300));
 }
 
+TEST(Crc32cTest, MatchesBitwiseDefinitionOnLongBuffers) {
+  // Long enough for the interleaved path (three 4 KiB streams per block):
+  // lengths below, at and around one and several blocks, at odd starts,
+  // and a crc extended across a block boundary.
+  std::mt19937 rng(11);
+  std::string buffer(5 * 3 * 4096 + 100, '\0');
+  for (char& c : buffer) c = static_cast<char>(rng());
+  for (size_t start : {0, 3}) {
+    for (size_t length : {3 * 4096 - 1, 3 * 4096, 3 * 4096 + 1, 2 * 3 * 4096 + 17, 5 * 3 * 4096 + 97}) {
+      const std::string piece = buffer.substr(start, length);
+      EXPECT_EQ(Crc32c(piece.data(), piece.size()), BitwiseCrc32c(piece)) << start << "+" << length;
+    }
+  }
+  EXPECT_EQ(Crc32c(buffer.data() + 5000, 30000, Crc32c(buffer.data(), 5000)),
+            BitwiseCrc32c(buffer.substr(0, 35000)));
+}
+
 TensorTable TwoTensors() { return {FloatTensor("a", {3, 5}, 1.0f), FloatTensor("b", {1000}, -2.0f)}; }
 
 TEST(TensorStreamTest, RoundTripsInSmallChunks) {

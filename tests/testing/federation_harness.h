@@ -116,7 +116,7 @@ inline absl::Status Submit(v1::Federation::Stub& stub, Submission s) {
   bool ok = writer->Write(chunk);
   uint64_t total = 0;
   for (size_t i = 0; ok && i < s.tensors.size(); ++i) {
-    std::string bytes = s.tensors[i].bytes;
+    std::string bytes(s.tensors[i].bytes);
     if (i + 1 == s.tensors.size()) bytes.resize(bytes.size() - std::min(s.withhold_bytes, bytes.size()));
     v1::UpdateChunk data;
     data.mutable_data()->set_tensor_index(static_cast<uint32_t>(i));
