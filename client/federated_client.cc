@@ -20,6 +20,12 @@ bool Fatal(absl::StatusCode code) {
   return code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied;
 }
 
+// Worth retrying: the server is down, or it cancelled the call while
+// shutting down (this client cancels nothing of its own accord).
+bool Transient(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kCancelled;
+}
+
 }  // namespace
 
 absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const std::string& token, int64_t version,
@@ -75,7 +81,7 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
   absl::Time first_failure = absl::InfiniteFuture();
   while (true) {
     absl::Status status = call();
-    if (status.code() != absl::StatusCode::kUnavailable) return status;
+    if (!Transient(status.code())) return status;
     const absl::Time now = absl::Now();
     if (first_failure == absl::InfiniteFuture()) {
       first_failure = now;
@@ -148,6 +154,7 @@ absl::Status FederatedClient::Run() {
       return FromGrpcStatus(stub->PullTask(&context, request, &task));
     });
     if (!pulled.ok()) {
+      if (!Stopping()) LogWarning(kLog, absl::StrCat(client_id_, ": giving up: pull task: ", pulled.ToString()));
       result = pulled;
       break;
     }
@@ -161,7 +168,9 @@ absl::Status FederatedClient::Run() {
     }
     const absl::Status round = RunRound(*stub, *channel, task.train());
     if (!round.ok()) {
-      if (Fatal(round.code()) || round.code() == absl::StatusCode::kUnavailable) {
+      if (Stopping()) continue;  // reported at the top of the loop
+      if (Fatal(round.code()) || Transient(round.code())) {  // transient: Retry gave up
+        LogWarning(kLog, absl::StrCat(client_id_, ": giving up: round ", task.train().round(), ": ", round.ToString()));
         result = round;
         break;
       }

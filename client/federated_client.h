@@ -1,8 +1,9 @@
 // A federated client: joins with its credential, pulls tasks, fetches the
 // global model, trains locally with its own biomod state, and submits the
 // update in chunks (with the audit manifest when the server collects them).
-// Calls that fail with UNAVAILABLE are retried with exponential backoff, so
-// a client rides out a server restart. One client per thread.
+// Calls that fail with UNAVAILABLE, or CANCELLED by a server shutting down,
+// are retried with exponential backoff, so a client rides out a server
+// restart. One client per thread.
 #ifndef BIOFED_CLIENT_FEDERATED_CLIENT_H_
 #define BIOFED_CLIENT_FEDERATED_CLIENT_H_
 
