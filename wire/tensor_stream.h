@@ -53,8 +53,9 @@ class TableAssembler {
   // Accepts the next chunk of tensor `index`, given as consecutive pieces
   // (a gRPC message arrives in several buffers); INVALID_ARGUMENT for an
   // unknown index, a chunk out of order, or bytes past the declared size.
-  // The bytes are copied once, in cache-sized blocks, each block checksummed
-  // and checked for finiteness while it is still in cache.
+  // The bytes are copied once, in cache-sized blocks: each block is
+  // checksummed and checked for finiteness, then copied into the tensor
+  // while still in cache, with stores that bypass it.
   absl::Status Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces);
   absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload) {
     return Add(index, offset, absl::MakeConstSpan(&payload, 1));
