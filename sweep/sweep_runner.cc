@@ -144,20 +144,8 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(AttackRow scored, AttackAndScore(a, capture.record, *capture.audit, torch::kCPU));
   CellRow row;
   row.cell = cell;
-  row.labels = scored.labels;
-  row.fl_factors_known = scored.fl_factors_known;
-  row.batch_size_known = scored.batch_size_known;
-  row.mse = scored.mse;
-  row.psnr = scored.psnr;
-  row.ssim = scored.ssim;
-  row.relative_error_percent = scored.relative_error_percent;
-  row.best_psnr = scored.best_psnr;
-  row.label_accuracy = scored.label_accuracy;
-  row.objective_name = scored.objective_name;
-  row.objective = scored.objective;
-  row.seconds = scored.seconds;
+  row.scored = std::move(scored);
   row.update_norm = norm;
-  row.png = std::move(scored.png);
   return row;
 }
 
@@ -222,8 +210,9 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
       }
       BIOFED_RETURN_IF_ERROR(store.AddCell(*row));
       ++cells_run;
-      tell(absl::StrFormat("%s: PSNR %.2f dB, SSIM %.3f, rel. error %.1f%% (%.1fs) [%s]", cell.Key(), row->psnr,
-                           row->ssim, row->relative_error_percent, row->seconds, cell_clock.Tick()));
+      const AttackRow& scored = row->scored;
+      tell(absl::StrFormat("%s: PSNR %.2f dB, SSIM %.3f, rel. error %.1f%% (%.1fs) [%s]", cell.Key(), scored.psnr,
+                           scored.ssim, scored.relative_error_percent, scored.seconds, cell_clock.Tick()));
       return absl::OkStatus();
     }));
   }

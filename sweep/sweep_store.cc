@@ -113,6 +113,7 @@ absl::StatusOr<std::string> SweepStore::TrainedModel(const std::string& key) {
 absl::Status SweepStore::AddCell(const CellRow& r) {
   std::lock_guard<std::mutex> lock(mutex_);
   const AttackCell& c = r.cell;
+  const AttackRow& a = r.scored;
   return SqliteStatement(db_,
                          "INSERT OR REPLACE INTO sweep_cells (key, model, mechanisms, victim, attack, batch_size, seed, "
                          "defense, iterations, labels, fl_factors_known, batch_size_known, mse, psnr, ssim, "
@@ -120,10 +121,10 @@ absl::Status SweepStore::AddCell(const CellRow& r) {
                          "seconds, code_version, png) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(c.Key()).Bind(c.model).Bind(c.mechanisms).Bind(c.victim).Bind(c.attack).Bind(c.batch_size).Bind(c.seed)
-      .Bind(c.defense).Bind(c.iterations).Bind(r.labels).Bind(static_cast<int64_t>(r.fl_factors_known))
-      .Bind(static_cast<int64_t>(r.batch_size_known)).Bind(r.mse).Bind(r.psnr).Bind(r.ssim)
-      .Bind(r.relative_error_percent).Bind(r.best_psnr).Bind(r.label_accuracy).Bind(r.objective_name)
-      .Bind(r.objective).Bind(r.update_norm).Bind(r.seconds).Bind(CodeVersion()).BindBlob(r.png)
+      .Bind(c.defense).Bind(c.iterations).Bind(a.labels).Bind(static_cast<int64_t>(a.fl_factors_known))
+      .Bind(static_cast<int64_t>(a.batch_size_known)).Bind(a.mse).Bind(a.psnr).Bind(a.ssim)
+      .Bind(a.relative_error_percent).Bind(a.best_psnr).Bind(a.label_accuracy).Bind(a.objective_name)
+      .Bind(a.objective).Bind(r.update_norm).Bind(a.seconds).Bind(CodeVersion()).BindBlob(a.png)
       .Step();
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "simulate/results_store.h"
 #include "sweep/sweep_cells.h"
 
 struct sqlite3;
@@ -31,15 +32,10 @@ struct TrainingRow {
 
 struct CellRow {
   AttackCell cell;
-  // The threat model the attack ran under (recorded as the simulate study does).
-  std::string labels;  // "known" or "inferred"
-  bool fl_factors_known = false;
-  bool batch_size_known = true;
-  double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0, best_psnr = 0, label_accuracy = 0;
-  double objective = 0, seconds = 0;
-  std::string objective_name;
+  // The scored attack, as the simulate study records it (threat model,
+  // metrics, objective, time, image); its round and client are unused.
+  AttackRow scored;
   double update_norm = 0;  // L2 norm of the parameter entries the attacker saw
-  std::string png;
 };
 
 class SweepStore {

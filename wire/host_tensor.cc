@@ -92,14 +92,4 @@ bool FiniteValues(DType dtype, const char* data, size_t size) {
   return true;
 }
 
-bool AllFinite(const TensorTable& table, std::string* bad_name) {
-  for (const HostTensor& t : table) {
-    if (!FiniteValues(t.dtype, t.bytes.data(), t.bytes.size())) {
-      if (bad_name) *bad_name = t.name;
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace biofed

@@ -49,10 +49,6 @@ const HostTensor* FindTensor(const TensorTable& table, const std::string& name);
 // `size` bytes at `data` is a NaN or infinite.
 bool FiniteValues(DType dtype, const char* data, size_t size);
 
-// True when every float in every floating-point tensor is finite; sets
-// `bad_name` to the first offender.
-bool AllFinite(const TensorTable& table, std::string* bad_name);
-
 }  // namespace biofed
 
 #endif  // BIOFED_WIRE_HOST_TENSOR_H_

@@ -20,11 +20,9 @@ absl::Status Malformed(const char* what) {
 }
 
 void PutVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
+  uint8_t buffer[10];  // a varint of 64 bits takes at most 10 bytes
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, buffer);
+  out->append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(end - buffer));
 }
 
 void PutTag(int field, WireFormat::WireType type, std::string* out) {

@@ -120,7 +120,7 @@ TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
     EXPECT_TRUE((*store)->FinishedCells()->empty());
     CellRow row;
     row.cell = cell;
-    row.psnr = 12.5;
+    row.scored.psnr = 12.5;
     ASSERT_THAT((*store)->AddCell(row), IsOk());
     EXPECT_THAT((*store)->TrainedModel("model=mlp|mechanisms=none|defense=none|seed=1"),
                 StatusIs(absl::StatusCode::kNotFound, "no finished training"));
