@@ -4,6 +4,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -90,6 +94,67 @@ bool FiniteValues(DType dtype, const char* data, size_t size) {
   if (dtype == DType::kFloat32) return FiniteBits<uint32_t>(data, size, 0x7F800000u);
   if (dtype == DType::kFloat64) return FiniteBits<uint64_t>(data, size, 0x7FF0000000000000ull);
   return true;
+}
+
+namespace {
+
+// FiniteValues over the values wholly inside tensor bytes [from, to) of a
+// copy whose source starts at tensor offset `offset`.
+bool WholeValuesFinite(DType dtype, const char* source, uint64_t offset, uint64_t from, uint64_t to) {
+  const uint64_t value_bytes = DTypeSize(dtype);
+  const uint64_t first = (from + value_bytes - 1) / value_bytes * value_bytes;
+  const uint64_t last = to / value_bytes * value_bytes;
+  return first >= last || FiniteValues(dtype, source + (first - offset), last - first);
+}
+
+}  // namespace
+
+bool CopyFiniteBypassingCache(DType dtype, uint64_t offset, char* destination, const char* source, size_t size) {
+  if (dtype != DType::kFloat32 && dtype != DType::kFloat64) {
+    CopyBypassingCache(destination, source, size);
+    return true;
+  }
+#if defined(__SSE2__)
+  // The vector loop needs 16-byte destination blocks that hold whole values:
+  // true when the tensor itself starts 16-byte aligned, as allocations do.
+  const uintptr_t tensor_start = reinterpret_cast<uintptr_t>(destination) - offset;
+  if (size >= 4096 && tensor_start % 16 == 0) {
+    const size_t head = (16 - (reinterpret_cast<uintptr_t>(destination) & 15)) & 15;
+    const size_t body = (size - head) / 64 * 64;
+    // A value is NaN or infinite when its exponent bits are all ones; a
+    // double's exponent lies in its upper 32-bit half.
+    const bool single = dtype == DType::kFloat32;
+    const __m128i exponent = single ? _mm_set1_epi32(0x7F800000) : _mm_set_epi32(0x7FF00000, 0, 0x7FF00000, 0);
+    const __m128i lanes = single ? _mm_set1_epi32(-1) : _mm_set_epi32(-1, 0, -1, 0);
+    __m128i bad = _mm_setzero_si128();
+    const char* from = source + head;
+    char* to = destination + head;
+    for (size_t done = 0; done < body; done += 64, from += 64, to += 64) {
+      const __m128i* in = reinterpret_cast<const __m128i*>(from);
+      __m128i* out = reinterpret_cast<__m128i*>(to);
+      const __m128i a = _mm_loadu_si128(in), b = _mm_loadu_si128(in + 1);
+      const __m128i c = _mm_loadu_si128(in + 2), d = _mm_loadu_si128(in + 3);
+      _mm_stream_si128(out, a);
+      _mm_stream_si128(out + 1, b);
+      _mm_stream_si128(out + 2, c);
+      _mm_stream_si128(out + 3, d);
+      const __m128i ab = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(a, exponent), exponent),
+                                      _mm_cmpeq_epi32(_mm_and_si128(b, exponent), exponent));
+      const __m128i cd = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(c, exponent), exponent),
+                                      _mm_cmpeq_epi32(_mm_and_si128(d, exponent), exponent));
+      bad = _mm_or_si128(bad, _mm_and_si128(_mm_or_si128(ab, cd), lanes));
+    }
+    _mm_sfence();
+    std::memcpy(destination, source, head);
+    std::memcpy(to, from, size - head - body);
+    // The body starts and ends 16-byte aligned, so no value straddles it.
+    return _mm_movemask_epi8(bad) == 0 && WholeValuesFinite(dtype, source, offset, offset, offset + head) &&
+           WholeValuesFinite(dtype, source, offset, offset + head + body, offset + size);
+  }
+#endif
+  const bool finite = WholeValuesFinite(dtype, source, offset, offset, offset + size);
+  CopyBypassingCache(destination, source, size);
+  return finite;
 }
 
 }  // namespace biofed

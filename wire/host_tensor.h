@@ -49,6 +49,13 @@ const HostTensor* FindTensor(const TensorTable& table, const std::string& name);
 // `size` bytes at `data` is a NaN or infinite.
 bool FiniteValues(DType dtype, const char* data, size_t size);
 
+// CopyBypassingCache(destination, source, size) and FiniteValues of the
+// copied values in one pass: the finiteness test rides on the copy's loads,
+// which wait on memory anyway. `offset` is the byte offset of `destination`
+// in its tensor (values start at multiples of their size); only values
+// wholly inside the `size` bytes are tested.
+bool CopyFiniteBypassingCache(DType dtype, uint64_t offset, char* destination, const char* source, size_t size);
+
 }  // namespace biofed
 
 #endif  // BIOFED_WIRE_HOST_TENSOR_H_

@@ -157,15 +157,15 @@ void TableAssembler::Copy(HostTensor& t, Progress& p, const char* data, size_t s
     const size_t n = std::min(size, kCopyBlockBytes);
     const uint64_t begin = p.received;
     const uint64_t end = begin + n;
-    // Checksum and finiteness read the source block; the copy then finds it
-    // in cache and writes the tensor without reading it first.
+    // The checksum reads the source block; the copy then finds it in cache,
+    // tests each value on its way and writes the tensor without reading it
+    // first.
     p.crc = Crc32c(data, n, p.crc);
-    const uint64_t first_whole = (begin + value_bytes - 1) / value_bytes * value_bytes;
-    const uint64_t last_whole = end / value_bytes * value_bytes;
-    if (p.finite && first_whole < last_whole) {
-      p.finite = FiniteValues(t.dtype, data + (first_whole - begin), last_whole - first_whole);
+    if (p.finite) {
+      p.finite = CopyFiniteBypassingCache(t.dtype, begin, t.bytes.data() + begin, data, n);
+    } else {
+      CopyBypassingCache(t.bytes.data() + begin, data, n);
     }
-    CopyBypassingCache(t.bytes.data() + begin, data, n);
     // A value split between the previous block and this one.
     const uint64_t split = begin / value_bytes * value_bytes;
     if (p.finite && split < begin && split + value_bytes <= end) {

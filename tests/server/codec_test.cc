@@ -3,13 +3,16 @@
 // parser and serialiser), the assembler's streaming checks, and the
 // threaded aggregation.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "server/aggregation.h"
 #include "tests/testing/federation_harness.h"
 #include "tests/testing/status_matchers.h"
@@ -69,9 +72,107 @@ TEST(CopyBypassingCacheTest, EqualsMemcpyAtEverySizeClassAndAlignment) {
       CopyBypassingCache(destination.data() + shift, source.data() + 3, size);
       EXPECT_EQ(destination.compare(shift, size, source, 3, size), 0) << shift << "+" << size;
       EXPECT_EQ(destination[shift + size], 'x') << "wrote past the end at " << shift << "+" << size;
-      if (shift > 0) EXPECT_EQ(destination[shift - 1], 'x');
+      if (shift > 0) {
+        EXPECT_EQ(destination[shift - 1], 'x');
+      }
     }
   }
+}
+
+// Whether every value wholly inside tensor bytes [offset, offset + size) is
+// finite, one std::isfinite at a time.
+bool FiniteByIsFinite(DType dtype, const char* tensor, uint64_t offset, size_t size) {
+  const uint64_t value_bytes = DTypeSize(dtype);
+  for (uint64_t v = (offset + value_bytes - 1) / value_bytes * value_bytes; v + value_bytes <= offset + size;
+       v += value_bytes) {
+    if (dtype == DType::kFloat32) {
+      float f;
+      std::memcpy(&f, tensor + v, 4);
+      if (!std::isfinite(f)) return false;
+    } else if (dtype == DType::kFloat64) {
+      double d;
+      std::memcpy(&d, tensor + v, 8);
+      if (!std::isfinite(d)) return false;
+    }
+  }
+  return true;
+}
+
+TEST(CopyFiniteBypassingCacheTest, CopiesAndFindsEveryBadValueWhereverItLies) {
+  constexpr size_t kTensorBytes = 72000;
+  std::unique_ptr<char, decltype(&std::free)> source(static_cast<char*>(std::aligned_alloc(64, kTensorBytes)),
+                                                     &std::free);
+  std::unique_ptr<char, decltype(&std::free)> target(static_cast<char*>(std::aligned_alloc(64, kTensorBytes + 64)),
+                                                     &std::free);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> value(-1e6, 1e6);
+  int cases = 0, bad_cases = 0;
+  for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kInt32}) {
+    const size_t value_bytes = DTypeSize(dtype);
+    for (size_t v = 0; v + value_bytes <= kTensorBytes; v += value_bytes) {  // finite values everywhere
+      if (dtype == DType::kFloat64) {
+        const double d = value(rng);
+        std::memcpy(source.get() + v, &d, 8);
+      } else {
+        const float f = static_cast<float>(value(rng));
+        std::memcpy(source.get() + v, &f, 4);
+      }
+    }
+    // 0: the tensor starts 16-byte aligned (the vector path); 4: it does not.
+    for (size_t base_shift : {size_t{0}, size_t{4}}) {
+      for (uint64_t offset : {0, 2, 4, 8, 12, 20, 4097}) {
+        for (size_t size : {0, 7, 100, 4095, 4096, 5000, 65536 + 13, 70000}) {
+          if (offset + size > kTensorBytes - 16) continue;
+          // Where to put a NaN or an infinity, as byte offsets in the tensor:
+          // nowhere, the first and last whole values, one in the middle, and
+          // the values cut by either end of the copied range.
+          const uint64_t first = (offset + value_bytes - 1) / value_bytes * value_bytes;
+          const uint64_t last = (offset + size) / value_bytes * value_bytes;
+          std::vector<int64_t> poison = {-1};
+          if (first < offset + size) poison.push_back(static_cast<int64_t>(first));
+          if (last >= value_bytes + first) poison.push_back(static_cast<int64_t>(last - value_bytes));
+          poison.push_back(static_cast<int64_t>((offset + size / 2) / value_bytes * value_bytes));
+          if (first > value_bytes) poison.push_back(static_cast<int64_t>(first - value_bytes));
+          poison.push_back(static_cast<int64_t>(last));
+          for (int64_t at : poison) {
+            for (int kind = 0; kind < 2; ++kind) {
+              char saved[8];
+              const bool poisoned = at >= 0 && static_cast<size_t>(at) + value_bytes <= kTensorBytes;
+              if (poisoned) {
+                std::memcpy(saved, source.get() + at, value_bytes);
+                if (dtype == DType::kFloat64) {
+                  const double d = kind ? std::numeric_limits<double>::infinity() : std::nan("");
+                  std::memcpy(source.get() + at, &d, 8);
+                } else {
+                  const float f = kind ? -std::numeric_limits<float>::infinity() : std::nanf("");
+                  std::memcpy(source.get() + at, &f, 4);
+                }
+              }
+              char* tensor = target.get() + base_shift;
+              std::memset(target.get(), 'x', kTensorBytes + 64);
+              const bool expected = FiniteByIsFinite(dtype, source.get(), offset, size);
+              const bool got =
+                  CopyFiniteBypassingCache(dtype, offset, tensor + offset, source.get() + offset, size);
+              const std::string where = absl::StrCat(DTypeName(dtype), " base+", base_shift, " offset ", offset,
+                                                     " size ", size, " bad value at ", at);
+              ASSERT_EQ(got, expected) << where;
+              ASSERT_EQ(std::memcmp(tensor + offset, source.get() + offset, size), 0) << where;
+              ASSERT_EQ(tensor[offset + size], 'x') << "wrote past the end: " << where;
+              if (offset + base_shift > 0) {
+                ASSERT_EQ(tensor[offset - 1], 'x') << "wrote before the start: " << where;
+              }
+              ++cases;
+              bad_cases += expected ? 0 : 1;
+              if (poisoned) std::memcpy(source.get() + at, saved, value_bytes);
+            }
+          }
+        }
+      }
+    }
+  }
+  // The cases reach both answers, many times.
+  EXPECT_GT(cases, 500);
+  EXPECT_GT(bad_cases, 200);
 }
 
 // Decodes `serialized` handed over in pieces of `piece_bytes`.
