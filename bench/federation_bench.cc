@@ -47,13 +47,14 @@ void BM_CodecInMemory(benchmark::State& state) {
     v1::UpdateHeader header;
     DescribeTable(update, header.mutable_tensors());
     auto assembler = TableAssembler::Start(header.tensors(), nullptr, WireLimits{});
-    ForEachChunk(update, kDefaultChunkBytes, [&](uint32_t i, uint64_t offset, std::string_view b) {
+    ForEachChunk(update, kDefaultChunkBytes, [&](const TensorChunk& chunk) {
       // The copy the transport makes into its receive buffer, then the
       // server's decode and assembly.
-      message = DataChunkPrefix(i, offset, b.size());
-      message.append(b.data(), b.size());
+      message = DataChunkPrefix(chunk.tensor_index, chunk.offset, chunk.bytes.size(), chunk.tensor_crc);
+      message.append(chunk.bytes.data(), chunk.bytes.size());
       google::protobuf::io::ArrayInputStream input(message.data(), static_cast<int>(message.size()));
-      return DecodeUpdateChunk(&input, &view).ok() && assembler->Add(view.tensor_index, view.offset, view.payload).ok();
+      return DecodeUpdateChunk(&input, &view).ok() &&
+             assembler->Add(view.tensor_index, view.offset, view.payload, view.tensor_crc).ok();
     });
     auto table = assembler->Finish(true);
     benchmark::DoNotOptimize(table);

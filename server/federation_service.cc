@@ -115,8 +115,8 @@ grpc::Status FederationService::FetchModel(grpc::ServerContext* context, const v
   DescribeTable(**model, chunk.mutable_header()->mutable_tensors());
   if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
   v1::ModelChunk data;
-  const bool complete = ForEachChunk(**model, chunk_bytes_, [&](uint32_t index, uint64_t offset, std::string_view b) {
-    FillTensorData(index, offset, b, data.mutable_data());
+  const bool complete = ForEachChunk(**model, chunk_bytes_, [&](const TensorChunk& part) {
+    FillTensorData(part, data.mutable_data());
     return writer->Write(data);
   });
   return complete ? grpc::Status::OK : grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
@@ -191,10 +191,10 @@ grpc::Status FederationService::Observe(grpc::ServerContext* context, const v1::
     if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "auditor went away");
     uint64_t total = 0;
     auto send = [&](bool model_part) {
-      return [&, model_part](uint32_t index, uint64_t offset, std::string_view b) {
+      return [&, model_part](const TensorChunk& part) {
         v1::ObservationChunk c;
-        FillTensorData(index, offset, b, model_part ? c.mutable_model_data() : c.mutable_update_data());
-        total += b.size();
+        FillTensorData(part, model_part ? c.mutable_model_data() : c.mutable_update_data());
+        total += part.bytes.size();
         return writer->Write(c);
       };
     };

@@ -1,10 +1,6 @@
 #include "wire/tensor_stream.h"
 
 #include <algorithm>
-#include <cstring>
-#include <system_error>
-#include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -13,54 +9,7 @@
 
 namespace biofed {
 
-namespace {
-
-// The CRC-32C of every tensor. The checksum streams through memory, so on a
-// large table a second thread takes about half of the tensors (largest
-// first, each to the lighter side) and a second core adds bandwidth.
-std::vector<uint32_t> Checksums(const TensorTable& table) {
-  std::vector<uint32_t> crcs(table.size());
-  uint64_t total = 0;
-  for (const HostTensor& t : table) total += t.bytes.size();
-  std::vector<size_t> helper_share;
-  if (total >= (uint64_t{32} << 20) && std::thread::hardware_concurrency() > 1) {
-    std::vector<size_t> order(table.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](size_t a, size_t b) { return table[a].bytes.size() > table[b].bytes.size(); });
-    uint64_t mine = 0, helpers = 0;
-    for (size_t i : order) {
-      if (helpers < mine) {
-        helper_share.push_back(i);
-        helpers += table[i].bytes.size();
-      } else {
-        mine += table[i].bytes.size();
-      }
-    }
-  }
-  std::vector<bool> by_helper(table.size(), false);
-  for (size_t i : helper_share) by_helper[i] = true;
-  std::thread helper;
-  if (!helper_share.empty()) {
-    try {
-      helper = std::thread([&] {
-        for (size_t i : helper_share) crcs[i] = Crc32c(table[i].bytes.data(), table[i].bytes.size());
-      });
-    } catch (const std::system_error&) {  // no thread to be had: do it all here
-      by_helper.assign(table.size(), false);
-    }
-  }
-  for (size_t i = 0; i < table.size(); ++i) {
-    if (!by_helper[i]) crcs[i] = Crc32c(table[i].bytes.data(), table[i].bytes.size());
-  }
-  if (helper.joinable()) helper.join();
-  return crcs;
-}
-
-}  // namespace
-
 void DescribeTable(const TensorTable& table, TensorSpecList* specs) {
-  const std::vector<uint32_t> crcs = Checksums(table);
   for (size_t i = 0; i < table.size(); ++i) {
     const HostTensor& t = table[i];
     v1::TensorSpec* spec = specs->Add();
@@ -68,7 +17,6 @@ void DescribeTable(const TensorTable& table, TensorSpecList* specs) {
     spec->set_dtype(static_cast<v1::DType>(t.dtype));
     for (int64_t d : t.shape) spec->add_shape(d);
     spec->set_role(static_cast<v1::TensorRole>(t.role));
-    spec->set_crc32c(crcs[i]);
   }
 }
 
@@ -76,18 +24,29 @@ bool ForEachChunk(const TensorTable& table, size_t chunk_bytes, const ChunkSink&
   if (chunk_bytes == 0) chunk_bytes = kDefaultChunkBytes;
   for (size_t i = 0; i < table.size(); ++i) {
     const HostBytes& bytes = table[i].bytes;
+    uint32_t crc = 0;
     for (size_t offset = 0; offset < bytes.size(); offset += chunk_bytes) {
-      const size_t n = std::min(chunk_bytes, bytes.size() - offset);
-      if (!sink(static_cast<uint32_t>(i), offset, std::string_view(bytes.data() + offset, n))) return false;
+      TensorChunk chunk;
+      chunk.tensor_index = static_cast<uint32_t>(i);
+      chunk.offset = offset;
+      chunk.bytes = std::string_view(bytes.data() + offset, std::min(chunk_bytes, bytes.size() - offset));
+      crc = Crc32c(chunk.bytes.data(), chunk.bytes.size(), crc);
+      if (offset + chunk.bytes.size() == bytes.size()) chunk.tensor_crc = crc;
+      if (!sink(chunk)) return false;
     }
   }
   return true;
 }
 
-void FillTensorData(uint32_t tensor_index, uint64_t offset, std::string_view bytes, v1::TensorData* data) {
-  data->set_tensor_index(tensor_index);
-  data->set_offset(offset);
-  data->set_payload(bytes.data(), bytes.size());
+void FillTensorData(const TensorChunk& chunk, v1::TensorData* data) {
+  data->set_tensor_index(chunk.tensor_index);
+  data->set_offset(chunk.offset);
+  data->set_payload(chunk.bytes.data(), chunk.bytes.size());
+  if (chunk.tensor_crc) {
+    data->set_tensor_crc32c(*chunk.tensor_crc);
+  } else {
+    data->clear_tensor_crc32c();
+  }
 }
 
 absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
@@ -134,9 +93,7 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
     }
     t.bytes.ResizeUninitialized(*bytes);  // every byte is written before Finish succeeds
     a.table_.push_back(std::move(t));
-    Progress progress;
-    progress.declared_crc = spec.crc32c();
-    a.progress_.push_back(progress);
+    a.progress_.emplace_back();
   }
   if (schema != nullptr) {
     for (const HostTensor& want : *schema) {
@@ -177,7 +134,8 @@ void TableAssembler::Copy(HostTensor& t, Progress& p, const char* data, size_t s
   }
 }
 
-absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces) {
+absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces,
+                                 std::optional<uint32_t> tensor_crc) {
   if (index >= table_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("chunk for tensor index ", index, " of ", table_.size()));
   }
@@ -195,6 +153,16 @@ absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<con
   }
   for (std::string_view piece : pieces) Copy(t, p, piece.data(), piece.size());
   bytes_received_ += size;
+  if (p.received < t.bytes.size()) {
+    if (tensor_crc) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a checksum on a chunk that does not end tensor '", t.name, "'"));
+    }
+  } else if (!tensor_crc) {
+    return absl::DataLossError(absl::StrCat("tensor '", t.name, "' ended without its checksum"));
+  } else if (*tensor_crc != p.crc) {
+    return absl::DataLossError(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
+  }
   return absl::OkStatus();
 }
 
@@ -205,9 +173,6 @@ absl::StatusOr<TensorTable> TableAssembler::Finish(bool require_finite) {
     if (p.received != t.bytes.size()) {
       return absl::DataLossError(absl::StrCat("truncated: tensor '", t.name, "' has ", p.received, " of ",
                                               t.bytes.size(), " bytes"));
-    }
-    if (p.crc != p.declared_crc) {
-      return absl::DataLossError(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
     }
   }
   if (require_finite) {

@@ -1,14 +1,16 @@
 // Named tensors as a stream of chunks: the sender declares every tensor
-// (name, dtype, shape, role, CRC-32C) up front, then sends its bytes in
-// chunks of at most `chunk_bytes`; the receiver checks each declaration
-// against a schema and the limits before accepting a single byte, then each
-// chunk's place, then the byte counts and checksums. Used for models,
-// updates and observations alike. Not thread-safe per object.
+// (name, dtype, shape, role) up front, then sends its bytes in chunks of at
+// most `chunk_bytes`, the last chunk of each tensor with the tensor's
+// CRC-32C; the receiver checks each declaration against a schema and the
+// limits before accepting a single byte, then each chunk's place, each
+// tensor's checksum as it ends, and at last the byte counts. Used for
+// models, updates and observations alike. Not thread-safe per object.
 #ifndef BIOFED_WIRE_TENSOR_STREAM_H_
 #define BIOFED_WIRE_TENSOR_STREAM_H_
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -30,16 +32,26 @@ struct WireLimits {
 
 using TensorSpecList = google::protobuf::RepeatedPtrField<v1::TensorSpec>;
 
-// Appends a declaration (checksum included) of each tensor of `table`.
+// Appends a declaration of each tensor of `table`.
 void DescribeTable(const TensorTable& table, TensorSpecList* specs);
 
-// Calls `sink(tensor_index, offset, bytes)` for consecutive chunks of every
-// tensor, in order. Stops and returns false as soon as `sink` does.
-using ChunkSink = std::function<bool(uint32_t, uint64_t, std::string_view)>;
+// Bytes [offset, offset + bytes.size()) of tensor `tensor_index`.
+struct TensorChunk {
+  uint32_t tensor_index = 0;
+  uint64_t offset = 0;
+  std::string_view bytes;
+  std::optional<uint32_t> tensor_crc;  // on the tensor's last chunk only: CRC-32C of all its bytes
+};
+
+// Calls `sink(chunk)` for consecutive chunks of every tensor, in order,
+// checksumming each chunk just before it goes (so its bytes are in cache
+// when the sink sends them). A tensor of no bytes has no chunk. Stops and
+// returns false as soon as `sink` does.
+using ChunkSink = std::function<bool(const TensorChunk&)>;
 bool ForEachChunk(const TensorTable& table, size_t chunk_bytes, const ChunkSink& sink);
 
 // Fills one chunk message (what every ChunkSink of the protocol sends).
-void FillTensorData(uint32_t tensor_index, uint64_t offset, std::string_view bytes, v1::TensorData* data);
+void FillTensorData(const TensorChunk& chunk, v1::TensorData* data);
 
 class TableAssembler {
  public:
@@ -51,20 +63,27 @@ class TableAssembler {
                                               const WireLimits& limits);
 
   // Accepts the next chunk of tensor `index`, given as consecutive pieces
-  // (a gRPC message arrives in several buffers); INVALID_ARGUMENT for an
-  // unknown index, a chunk out of order, or bytes past the declared size.
-  // The bytes are copied once, in cache-sized blocks: each block is
-  // checksummed and checked for finiteness, then copied into the tensor
-  // while still in cache, with stores that bypass it.
-  absl::Status Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces);
-  absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload) {
-    return Add(index, offset, absl::MakeConstSpan(&payload, 1));
+  // (a gRPC message arrives in several buffers), with `tensor_crc` when the
+  // chunk ends the tensor. INVALID_ARGUMENT for an unknown index, a chunk
+  // out of order, bytes past the declared size, or a checksum on a chunk
+  // that does not end its tensor; DATA_LOSS when the chunk that ends a
+  // tensor has no checksum or another than the bytes received. The bytes
+  // are copied once, in cache-sized blocks: each block is checksummed, then
+  // copied into the tensor while still in cache, with stores that bypass
+  // it, its values tested for finiteness on the way.
+  absl::Status Add(uint32_t index, uint64_t offset, absl::Span<const std::string_view> pieces,
+                   std::optional<uint32_t> tensor_crc);
+  absl::Status Add(uint32_t index, uint64_t offset, std::string_view payload, std::optional<uint32_t> tensor_crc) {
+    return Add(index, offset, absl::MakeConstSpan(&payload, 1), tensor_crc);
   }
-  absl::Status Add(const v1::TensorData& data) { return Add(data.tensor_index(), data.offset(), data.payload()); }
+  absl::Status Add(const v1::TensorData& data) {
+    return Add(data.tensor_index(), data.offset(), data.payload(),
+               data.has_tensor_crc32c() ? std::optional<uint32_t>(data.tensor_crc32c()) : std::nullopt);
+  }
 
   // The assembled tensors in declaration order. DATA_LOSS when a tensor is
-  // short (truncated) or its checksum differs; INVALID_ARGUMENT for a NaN or
-  // infinite value when `require_finite`.
+  // short (truncated); INVALID_ARGUMENT for a NaN or infinite value when
+  // `require_finite`.
   absl::StatusOr<TensorTable> Finish(bool require_finite);
 
   uint64_t bytes_received() const { return bytes_received_; }
@@ -72,8 +91,7 @@ class TableAssembler {
  private:
   struct Progress {
     uint64_t received = 0;  // bytes, in order from the start
-    uint32_t declared_crc = 0;
-    uint32_t crc = 0;  // over the bytes received so far
+    uint32_t crc = 0;       // over the bytes received so far
     bool finite = true;
   };
 

@@ -57,6 +57,10 @@ absl::Status ReadTensorData(CodedInputStream* in, UpdateChunkView* view) {
       view->tensor_index = static_cast<uint32_t>(value);  // as protobuf reads a uint32
     } else if (field == v1::TensorData::kOffsetFieldNumber && type == WireFormat::WIRETYPE_VARINT) {
       if (!in->ReadVarint64(&view->offset)) return Malformed("bad offset");
+    } else if (field == v1::TensorData::kTensorCrc32CFieldNumber && type == WireFormat::WIRETYPE_FIXED32) {
+      uint32_t crc = 0;
+      if (!in->ReadLittleEndian32(&crc)) return Malformed("bad checksum");
+      view->tensor_crc = crc;
     } else if (field == v1::TensorData::kPayloadFieldNumber && type == WireFormat::WIRETYPE_LENGTH_DELIMITED) {
       uint32_t size = 0;
       if (!in->ReadVarint32(&size)) return Malformed("bad payload length");
@@ -107,8 +111,11 @@ absl::Status DecodeUpdateChunk(google::protobuf::io::ZeroCopyInputStream* stream
   return absl::OkStatus();
 }
 
-std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t payload_size) {
-  std::string fields;  // TensorData up to its payload; proto3 leaves out zero values
+std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t payload_size,
+                            std::optional<uint32_t> tensor_crc) {
+  // TensorData up to its payload; proto3 leaves out zero values. The
+  // checksum comes before the payload, which parsers accept in any order.
+  std::string fields;
   if (tensor_index != 0) {
     PutTag(v1::TensorData::kTensorIndexFieldNumber, WireFormat::WIRETYPE_VARINT, &fields);
     PutVarint(tensor_index, &fields);
@@ -116,6 +123,12 @@ std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t paylo
   if (offset != 0) {
     PutTag(v1::TensorData::kOffsetFieldNumber, WireFormat::WIRETYPE_VARINT, &fields);
     PutVarint(offset, &fields);
+  }
+  if (tensor_crc) {
+    PutTag(v1::TensorData::kTensorCrc32CFieldNumber, WireFormat::WIRETYPE_FIXED32, &fields);
+    uint8_t bytes[4];
+    google::protobuf::io::CodedOutputStream::WriteLittleEndian32ToArray(*tensor_crc, bytes);
+    fields.append(reinterpret_cast<const char*>(bytes), 4);
   }
   PutTag(v1::TensorData::kPayloadFieldNumber, WireFormat::WIRETYPE_LENGTH_DELIMITED, &fields);
   PutVarint(payload_size, &fields);

@@ -10,6 +10,7 @@
 #define BIOFED_WIRE_UPDATE_CHUNK_CODEC_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ struct UpdateChunkView {
   uint32_t tensor_index = 0;
   uint64_t offset = 0;
   std::vector<std::string_view> payload;
+  std::optional<uint32_t> tensor_crc;  // on a tensor's last chunk
   // Any other chunk: the message (part_case() NOT_SET when it had no part).
   v1::UpdateChunk message;
 };
@@ -42,9 +44,10 @@ struct UpdateChunkView {
 absl::Status DecodeUpdateChunk(google::protobuf::io::ZeroCopyInputStream* in, UpdateChunkView* view);
 
 // The serialized UpdateChunk{data: TensorData{tensor_index, offset,
-// payload}} without the payload's bytes: the whole message is this prefix
-// followed by exactly `payload_size` bytes.
-std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t payload_size);
+// tensor_crc32c, payload}} without the payload's bytes: the whole message
+// is this prefix followed by exactly `payload_size` bytes.
+std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t payload_size,
+                            std::optional<uint32_t> tensor_crc);
 
 // The SubmitUpdate method of the compiled service: its path for gRPC
 // ("/biofed.v1.Federation/SubmitUpdate") and its index among the

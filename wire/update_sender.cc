@@ -45,10 +45,11 @@ absl::Status SendUpdate(grpc::ChannelInterface* channel, grpc::ClientContext* co
   // buffer_hint: a chunk need not reach the wire before Write returns, so
   // the next one is prepared while the transport sends (the trailer, sent
   // without the hint, flushes them all).
-  ok = ok && ForEachChunk(*update, chunk_bytes, [&](uint32_t index, uint64_t offset, std::string_view bytes) {
-         const grpc::Slice parts[2] = {grpc::Slice(DataChunkPrefix(index, offset, bytes.size())),
-                                       BorrowedSlice(update, bytes)};
-         total += bytes.size();
+  ok = ok && ForEachChunk(*update, chunk_bytes, [&](const TensorChunk& chunk) {
+         const grpc::Slice parts[2] = {
+             grpc::Slice(DataChunkPrefix(chunk.tensor_index, chunk.offset, chunk.bytes.size(), chunk.tensor_crc)),
+             BorrowedSlice(update, chunk.bytes)};
+         total += chunk.bytes.size();
          return writer->Write(grpc::ByteBuffer(parts, 2), grpc::WriteOptions().set_buffer_hint());
        });
   if (ok && manifest != nullptr) {

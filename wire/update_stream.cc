@@ -16,7 +16,7 @@ absl::StatusOr<ReceivedUpdate> ReceiveUpdateBody(const v1::UpdateHeader& header,
     if (!more) break;
     if (trailer) return absl::InvalidArgumentError("chunk after the trailer");
     if (chunk.is_data) {
-      BIOFED_RETURN_IF_ERROR(assembler.Add(chunk.tensor_index, chunk.offset, chunk.payload));
+      BIOFED_RETURN_IF_ERROR(assembler.Add(chunk.tensor_index, chunk.offset, chunk.payload, chunk.tensor_crc));
       continue;
     }
     switch (chunk.message.part_case()) {

@@ -128,11 +128,11 @@ std::string UpdateStream(bool with_audit, size_t chunk_bytes) {
   DescribeTable(update, header->mutable_tensors());
   out += FrameUpdateChunk(chunk.SerializeAsString());
   uint64_t total = 0;
-  ForEachChunk(update, chunk_bytes, [&](uint32_t index, uint64_t offset, std::string_view bytes) {
+  ForEachChunk(update, chunk_bytes, [&](const TensorChunk& part) {
     v1::UpdateChunk data;
-    FillTensorData(index, offset, bytes, data.mutable_data());
+    FillTensorData(part, data.mutable_data());
     out += FrameUpdateChunk(data.SerializeAsString());
-    total += bytes.size();
+    total += part.bytes.size();
     return true;
   });
   if (with_audit) {

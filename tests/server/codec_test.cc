@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -16,6 +17,7 @@
 #include "server/aggregation.h"
 #include "tests/testing/federation_harness.h"
 #include "tests/testing/status_matchers.h"
+#include "wire/crc32c.h"
 #include "wire/host_bytes.h"
 #include "wire/tensor_stream.h"
 #include "wire/update_chunk_codec.h"
@@ -191,20 +193,24 @@ TEST(UpdateChunkCodecTest, DecodesWhatProtobufEncodesInAnyPieces) {
   const std::string payload = RandomBytes(5000, 2);
   for (uint32_t index : {0u, 1u, 300u}) {
     for (uint64_t offset : {uint64_t{0}, uint64_t{4096}, uint64_t{1} << 40}) {
-      v1::UpdateChunk chunk;
-      FillTensorData(index, offset, payload, chunk.mutable_data());
-      const std::string serialized = chunk.SerializeAsString();
-      for (int piece_bytes : {1, 7, 4096, static_cast<int>(serialized.size())}) {
-        UpdateChunkView view;
-        ASSERT_THAT(Decode(serialized, piece_bytes, &view), IsOk());
-        EXPECT_TRUE(view.is_data);
-        EXPECT_EQ(view.tensor_index, index);
-        EXPECT_EQ(view.offset, offset);
-        EXPECT_EQ(Joined(view.payload), payload) << index << "/" << offset << "/" << piece_bytes;
-        // The payload was not copied: every piece points into the input.
-        for (std::string_view p : view.payload) {
-          EXPECT_GE(p.data(), serialized.data());
-          EXPECT_LE(p.data() + p.size(), serialized.data() + serialized.size());
+      for (std::optional<uint32_t> crc : {std::optional<uint32_t>(), std::optional<uint32_t>(0u),
+                                          std::optional<uint32_t>(0xdeadbeefu)}) {
+        v1::UpdateChunk chunk;
+        FillTensorData(TensorChunk{index, offset, payload, crc}, chunk.mutable_data());
+        const std::string serialized = chunk.SerializeAsString();
+        for (int piece_bytes : {1, 7, 4096, static_cast<int>(serialized.size())}) {
+          UpdateChunkView view;
+          ASSERT_THAT(Decode(serialized, piece_bytes, &view), IsOk());
+          EXPECT_TRUE(view.is_data);
+          EXPECT_EQ(view.tensor_index, index);
+          EXPECT_EQ(view.offset, offset);
+          EXPECT_EQ(view.tensor_crc, crc);
+          EXPECT_EQ(Joined(view.payload), payload) << index << "/" << offset << "/" << piece_bytes;
+          // The payload was not copied: every piece points into the input.
+          for (std::string_view p : view.payload) {
+            EXPECT_GE(p.data(), serialized.data());
+            EXPECT_LE(p.data() + p.size(), serialized.data() + serialized.size());
+          }
         }
       }
     }
@@ -251,7 +257,7 @@ TEST(UpdateChunkCodecTest, ToleratesFieldOrderAndUnknownFieldsRejectsTheMalforme
   EXPECT_EQ(Joined(view.payload), reference.data().payload());
 
   v1::UpdateChunk whole;
-  FillTensorData(1, 0, "abcdef", whole.mutable_data());
+  FillTensorData(TensorChunk{1, 0, "abcdef", 0x01020304u}, whole.mutable_data());
   const std::string serialized = whole.SerializeAsString();
   for (size_t cut = 1; cut < serialized.size(); ++cut) {  // every truncation
     EXPECT_THAT(Decode(serialized.substr(0, cut), 1, &view), StatusIs(absl::StatusCode::kInvalidArgument, "malformed"))
@@ -268,12 +274,19 @@ TEST(UpdateChunkCodecTest, PrefixPlusPayloadIsWhatProtobufParses) {
   const std::string payload = RandomBytes(300, 3);
   for (uint32_t index : {0u, 5u, 70000u}) {
     for (uint64_t offset : {uint64_t{0}, uint64_t{1} << 20}) {
-      v1::UpdateChunk parsed;
-      ASSERT_TRUE(parsed.ParseFromString(DataChunkPrefix(index, offset, payload.size()) + payload));
-      ASSERT_EQ(parsed.part_case(), v1::UpdateChunk::kData);
-      EXPECT_EQ(parsed.data().tensor_index(), index);
-      EXPECT_EQ(parsed.data().offset(), offset);
-      EXPECT_EQ(parsed.data().payload(), payload);
+      for (std::optional<uint32_t> crc : {std::optional<uint32_t>(), std::optional<uint32_t>(0u),
+                                          std::optional<uint32_t>(0xfedcba98u)}) {
+        v1::UpdateChunk parsed;
+        ASSERT_TRUE(parsed.ParseFromString(DataChunkPrefix(index, offset, payload.size(), crc) + payload));
+        ASSERT_EQ(parsed.part_case(), v1::UpdateChunk::kData);
+        EXPECT_EQ(parsed.data().tensor_index(), index);
+        EXPECT_EQ(parsed.data().offset(), offset);
+        EXPECT_EQ(parsed.data().payload(), payload);
+        ASSERT_EQ(parsed.data().has_tensor_crc32c(), crc.has_value());
+        if (crc) {
+          EXPECT_EQ(parsed.data().tensor_crc32c(), *crc);
+        }
+      }
     }
   }
 }
@@ -294,11 +307,11 @@ TEST(TableAssemblerTest, FindsANanWhoseBytesArriveInTwoChunks) {
     auto a = TableAssembler::Start(header.tensors(), nullptr, WireLimits{});
     ASSERT_THAT(a, IsOk());
     const std::string_view bytes(table[0].bytes);
-    ASSERT_THAT(a->Add(0, 0, bytes.substr(0, cut)), IsOk());
+    ASSERT_THAT(a->Add(0, 0, bytes.substr(0, cut), std::nullopt), IsOk());
     // The rest as three pieces of one chunk, as gRPC may hand it over.
     const std::string_view rest = bytes.substr(cut);
     const std::string_view pieces[3] = {rest.substr(0, 1), rest.substr(1, 5), rest.substr(6)};
-    ASSERT_THAT(a->Add(0, cut, pieces), IsOk());
+    ASSERT_THAT(a->Add(0, cut, pieces, Crc32c(bytes.data(), bytes.size())), IsOk());
     EXPECT_THAT(a->Finish(true), StatusIs(absl::StatusCode::kInvalidArgument, "NaN or infinite")) << cut;
   }
   // Without the NaN the same cuts assemble the exact bytes.
@@ -308,8 +321,8 @@ TEST(TableAssemblerTest, FindsANanWhoseBytesArriveInTwoChunks) {
   auto a = TableAssembler::Start(clean_header.tensors(), nullptr, WireLimits{});
   ASSERT_THAT(a, IsOk());
   const std::string_view bytes(clean[0].bytes);
-  ASSERT_THAT(a->Add(0, 0, bytes.substr(0, 149)), IsOk());
-  ASSERT_THAT(a->Add(0, 149, bytes.substr(149)), IsOk());
+  ASSERT_THAT(a->Add(0, 0, bytes.substr(0, 149), std::nullopt), IsOk());
+  ASSERT_THAT(a->Add(0, 149, bytes.substr(149), Crc32c(bytes.data(), bytes.size())), IsOk());
   auto out = a->Finish(true);
   ASSERT_THAT(out, IsOk());
   EXPECT_EQ((*out)[0].bytes, clean[0].bytes);

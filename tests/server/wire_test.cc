@@ -76,9 +76,9 @@ TEST(TensorStreamTest, RoundTripsInSmallChunks) {
   auto assembler = TableAssembler::Start(header.tensors(), nullptr, WireLimits{});
   ASSERT_THAT(assembler, IsOk());
   int chunks = 0;
-  ASSERT_TRUE(ForEachChunk(table, 64, [&](uint32_t i, uint64_t offset, std::string_view b) {
+  ASSERT_TRUE(ForEachChunk(table, 64, [&](const TensorChunk& c) {
     ++chunks;
-    return assembler->Add(i, offset, b).ok();
+    return assembler->Add(c.tensor_index, c.offset, c.bytes, c.tensor_crc).ok();
   }));
   EXPECT_EQ(chunks, 1 + (4000 + 63) / 64);  // 60 bytes of 'a' in one chunk, 4000 of 'b' in 64-byte chunks
   auto out = assembler->Finish(true);
@@ -95,11 +95,55 @@ TEST(TensorStreamTest, RefusesGapsOverrunsAndUnknownIndices) {
   DescribeTable(table, header.mutable_tensors());
   auto a = TableAssembler::Start(header.tensors(), nullptr, WireLimits{});
   ASSERT_THAT(a, IsOk());
-  EXPECT_THAT(a->Add(2, 0, "x"), StatusIs(absl::StatusCode::kInvalidArgument, "tensor index 2"));
-  EXPECT_THAT(a->Add(0, 4, std::string_view(table[0].bytes).substr(4)),
+  EXPECT_THAT(a->Add(2, 0, "x", std::nullopt), StatusIs(absl::StatusCode::kInvalidArgument, "tensor index 2"));
+  EXPECT_THAT(a->Add(0, 4, std::string_view(table[0].bytes).substr(4), std::nullopt),
               StatusIs(absl::StatusCode::kInvalidArgument, "expected offset 0"));
-  EXPECT_THAT(a->Add(0, 0, std::string(61, 'x')), StatusIs(absl::StatusCode::kInvalidArgument, "more bytes"));
+  EXPECT_THAT(a->Add(0, 0, std::string(61, 'x'), std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument, "more bytes"));
   EXPECT_THAT(a->Finish(true), StatusIs(absl::StatusCode::kDataLoss, "truncated"));
+}
+
+TEST(TensorStreamTest, EachTensorsChecksumRidesOnItsLastChunkOnly) {
+  const TensorTable table = TwoTensors();
+  std::vector<TensorChunk> chunks;
+  ASSERT_TRUE(ForEachChunk(table, 1000, [&](const TensorChunk& c) {
+    chunks.push_back(c);
+    return true;
+  }));
+  ASSERT_EQ(chunks.size(), 5u);  // 60 bytes of 'a', then 4000 of 'b' in four
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    const bool last = k == 0 || k == 4;
+    ASSERT_EQ(chunks[k].tensor_crc.has_value(), last) << k;
+    if (last) {
+      EXPECT_EQ(*chunks[k].tensor_crc, BitwiseCrc32c(std::string(table[chunks[k].tensor_index].bytes))) << k;
+    }
+  }
+  v1::ModelHeader header;
+  DescribeTable(table, header.mutable_tensors());
+  const std::string_view a_bytes(table[0].bytes);
+  const uint32_t a_crc = BitwiseCrc32c(std::string(a_bytes));
+  auto start = [&] { return TableAssembler::Start(header.tensors(), nullptr, WireLimits{}).value(); };
+  {
+    TableAssembler a = start();
+    EXPECT_THAT(a.Add(0, 0, a_bytes.substr(0, 20), a_crc),
+                StatusIs(absl::StatusCode::kInvalidArgument, "does not end tensor 'a'"));
+  }
+  {
+    TableAssembler a = start();
+    EXPECT_THAT(a.Add(0, 0, a_bytes, std::nullopt), StatusIs(absl::StatusCode::kDataLoss, "without its checksum"));
+  }
+  {
+    TableAssembler a = start();
+    EXPECT_THAT(a.Add(0, 0, a_bytes, a_crc ^ 1), StatusIs(absl::StatusCode::kDataLoss, "checksum mismatch in tensor 'a'"));
+  }
+  {
+    TableAssembler a = start();
+    std::string flipped(a_bytes);
+    flipped[33] ^= 0x10;  // one bit on the way
+    EXPECT_THAT(a.Add(0, 0, flipped.substr(0, 30), std::nullopt), IsOk());
+    EXPECT_THAT(a.Add(0, 30, std::string_view(flipped).substr(30), a_crc),
+                StatusIs(absl::StatusCode::kDataLoss, "checksum mismatch"));
+  }
 }
 
 TEST(TensorStreamTest, LimitsApplyToDeclarations) {

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "biofed/v1/federation.grpc.pb.h"
 #include "server/federation_server.h"
+#include "wire/crc32c.h"
 #include "wire/grpc_status.h"
 
 namespace biofed::testing {
@@ -100,7 +101,7 @@ struct Submission {
   TensorTable tensors;
   bool send_trailer = true;
   size_t withhold_bytes = 0;             // bytes of the last tensor never sent
-  std::optional<uint32_t> crc_of_first;  // declared instead of the true checksum
+  std::optional<uint32_t> crc_of_first;  // sent instead of the first tensor's true checksum
   std::optional<v1::AuditManifest> audit;
 };
 
@@ -112,16 +113,21 @@ inline absl::Status Submit(v1::Federation::Stub& stub, Submission s) {
   v1::UpdateChunk chunk;
   *chunk.mutable_header() = s.header;
   DescribeTable(s.tensors, chunk.mutable_header()->mutable_tensors());
-  if (s.crc_of_first && !s.tensors.empty()) chunk.mutable_header()->mutable_tensors(0)->set_crc32c(*s.crc_of_first);
   bool ok = writer->Write(chunk);
   uint64_t total = 0;
   for (size_t i = 0; ok && i < s.tensors.size(); ++i) {
     std::string bytes(s.tensors[i].bytes);
-    if (i + 1 == s.tensors.size()) bytes.resize(bytes.size() - std::min(s.withhold_bytes, bytes.size()));
+    const bool whole = i + 1 < s.tensors.size() || s.withhold_bytes == 0;
+    if (!whole) bytes.resize(bytes.size() - std::min(s.withhold_bytes, bytes.size()));
     v1::UpdateChunk data;
     data.mutable_data()->set_tensor_index(static_cast<uint32_t>(i));
     data.mutable_data()->set_offset(0);
     data.mutable_data()->set_payload(bytes);
+    // Only the chunk that ends a tensor carries its checksum.
+    if (whole) {
+      const uint32_t crc = Crc32c(bytes.data(), bytes.size());
+      data.mutable_data()->set_tensor_crc32c(i == 0 && s.crc_of_first ? *s.crc_of_first : crc);
+    }
     total += bytes.size();
     ok = writer->Write(data);
   }
