@@ -113,13 +113,32 @@ bool HaveSse42() {
 
 }  // namespace
 
-uint32_t Crc32c(const void* data, size_t size, uint32_t crc) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  uint32_t c = ~crc;
+bool Crc32cEngineAvailable(Crc32cEngine engine) {
+  switch (engine) {
+    case Crc32cEngine::kTable:
+      return true;
 #if defined(__x86_64__)
-  if (HaveSse42()) return ~InterleavedHardwareCrc(p, size, c);
+    case Crc32cEngine::kInstruction:
+      return HaveSse42();
+#endif
+    default:
+      return false;
+  }
+}
+
+uint32_t Crc32cUsing(Crc32cEngine engine, const void* data, size_t size, uint32_t crc) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  const uint32_t c = ~crc;
+#if defined(__x86_64__)
+  if (engine == Crc32cEngine::kInstruction && HaveSse42()) return ~InterleavedHardwareCrc(p, size, c);
 #endif
   return ~SoftwareCrc(p, size, c);
+}
+
+uint32_t Crc32c(const void* data, size_t size, uint32_t crc) {
+  static const Crc32cEngine fastest =
+      Crc32cEngineAvailable(Crc32cEngine::kInstruction) ? Crc32cEngine::kInstruction : Crc32cEngine::kTable;
+  return Crc32cUsing(fastest, data, size, crc);
 }
 
 }  // namespace biofed

@@ -67,6 +67,38 @@ TEST(Crc32cTest, MatchesBitwiseDefinitionOnLongBuffers) {
             BitwiseCrc32c(buffer.substr(0, 35000)));
 }
 
+TEST(Crc32cTest, EveryEngineThisCpuHasMatchesTheDefinition) {
+  // Each engine on its own, not only the one Crc32c picks: every length up
+  // to 700 (the instruction's 8-byte words and single bytes), long buffers
+  // (its three interleaved 4 KiB streams), at odd starts, and extended from
+  // a nonzero crc.
+  std::mt19937 rng(13);
+  std::string buffer(3 * 3 * 4096 + 700, '\0');
+  for (char& c : buffer) c = static_cast<char>(rng());
+  int engines = 0;
+  for (Crc32cEngine engine : {Crc32cEngine::kTable, Crc32cEngine::kInstruction}) {
+    if (!Crc32cEngineAvailable(engine)) continue;
+    ++engines;
+    for (size_t start : {0, 5}) {
+      for (size_t length = 0; length <= 700; ++length) {
+        const std::string piece = buffer.substr(start, length);
+        ASSERT_EQ(Crc32cUsing(engine, piece.data(), piece.size(), 0), BitwiseCrc32c(piece))
+            << static_cast<int>(engine) << ": " << start << "+" << length;
+      }
+      for (size_t length : {4096 - 1, 3 * 4096, 3 * 3 * 4096 + 333}) {
+        const std::string piece = buffer.substr(start, length);
+        ASSERT_EQ(Crc32cUsing(engine, piece.data(), piece.size(), 0), BitwiseCrc32c(piece))
+            << static_cast<int>(engine) << ": " << start << "+" << length;
+      }
+    }
+    const uint32_t head = BitwiseCrc32c(buffer.substr(0, 1000));
+    EXPECT_EQ(Crc32cUsing(engine, buffer.data() + 1000, 20000, head), BitwiseCrc32c(buffer.substr(0, 21000)))
+        << static_cast<int>(engine);
+  }
+  EXPECT_GE(engines, 1);
+  EXPECT_TRUE(Crc32cEngineAvailable(Crc32cEngine::kTable));  // everywhere
+}
+
 TensorTable TwoTensors() { return {FloatTensor("a", {3, 5}, 1.0f), FloatTensor("b", {1000}, -2.0f)}; }
 
 TEST(TensorStreamTest, RoundTripsInSmallChunks) {
