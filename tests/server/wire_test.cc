@@ -1,5 +1,6 @@
 // The wire codec, checkpoints, credentials and aggregation, without gRPC
 // calls.
+#include <cstring>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -253,13 +254,32 @@ TEST(AggregationTest, EqualsAnIndependentWeightedMean) {
     for (int64_t i = 0; i < n; ++i) t.mutable_floats()[i] = normal(rng);
     return t;
   };
-  const TensorTable model = {random_tensor("w", 257, TensorRole::kParameter), random_tensor("m", 9, TensorRole::kBuffer)};
+  auto random_doubles = [&](const std::string& name, int64_t n) {  // a float64 parameter
+    HostTensor t;
+    t.name = name;
+    t.dtype = DType::kFloat64;
+    t.shape = {n};
+    t.bytes.resize(static_cast<size_t>(n) * 8);
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = normal(rng);
+      std::memcpy(t.bytes.data() + i * 8, &v, 8);
+    }
+    return t;
+  };
+  auto double_at = [](const HostTensor& t, size_t i) {
+    double v;
+    std::memcpy(&v, t.bytes.data() + i * 8, 8);
+    return v;
+  };
+  const TensorTable model = {random_tensor("w", 257, TensorRole::kParameter), random_tensor("m", 9, TensorRole::kBuffer),
+                             random_doubles("d", 131)};
   std::vector<ClientUpdate> updates(3);
   const int64_t examples[3] = {5, 20, 75};
   for (int k = 0; k < 3; ++k) {
     updates[k].client_id = "c" + std::to_string(k);
     updates[k].num_examples = examples[k];
-    updates[k].tensors = {random_tensor("w", 257, TensorRole::kParameter), random_tensor("m", 9, TensorRole::kBuffer)};
+    updates[k].tensors = {random_tensor("w", 257, TensorRole::kParameter), random_tensor("m", 9, TensorRole::kBuffer),
+                          random_doubles("d", 131)};
   }
   const double step = 0.3;
   auto next = Aggregate(model, {&updates[0], &updates[1], &updates[2]}, step);
@@ -272,6 +292,12 @@ TEST(AggregationTest, EqualsAnIndependentWeightedMean) {
       // float32 accumulation of three O(1) terms: |error| < ~4 ulp(4) = 2e-6.
       EXPECT_NEAR((*next)[t].floats()[i], expected, 2e-6);
     }
+  }
+  for (size_t i = 0; i < 131; ++i) {
+    double mean = 0;
+    for (int k = 0; k < 3; ++k) mean += examples[k] / 100.0 * double_at(updates[k].tensors[2], i);
+    // float64 arithmetic on a few O(1) terms: within a few ulp(4), far below 1e-12.
+    EXPECT_NEAR(double_at((*next)[2], i), double_at(model[2], i) - step * mean, 1e-12);
   }
   ClientUpdate bad = updates[0];
   bad.tensors[0].shape = {256};
