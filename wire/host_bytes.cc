@@ -1,12 +1,7 @@
 #include "wire/host_bytes.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace biofed {
 
@@ -81,30 +76,6 @@ void HostBytes::append(const char* data, size_t size) {
 
 bool operator==(const HostBytes& a, const HostBytes& b) {
   return a.size() == b.size() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size()) == 0);
-}
-
-void CopyBypassingCache(char* destination, const char* source, size_t size) {
-#if defined(__SSE2__)
-  if (size >= 4096) {
-    const size_t head = (16 - (reinterpret_cast<uintptr_t>(destination) & 15)) & 15;
-    std::memcpy(destination, source, head);
-    destination += head;
-    source += head;
-    size -= head;
-    for (; size >= 64; size -= 64, source += 64, destination += 64) {
-      const __m128i* from = reinterpret_cast<const __m128i*>(source);
-      __m128i* to = reinterpret_cast<__m128i*>(destination);
-      const __m128i a = _mm_loadu_si128(from), b = _mm_loadu_si128(from + 1);
-      const __m128i c = _mm_loadu_si128(from + 2), d = _mm_loadu_si128(from + 3);
-      _mm_stream_si128(to, a);
-      _mm_stream_si128(to + 1, b);
-      _mm_stream_si128(to + 2, c);
-      _mm_stream_si128(to + 3, d);
-    }
-    _mm_sfence();
-  }
-#endif
-  if (size > 0) std::memcpy(destination, source, size);
 }
 
 }  // namespace biofed

@@ -53,12 +53,6 @@ class HostBytes {
   size_t capacity_ = 0;
 };
 
-// memcpy for a destination that will not be read again soon: large copies
-// use non-temporal stores, which skip reading the destination's cache lines
-// first and leave the cache to the source. Ends with a store fence, so the
-// bytes are ordered before whatever the caller does next.
-void CopyBypassingCache(char* destination, const char* source, size_t size);
-
 }  // namespace biofed
 
 #endif  // BIOFED_WIRE_HOST_BYTES_H_

@@ -1,6 +1,8 @@
 #include "wire/host_tensor.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -98,6 +100,47 @@ bool FiniteValues(DType dtype, const char* data, size_t size) {
 
 namespace {
 
+// A large copy: the bytes up to the first 16-byte-aligned destination
+// address and after the last whole 64 bytes by memcpy, the rest with
+// non-temporal stores. Each 32-bit word streamed in a lane set in `lanes`
+// is tested for having every bit of `pattern` (same lane) set.
+struct StreamedCopy {
+  size_t head = 0;  // bytes before the streamed part
+  size_t body = 0;  // bytes streamed: from a 16-byte-aligned destination, a multiple of 64
+  bool pattern_found = false;
+};
+
+#if defined(__SSE2__)
+StreamedCopy CopyStreaming(char* destination, const char* source, size_t size, __m128i pattern, __m128i lanes) {
+  StreamedCopy copy;
+  copy.head = std::min(size, (16 - (reinterpret_cast<uintptr_t>(destination) & 15)) & 15);
+  copy.body = (size - copy.head) / 64 * 64;
+  __m128i found = _mm_setzero_si128();
+  const char* from = source + copy.head;
+  char* to = destination + copy.head;
+  for (size_t done = 0; done < copy.body; done += 64, from += 64, to += 64) {
+    const __m128i* in = reinterpret_cast<const __m128i*>(from);
+    __m128i* out = reinterpret_cast<__m128i*>(to);
+    const __m128i a = _mm_loadu_si128(in), b = _mm_loadu_si128(in + 1);
+    const __m128i c = _mm_loadu_si128(in + 2), d = _mm_loadu_si128(in + 3);
+    _mm_stream_si128(out, a);
+    _mm_stream_si128(out + 1, b);
+    _mm_stream_si128(out + 2, c);
+    _mm_stream_si128(out + 3, d);
+    const __m128i ab = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(a, pattern), pattern),
+                                    _mm_cmpeq_epi32(_mm_and_si128(b, pattern), pattern));
+    const __m128i cd = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(c, pattern), pattern),
+                                    _mm_cmpeq_epi32(_mm_and_si128(d, pattern), pattern));
+    found = _mm_or_si128(found, _mm_and_si128(_mm_or_si128(ab, cd), lanes));
+  }
+  _mm_sfence();
+  std::memcpy(destination, source, copy.head);
+  std::memcpy(to, from, size - copy.head - copy.body);
+  copy.pattern_found = _mm_movemask_epi8(found) != 0;
+  return copy;
+}
+#endif
+
 // FiniteValues over the values wholly inside tensor bytes [from, to) of a
 // copy whose source starts at tensor offset `offset`.
 bool WholeValuesFinite(DType dtype, const char* source, uint64_t offset, uint64_t from, uint64_t to) {
@@ -109,47 +152,36 @@ bool WholeValuesFinite(DType dtype, const char* source, uint64_t offset, uint64_
 
 }  // namespace
 
+void CopyBypassingCache(char* destination, const char* source, size_t size) {
+#if defined(__SSE2__)
+  if (size >= 4096) {
+    CopyStreaming(destination, source, size, _mm_setzero_si128(), _mm_setzero_si128());
+    return;
+  }
+#endif
+  std::memcpy(destination, source, size);
+}
+
 bool CopyFiniteBypassingCache(DType dtype, uint64_t offset, char* destination, const char* source, size_t size) {
   if (dtype != DType::kFloat32 && dtype != DType::kFloat64) {
     CopyBypassingCache(destination, source, size);
     return true;
   }
 #if defined(__SSE2__)
-  // The vector loop needs 16-byte destination blocks that hold whole values:
-  // true when the tensor itself starts 16-byte aligned, as allocations do.
+  // The streamed blocks must hold whole values: true when the tensor itself
+  // starts 16-byte aligned, as allocations do.
   const uintptr_t tensor_start = reinterpret_cast<uintptr_t>(destination) - offset;
   if (size >= 4096 && tensor_start % 16 == 0) {
-    const size_t head = (16 - (reinterpret_cast<uintptr_t>(destination) & 15)) & 15;
-    const size_t body = (size - head) / 64 * 64;
     // A value is NaN or infinite when its exponent bits are all ones; a
     // double's exponent lies in its upper 32-bit half.
     const bool single = dtype == DType::kFloat32;
-    const __m128i exponent = single ? _mm_set1_epi32(0x7F800000) : _mm_set_epi32(0x7FF00000, 0, 0x7FF00000, 0);
-    const __m128i lanes = single ? _mm_set1_epi32(-1) : _mm_set_epi32(-1, 0, -1, 0);
-    __m128i bad = _mm_setzero_si128();
-    const char* from = source + head;
-    char* to = destination + head;
-    for (size_t done = 0; done < body; done += 64, from += 64, to += 64) {
-      const __m128i* in = reinterpret_cast<const __m128i*>(from);
-      __m128i* out = reinterpret_cast<__m128i*>(to);
-      const __m128i a = _mm_loadu_si128(in), b = _mm_loadu_si128(in + 1);
-      const __m128i c = _mm_loadu_si128(in + 2), d = _mm_loadu_si128(in + 3);
-      _mm_stream_si128(out, a);
-      _mm_stream_si128(out + 1, b);
-      _mm_stream_si128(out + 2, c);
-      _mm_stream_si128(out + 3, d);
-      const __m128i ab = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(a, exponent), exponent),
-                                      _mm_cmpeq_epi32(_mm_and_si128(b, exponent), exponent));
-      const __m128i cd = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(c, exponent), exponent),
-                                      _mm_cmpeq_epi32(_mm_and_si128(d, exponent), exponent));
-      bad = _mm_or_si128(bad, _mm_and_si128(_mm_or_si128(ab, cd), lanes));
-    }
-    _mm_sfence();
-    std::memcpy(destination, source, head);
-    std::memcpy(to, from, size - head - body);
-    // The body starts and ends 16-byte aligned, so no value straddles it.
-    return _mm_movemask_epi8(bad) == 0 && WholeValuesFinite(dtype, source, offset, offset, offset + head) &&
-           WholeValuesFinite(dtype, source, offset, offset + head + body, offset + size);
+    const StreamedCopy copy = CopyStreaming(
+        destination, source, size, single ? _mm_set1_epi32(0x7F800000) : _mm_set_epi32(0x7FF00000, 0, 0x7FF00000, 0),
+        single ? _mm_set1_epi32(-1) : _mm_set_epi32(-1, 0, -1, 0));
+    // The streamed part starts and ends 16-byte aligned, so no value
+    // straddles its edges.
+    return !copy.pattern_found && WholeValuesFinite(dtype, source, offset, offset, offset + copy.head) &&
+           WholeValuesFinite(dtype, source, offset, offset + copy.head + copy.body, offset + size);
   }
 #endif
   const bool finite = WholeValuesFinite(dtype, source, offset, offset, offset + size);

@@ -49,6 +49,12 @@ const HostTensor* FindTensor(const TensorTable& table, const std::string& name);
 // `size` bytes at `data` is a NaN or infinite.
 bool FiniteValues(DType dtype, const char* data, size_t size);
 
+// memcpy for a destination that will not be read again soon: large copies
+// use non-temporal stores, which skip reading the destination's cache lines
+// first and leave the cache to the source. Ends with a store fence, so the
+// bytes are ordered before whatever the caller does next.
+void CopyBypassingCache(char* destination, const char* source, size_t size);
+
 // CopyBypassingCache(destination, source, size) and FiniteValues of the
 // copied values in one pass: the finiteness test rides on the copy's loads,
 // which wait on memory anyway. `offset` is the byte offset of `destination`

@@ -19,6 +19,7 @@
 #include "tests/testing/status_matchers.h"
 #include "wire/crc32c.h"
 #include "wire/host_bytes.h"
+#include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 #include "wire/update_chunk_codec.h"
 
