@@ -24,10 +24,15 @@ FuzzyLearningRates::FuzzyLearningRates(const std::vector<NamedTensor>& targets, 
 
 void FuzzyLearningRates::Apply() const {
   torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads, factors;
   for (size_t i = 0; i < weights_.size(); ++i) {
-    torch::Tensor grad = weights_[i].mutable_grad();
-    if (grad.defined()) grad.mul_(factors_[i]);
+    const torch::Tensor& grad = weights_[i].grad();
+    if (!grad.defined()) continue;
+    grads.push_back(grad);
+    factors.push_back(factors_[i]);
   }
+  // One multi-tensor kernel on CUDA rather than a launch per layer.
+  if (!grads.empty()) torch::_foreach_mul_(grads, factors);
 }
 
 }  // namespace biofed

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
@@ -31,9 +32,22 @@ int64_t ConfigureThreads(int64_t threads) {
 
 bool CudaAvailable() { return torch::cuda::is_available(); }
 
+namespace {
+
+// float32 on CUDA means float32: TF32 convolutions and matrix products
+// (cuDNN's default) round inputs to 10 mantissa bits, which moves gradients
+// in their third digit, and the attack matches gradients to 1e-4.
+c10::Device UseCuda(c10::DeviceIndex index) {
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  return c10::Device(c10::kCUDA, index);
+}
+
+}  // namespace
+
 absl::StatusOr<c10::Device> ResolveDevice(const std::string& spec) {
   if (spec == "cpu") return c10::Device(c10::kCPU);
-  if (spec == "auto") return CudaAvailable() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (spec == "auto") return CudaAvailable() ? UseCuda(0) : c10::Device(c10::kCPU);
   if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
     int index = 0;
     if (spec.size() > 5 && !absl::SimpleAtoi(spec.substr(5), &index)) {
@@ -46,7 +60,7 @@ absl::StatusOr<c10::Device> ResolveDevice(const std::string& spec) {
     if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
       return absl::InvalidArgumentError(absl::StrCat("no CUDA device ", index));
     }
-    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+    return UseCuda(static_cast<c10::DeviceIndex>(index));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("bad device '", spec, "': expected auto, cpu, cuda or cuda:N"));

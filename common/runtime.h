@@ -19,6 +19,7 @@ namespace biofed {
 int64_t ConfigureThreads(int64_t threads);
 
 // Resolves "auto", "cpu", "cuda" or "cuda:N". "auto" is CUDA when available.
+// Choosing CUDA also turns TF32 off, so float32 is float32 on both devices.
 // Returns FAILED_PRECONDITION when CUDA is asked for but absent.
 absl::StatusOr<c10::Device> ResolveDevice(const std::string& spec);
 

@@ -1,6 +1,7 @@
 #include "models/weight_split.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 namespace biofed {
 namespace {
@@ -11,6 +12,16 @@ torch::Tensor BlockSum(const torch::Tensor& t, int64_t gamma) {
   shape[0] /= gamma;
   shape.insert(shape.begin() + 1, gamma);
   return t.view(shape).sum(1);
+}
+
+// The explicit padding of a Conv2d's options, or nullptr ("same"/"valid").
+// LibTorch 1.x keeps the padding in c10::variant, 2.x in std::variant.
+const torch::ExpandingArray<2>* ExplicitPadding(const torch::nn::detail::ConvNdOptions<2>& options) {
+#if TORCH_VERSION_MAJOR >= 2
+  return std::get_if<torch::ExpandingArray<2>>(&options.padding());
+#else
+  return c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+#endif
 }
 
 // Repeats each channel (dim 1) `gamma` times in place: [s0, s1] -> [s0, s0, s1, s1].
@@ -41,7 +52,7 @@ torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Te
                                  int64_t gamma) {
   if (gamma <= 1) return layer.ptr()->forward(input);
   const auto& options = layer->options;
-  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+  const auto* padding = ExplicitPadding(options);
   TORCH_CHECK(padding != nullptr, "weight splitting needs explicit Conv2d padding");
   const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
   const torch::Tensor y = at::conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(),
