@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "client/seeds.h"
+#include "client/step_runner.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/model.h"
@@ -93,6 +94,7 @@ absl::StatusOr<TrainResult> RunCentralizedTraining(const TrainConfig& config,
     model.to(device);
     model.train(true);
     TrainingStep step(model, config.biomod, config.optimizer, config.seed);
+    StepRunner runner(step);
     TrainResult result;
     result.parameter_count = model.ParameterCount();
     const int64_t n = train.size();
@@ -110,7 +112,7 @@ absl::StatusOr<TrainResult> RunCentralizedTraining(const TrainConfig& config,
         const torch::Tensor indices = order_tensor.slice(0, begin, end);
         const torch::Tensor x = NormalizedImages(train, data.norm, indices).to(device);
         const torch::Tensor y = train.labels.index_select(0, indices).to(device);
-        const StepOutput out = step.Step(x, y);
+        const StepOutput out = runner.Step(x, y);
         loss_sum += out.loss * static_cast<double>(end - begin);
         correct += out.correct;
         if (on_step) on_step(epoch, s + 1, steps);

@@ -39,7 +39,9 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
     BIOFED_RETURN_IF_ERROR(LoadState(*model_, ToNamedTensors(global)));
     if (step_ == nullptr || step_lr_ != task.lr) {
       // Persistent across rounds: WR's stream continues, FL's factors stay.
+      runner_.reset();
       step_ = std::make_unique<TrainingStep>(*model_, biomod_, OptimizerOptions{"sgd", task.lr, 0.0, 0.0}, seed_);
+      runner_ = std::make_unique<StepRunner>(*step_);
       step_lr_ = task.lr;
     }
     model_->train(true);
@@ -66,7 +68,7 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
       const torch::Tensor idx = torch::tensor(b, torch::kLong);
       const torch::Tensor x = NormalizedImages(*data.train, data.norm, idx).to(device_);
       const torch::Tensor y = data.train->labels.index_select(0, idx).to(device_);
-      const StepOutput out = step_->Step(x, y);
+      const StepOutput out = runner_->Step(x, y);
       loss_sum += out.loss * static_cast<double>(b.size());
       correct += out.correct;
       result.num_examples += static_cast<int64_t>(b.size());

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/biomod_options.h"
+#include "client/step_runner.h"
 #include "client/training_step.h"
 #include "data/dataset.h"
 #include "models/model.h"
@@ -61,6 +62,7 @@ class LocalTrainer {
   torch::Device device_;
   std::optional<Model> model_;
   std::unique_ptr<TrainingStep> step_;
+  std::unique_ptr<StepRunner> runner_;  // steps of step_ (CUDA graphs on a GPU)
   double step_lr_ = 0.0;
 };
 

@@ -28,7 +28,7 @@ absl::Status ValidateOptimizer(const OptimizerOptions& options) {
 
 TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod,
                            const OptimizerOptions& optimizer, uint64_t seed)
-    : model_(std::move(model)), targets_(model_.MechanismTargets()) {
+    : model_(std::move(model)), optimizer_options_(optimizer), targets_(model_.MechanismTargets()) {
   if (biomod.fuzzy_learning_rates) fuzzy_.emplace(targets_, biomod.tau, seed);
   if (biomod.rejuvenation) rejuvenation_.emplace(targets_, biomod.d_re, biomod.variant, seed);
   if (optimizer.name == "adam") {

@@ -47,12 +47,14 @@ class TrainingStep {
   StepOutput Step(const torch::Tensor& images, const torch::Tensor& labels);
 
   const Model& model() const { return model_; }
+  const OptimizerOptions& optimizer_options() const { return optimizer_options_; }
   const FuzzyLearningRates* fuzzy() const { return fuzzy_ ? &*fuzzy_ : nullptr; }
   WeightRejuvenation* rejuvenation() { return rejuvenation_ ? &*rejuvenation_ : nullptr; }
   const std::vector<NamedTensor>& targets() const { return targets_; }
 
  private:
   Model model_;
+  OptimizerOptions optimizer_options_;
   std::vector<NamedTensor> targets_;
   std::optional<FuzzyLearningRates> fuzzy_;
   std::optional<WeightRejuvenation> rejuvenation_;
