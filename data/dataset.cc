@@ -1,5 +1,6 @@
 #include "data/dataset.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include <ATen/ATen.h>
@@ -69,6 +70,8 @@ const std::vector<std::string>& KnownDatasets() {
 }
 
 std::string DefaultDataDir(const std::string& name) {
+  const char* root = std::getenv("BIOFED_DATA_ROOT");
+  if (root != nullptr && *root != '\0') return (fs::path(root) / name).string();
   if (name == "fashion-mnist") return "/usr/share/datasets/fashion-mnist";
   return "";
 }

@@ -56,8 +56,10 @@ struct DatasetSplits {
 const std::vector<std::string>& KnownDatasets();
 
 // The directory a dataset is read from when no --data-dir is given:
+// $BIOFED_DATA_ROOT/<name> when that variable is set (one folder per
+// dataset, e.g. a Debian package unpacked elsewhere), else
 // /usr/share/datasets/fashion-mnist for Fashion-MNIST (Debian package
-// dataset-fashion-mnist); other datasets have no default and need a path.
+// dataset-fashion-mnist); other datasets then have no default.
 std::string DefaultDataDir(const std::string& name);
 
 // Loads the train and test splits of `name` from `dir` (DefaultDataDir when

@@ -1,3 +1,5 @@
+#include <cstdio>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -88,7 +90,7 @@ TEST(IdxReaderTest, RejectsTruncatedGzipStream) {
 TEST(DatasetTest, MissingFileIsNamed) {
   TempDir dir;
   WriteIdxSplits(dir, false);
-  std::filesystem::remove(dir.File("t10k-labels-idx1-ubyte"));
+  ASSERT_EQ(std::remove(dir.File("t10k-labels-idx1-ubyte").c_str()), 0);
   EXPECT_THAT(LoadDataset("fashion-mnist", dir.path()),
               StatusIs(absl::StatusCode::kNotFound, "t10k-labels-idx1-ubyte"));
 }
