@@ -7,33 +7,18 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "client/training_step.h"
+#include "bench/bench_fixtures.h"
 #include "client/weight_rejuvenation.h"
-#include "common/runtime.h"
-#include "models/model.h"
 
 namespace biofed {
 namespace {
 
-// `mechanisms` is a bit mask: 1 = FL, 2 = WR, 4 = WS.
 void RunSteps(benchmark::State& state, Architecture architecture, InputShape input, int64_t batch,
               int64_t mechanisms) {
-  BiomodOptions biomod;
-  biomod.fuzzy_learning_rates = (mechanisms & 1) != 0;
-  biomod.rejuvenation = (mechanisms & 2) != 0;
-  biomod.weight_splitting = (mechanisms & 4) != 0;
-  ModelSpec spec;
-  spec.architecture = architecture;
-  spec.input = input;
-  spec.split_gamma = biomod.split_gamma();
-  Model model = BuildModel(spec, 0).value();
-  TrainingStep step(model, biomod, OptimizerOptions{"sgd", 0.01, 0, 0}, 1);
-  torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({batch, input.channels, input.height, input.width});
-  const torch::Tensor y = torch::randint(0, 10, {batch}, torch::kLong);
-  for (int i = 0; i < 2; ++i) step.Step(x, y);  // warm-up: allocator, BLAS buffers
+  bench::StepFixture f = bench::MakeStepFixture(architecture, input, batch, mechanisms, torch::kCPU);
+  for (int i = 0; i < 2; ++i) f.step->Step(f.images, f.labels);  // warm-up: allocator, BLAS buffers
   for (auto _ : state) {
-    benchmark::DoNotOptimize(step.Step(x, y).loss.item<float>());
+    benchmark::DoNotOptimize(f.step->Step(f.images, f.labels).loss.item<float>());
   }
   state.counters["samples_per_s"] =
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
@@ -51,23 +36,14 @@ BENCHMARK(BM_TrainThroughput)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-std::string MechanismLabel(int64_t mask) {
-  if (mask == 0) return "baseline";
-  std::string out;
-  for (auto [bit, name] : {std::pair<int64_t, const char*>{1, "fl"}, {2, "wr"}, {4, "ws"}}) {
-    if (mask & bit) out += out.empty() ? name : std::string("+") + name;
-  }
-  return out;
-}
-
 void BM_StepMlp(benchmark::State& state) {
-  state.SetLabel("mlp b100 " + MechanismLabel(state.range(0)));
+  state.SetLabel("mlp b100 " + bench::MechanismLabel(state.range(0)));
   RunSteps(state, Architecture::kMlp, {1, 28, 28}, 100, state.range(0));
 }
 BENCHMARK(BM_StepMlp)->Arg(0)->Arg(1)->Arg(2)->Arg(4)->Arg(7)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 void BM_StepResNet20(benchmark::State& state) {
-  state.SetLabel("resnet20 b128 " + MechanismLabel(state.range(0)));
+  state.SetLabel("resnet20 b128 " + bench::MechanismLabel(state.range(0)));
   RunSteps(state, Architecture::kResNet20, {3, 32, 32}, 128, state.range(0));
 }
 BENCHMARK(BM_StepResNet20)->Arg(0)->Arg(7)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5.0);
