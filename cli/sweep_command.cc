@@ -67,9 +67,10 @@ int RunSweepCommand(const std::vector<std::string>& args) {
                 "batch, the reconstruction is scored against the truth. Cells run in parallel and\n"
                 "land in OUT/study.db as they finish; rerunning the same command resumes (a\n"
                 "finished cell is never recomputed). Ends with a table and OUT/report.html.\n"
-                "Presets: quick (about 15 minutes on 2 cores) and paper (the full grid on CIFAR-10).\n"
+                "Presets: smoke (a regression check, under a minute on 2 cores), quick (about 15 minutes on 2\n"
+                "cores) and paper (the full grid on CIFAR-10).\n"
                 "A JSON --config sets any key over the preset (see --print-config).");
-  flags.AddString("preset", &preset, "quick or paper");
+  flags.AddString("preset", &preset, "smoke, quick or paper");
   flags.AddString("config", &config_path, "JSON config applied over the preset (keys as --print-config shows)");
   flags.AddString("out", &out, "study directory (default: results/sweep-PRESET)");
   flags.AddInt("jobs", &jobs, "cells run in parallel (0 = one per core); results do not depend on it");

@@ -61,6 +61,15 @@ Json SharedJson(const SweepConfig& config) {
 
 absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
   SweepConfig c;
+  if (name == "smoke") {
+    // A regression check in about 2 minutes on 2 cores: the MLP, baseline
+    // and full biomod, untrained and trained victims, plain IG, one seed.
+    SweepGrid smoke;
+    smoke.mechanisms = {"none", "fl,wr,ws"};
+    smoke.seeds = {1};
+    c.grids = {smoke};
+    return c;
+  }
   if (name == "quick") {
     // About 15 minutes on 2 cores (docs/results.md): the MLP over the whole
     // grid, the defenses on the baseline and on full biomod, a WR-aware
@@ -103,7 +112,7 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
     c.grids = {all, defended, robust};
     return c;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown sweep preset '", name, "' (quick or paper)"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown sweep preset '", name, "' (smoke, quick or paper)"));
 }
 
 absl::Status ValidateSweepConfig(const SweepConfig& c) {

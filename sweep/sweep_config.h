@@ -2,8 +2,8 @@
 // Fig. 6 and Supplementary Table 5) as a union of grids, each the full
 // product models x mechanism subsets x victim states x attacks x batch
 // sizes x seeds x defenses, plus the settings every cell shares. JSON file
-// (every key optional, unknown keys refused), two presets ("quick",
-// "paper"), and its JSON form, which the study records. Plain data;
+// (every key optional, unknown keys refused), three presets ("smoke",
+// "quick", "paper"), and its JSON form, which the study records. Plain data;
 // thread-safe.
 #ifndef BIOFED_SWEEP_SWEEP_CONFIG_H_
 #define BIOFED_SWEEP_SWEEP_CONFIG_H_
@@ -55,7 +55,7 @@ struct SweepConfig {
   std::vector<SweepGrid> grids = {SweepGrid{}};
 };
 
-absl::StatusOr<SweepConfig> SweepPreset(const std::string& name);  // "quick" or "paper"
+absl::StatusOr<SweepConfig> SweepPreset(const std::string& name);  // "smoke", "quick" or "paper"
 
 // INVALID_ARGUMENT naming the first value out of its domain.
 absl::Status ValidateSweepConfig(const SweepConfig& config);
