@@ -78,10 +78,6 @@ torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const tor
 
 absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledge& knowledge,
                               const ThreatModel& threat, const torch::Device& device) {
-  if (!threat.batch_size_known && threat.labels_known) {
-    return absl::InvalidArgumentError(
-        "known labels give the batch size away: an attacker without the batch size infers the labels");
-  }
   if (threat.fuzzy_factors_known && !knowledge.factors) {
     return absl::InvalidArgumentError("the threat model says FL factors are known, but none were given");
   }
@@ -307,25 +303,6 @@ absl::StatusOr<AttackResult> RunAnalytic(const UpdateRecord& record, const Setup
 
 }  // namespace
 
-absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name) {
-  if (name == "ig" || name == "inverting-gradients") return AttackKind::kInvertingGradients;
-  if (name == "dlg") return AttackKind::kDlg;
-  if (name == "analytic") return AttackKind::kAnalytic;
-  if (name == "fedavg") return AttackKind::kFedAvg;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown attack '", name, "': expected ig, dlg, analytic or fedavg"));
-}
-
-std::string AttackKindName(AttackKind kind) {
-  switch (kind) {
-    case AttackKind::kInvertingGradients: return "ig";
-    case AttackKind::kDlg: return "dlg";
-    case AttackKind::kAnalytic: return "analytic";
-    case AttackKind::kFedAvg: return "fedavg";
-  }
-  return "unknown";
-}
-
 absl::StatusOr<std::vector<torch::Tensor>> TargetGradients(
     const Model& model, const UpdateRecord& record,
     const std::optional<std::vector<torch::Tensor>>& factors) {
@@ -355,15 +332,7 @@ absl::StatusOr<std::vector<torch::Tensor>> TargetGradients(
 absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const AttackerKnowledge& knowledge,
                                        const ThreatModel& threat, const AttackConfig& config,
                                        const torch::Device& device, const AttackProgress& progress) {
-  if (config.iterations < 1 || config.restarts < 1 || !(config.lr > 0) || config.tv_weight < 0) {
-    return absl::InvalidArgumentError("attack iterations and restarts must be >= 1, lr > 0, TV >= 0");
-  }
-  if (!(config.ignore_largest_fraction >= 0 && config.ignore_largest_fraction < 1)) {
-    return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
-  }
-  if (config.ignore_largest_fraction > 0 && config.kind == AttackKind::kAnalytic) {
-    return absl::InvalidArgumentError("analytic inversion needs the whole first-layer update; it cannot ignore entries");
-  }
+  BIOFED_RETURN_IF_ERROR(ValidateAttackSpec({config, threat}));
   const auto start = std::chrono::steady_clock::now();
   BIOFED_ASSIGN_OR_RETURN(Setup s, CallTorch("preparing the attack",
                                              [&] { return Prepare(record, knowledge, threat, device); }));

@@ -15,46 +15,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attack/attack_settings.h"
 #include "attack/batch_size_estimate.h"
 #include "attack/update_record.h"
 
 namespace biofed {
-
-enum class AttackKind { kInvertingGradients, kDlg, kAnalytic, kFedAvg };
-
-absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name);
-std::string AttackKindName(AttackKind kind);
-
-struct ThreatModel {
-  bool labels_known = false;          // true labels given; else inferred
-  // Without B the attacker estimates it from the update (batch_size_estimate.h)
-  // and reconstructs that many images; known labels would give B away, so
-  // that combination is refused.
-  bool batch_size_known = true;
-  // lr, local steps, batch schedule. Only the FedAvg attack uses them (to
-  // replay the K steps); without them it matches the update as one gradient
-  // of all its examples, which the unknown lr cannot spoil (cosine is blind
-  // to scale). IG and DLG always take that one-step view.
-  bool local_hyperparameters_known = true;
-  bool fuzzy_factors_known = false;   // adaptive attacker told the client's FL factors
-  // BatchNorm mode: always the client's, taken from the record.
-};
-
-struct AttackConfig {
-  AttackKind kind = AttackKind::kInvertingGradients;
-  int64_t iterations = 1000;   // IG / FedAvg optimisation steps; DLG L-BFGS outer steps
-  double lr = 0.1;             // IG Adam learning rate (L-BFGS uses 1)
-  double tv_weight = 1e-6;     // total-variation weight (IG, FedAvg)
-  int64_t restarts = 1;
-  uint64_t seed = 0;
-  int64_t report_every = 50;   // the objective is read on the host only this often
-  // A robust matcher: the largest-magnitude fraction of each weight tensor of
-  // the update (the Linear and Conv2d weights, where WR resets weights) is
-  // left out of the matching, on both sides. Meant for updates carrying large,
-  // sparse, data-independent entries such as WR's resets. 0 = off; IG, DLG
-  // and FedAvg only (analytic inversion refuses it).
-  double ignore_largest_fraction = 0.0;
-};
 
 // What the attacker may know beyond the record, per the threat model.
 struct AttackerKnowledge {

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "wire/grpc_status.h"
@@ -19,26 +21,17 @@ struct PendingObservation {
   std::optional<TableAssembler> update;
 };
 
-absl::StatusOr<UpdateRecord> ToRecord(const ModelSpec& spec, const std::string& dataset, const Normalization& norm,
-                                      ObserverSession::Tables tables) {
-  const v1::UpdateHeader& h = tables.header.update();
-  UpdateRecord r;
-  r.spec = spec;
-  r.global_state = ToNamedTensors(tables.model);
-  for (const HostTensor& t : tables.update) {
-    if (t.role == TensorRole::kParameter) r.update.push_back({t.name, ToTorch(t)});
-  }
-  r.kind = h.shared_kind() == v1::SHARED_GRADIENT ? SharedKind::kGradient : SharedKind::kPseudoGradient;
-  r.lr = h.lr();
-  r.local_steps = h.local_steps();
-  r.batch_size = h.batch_size();
-  r.num_examples = h.num_examples();
-  r.batchnorm_train_mode = h.batchnorm_train_mode();
-  r.norm = norm;
-  r.dataset = dataset;
-  r.round = h.round();
-  r.client_id = h.client_id();
-  return r;
+UpdateMeta MetaOf(const v1::UpdateHeader& h) {
+  UpdateMeta meta;
+  meta.kind = h.shared_kind() == v1::SHARED_GRADIENT ? SharedKind::kGradient : SharedKind::kPseudoGradient;
+  meta.lr = h.lr();
+  meta.local_steps = h.local_steps();
+  meta.batch_size = h.batch_size();
+  meta.num_examples = h.num_examples();
+  meta.batchnorm_train_mode = h.batchnorm_train_mode();
+  meta.round = h.round();
+  meta.client_id = h.client_id();
+  return meta;
 }
 
 absl::Status ObserveStream(const ObserverOptions& options, v1::Federation::Stub& stub,
@@ -120,8 +113,10 @@ absl::Status ObserverSession::Observe(const v1::ObserveRequest& request,
   BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
   absl::Status converted;
   const absl::Status streamed = ObserveStream(options_, *stub_, request, [&](Tables tables) {
-    auto record = CallTorch("converting an observation",
-                            [&] { return ToRecord(spec, join.dataset(), options_.norm, std::move(tables)); });
+    auto record = CallTorch("converting an observation", [&] {
+      return RecordOfUpdate(spec, tables.model, tables.update, MetaOf(tables.header.update()), options_.norm,
+                            join.dataset());
+    });
     if (!record.ok()) {
       converted = record.status();
       return false;
@@ -154,23 +149,33 @@ absl::StatusOr<AuditRecord> AuditFromManifest(const v1::AuditManifest& manifest,
     return absl::InvalidArgumentError(absl::StrCat("the manifest names dataset '", manifest.dataset(),
                                                    "', the scorer holds '", split.name, "'"));
   }
-  std::vector<int64_t> indices(manifest.sample_indices().begin(), manifest.sample_indices().end());
-  if (indices.empty()) return absl::InvalidArgumentError("empty audit manifest");
-  for (int64_t i : indices) {
-    if (i < 0 || i >= split.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("manifest sample index ", i, " outside [0, ", split.size(), ")"));
-    }
+  const std::vector<int64_t> indices(manifest.sample_indices().begin(), manifest.sample_indices().end());
+  return AuditOfSamples(split, data.norm, indices, manifest.client_seed(), manifest.tau(), manifest.biomod());
+}
+
+absl::Status RunAuditor(const ObserverSession& session, const v1::ObserveRequest& request, const DatasetSplits& data,
+                        absl::Duration max_unavailable, const std::function<absl::Status(CaptureFile)>& on_update) {
+  absl::Status failure;
+  absl::Time last_contact = absl::Now();
+  auto on_record = [&](UpdateRecord record) {
+    last_contact = absl::Now();
+    CaptureFile observed;
+    failure = [&]() -> absl::Status {
+      BIOFED_ASSIGN_OR_RETURN(v1::AuditManifest manifest, session.FetchAuditManifest(record.round, record.client_id));
+      BIOFED_ASSIGN_OR_RETURN(observed.audit, AuditFromManifest(manifest, data));
+      observed.record = std::move(record);
+      return on_update(std::move(observed));
+    }();
+    return failure.ok();
+  };
+  while (true) {
+    const absl::Status observed = session.Observe(request, on_record);
+    if (!failure.ok()) return failure;
+    if (observed.ok() || observed.code() != absl::StatusCode::kUnavailable) return observed;
+    if (absl::Now() - last_contact > max_unavailable) return observed;
+    LogWarning("audit", "server unavailable, retrying");
+    absl::SleepFor(absl::Seconds(1));
   }
-  return CallTorch("rebuilding the audited batch", [&]() -> absl::StatusOr<AuditRecord> {
-    const torch::Tensor idx = torch::tensor(indices, torch::kLong);
-    AuditRecord audit;
-    audit.images = NormalizedImages(split, data.norm, idx);
-    audit.labels = split.labels.index_select(0, idx);
-    audit.client_seed = manifest.client_seed();
-    audit.tau = manifest.tau();
-    audit.biomod = manifest.biomod();
-    return audit;
-  });
 }
 
 }  // namespace biofed

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "attack/update_record.h"
 #include "biofed/v1/federation.grpc.pb.h"
 #include "client/federation_channel.h"
@@ -59,6 +60,16 @@ class ObserverSession {
   ObserverOptions options_;
   std::shared_ptr<v1::Federation::Stub> stub_;
 };
+
+// The auditor's loop, shared by `biofed audit` and the gRPC transport of the
+// federation driver: observes `request` until the federation ends and hands
+// each update, with its true batch (its audit manifest's samples rebuilt from
+// `data`), to `on_update`. While the server is unreachable it retries every
+// second, for up to `max_unavailable` since it last heard from it (a server
+// restart). Returns OK when the federation ends, on_update's first error, or
+// the stream's.
+absl::Status RunAuditor(const ObserverSession& session, const v1::ObserveRequest& request, const DatasetSplits& data,
+                        absl::Duration max_unavailable, const std::function<absl::Status(CaptureFile)>& on_update);
 
 // The true batch a manifest names, rebuilt from the dataset the scorer holds
 // (normalised, in step order). INVALID_ARGUMENT for an index out of range or

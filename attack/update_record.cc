@@ -10,9 +10,11 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/json_value.h"
 #include "common/files.h"
+#include "common/json_value.h"
 #include "common/status_macros.h"
+#include "common/torch_status.h"
+#include "wire/torch_bridge.h"
 
 namespace biofed {
 namespace {
@@ -115,11 +117,9 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   auto parsed_spec = ModelSpecFromJson(spec.dump());
   if (!parsed_spec.ok()) return absl::DataLossError(absl::StrCat(source, ": ", parsed_spec.status().message()));
   r.spec = *parsed_spec;
-  const std::string kind = JsonAs<std::string>(h.at("kind"));
-  if (kind != "gradient" && kind != "pseudo_gradient") {
-    return absl::DataLossError(absl::StrCat(source, ": unknown kind '", kind, "'"));
-  }
-  r.kind = kind == "gradient" ? SharedKind::kGradient : SharedKind::kPseudoGradient;
+  auto kind = ParseSharedKind(JsonAs<std::string>(h.at("kind")));
+  if (!kind.ok()) return absl::DataLossError(absl::StrCat(source, ": ", kind.status().message()));
+  r.kind = *kind;
   r.lr = JsonAs<double>(h.at("lr"));
   r.local_steps = JsonAs<int64_t>(h.at("local_steps"));
   r.batch_size = JsonAs<int64_t>(h.at("batch_size"));
@@ -165,8 +165,46 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
 
 }  // namespace
 
-std::string SharedKindName(SharedKind kind) {
-  return kind == SharedKind::kGradient ? "gradient" : "pseudo_gradient";
+UpdateRecord RecordOfUpdate(const ModelSpec& spec, const TensorTable& global_model, const TensorTable& update,
+                            const UpdateMeta& meta, const Normalization& norm, const std::string& dataset) {
+  UpdateRecord r;
+  r.spec = spec;
+  r.global_state = ToNamedTensors(global_model);
+  for (const HostTensor& t : update) {
+    if (t.role == TensorRole::kParameter) r.update.push_back({t.name, ToTorch(t)});
+  }
+  r.kind = meta.kind;
+  r.lr = meta.lr;
+  r.local_steps = meta.local_steps;
+  r.batch_size = meta.batch_size;
+  r.num_examples = meta.num_examples;
+  r.batchnorm_train_mode = meta.batchnorm_train_mode;
+  r.norm = norm;
+  r.dataset = dataset;
+  r.round = meta.round;
+  r.client_id = meta.client_id;
+  return r;
+}
+
+absl::StatusOr<AuditRecord> AuditOfSamples(const Dataset& split, const Normalization& norm,
+                                           const std::vector<int64_t>& indices, uint64_t client_seed, double tau,
+                                           const std::string& biomod) {
+  if (indices.empty()) return absl::InvalidArgumentError("no sample indices for the audited batch");
+  for (int64_t i : indices) {
+    if (i < 0 || i >= split.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("sample index ", i, " outside [0, ", split.size(), ")"));
+    }
+  }
+  return CallTorch("rebuilding the audited batch", [&]() -> absl::StatusOr<AuditRecord> {
+    const torch::Tensor idx = torch::tensor(indices, torch::kLong);
+    AuditRecord audit;
+    audit.images = NormalizedImages(split, norm, idx);
+    audit.labels = split.labels.index_select(0, idx);
+    audit.client_seed = client_seed;
+    audit.tau = tau;
+    audit.biomod = biomod;
+    return audit;
+  });
 }
 
 std::string EncodeCapture(const CaptureFile& capture) {

@@ -19,15 +19,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/update_share.h"
 #include "data/dataset.h"
 #include "models/model.h"
+#include "wire/host_tensor.h"
 
 namespace biofed {
-
-enum class SharedKind {
-  kGradient,        // the gradient the client's optimizer applied (after FL)
-  kPseudoGradient,  // (w_before - w_after) / lr after the client's local steps
-};
 
 struct UpdateRecord {
   ModelSpec spec;
@@ -60,7 +57,32 @@ struct CaptureFile {
   std::optional<AuditRecord> audit;
 };
 
-std::string SharedKindName(SharedKind kind);
+
+// What a client declares with its update (the protocol's update header).
+struct UpdateMeta {
+  SharedKind kind = SharedKind::kPseudoGradient;
+  double lr = 0.01;
+  int64_t local_steps = 1;
+  int64_t batch_size = 1;
+  int64_t num_examples = 1;
+  bool batchnorm_train_mode = true;
+  int64_t round = 0;
+  std::string client_id;
+};
+
+// The record an attacker holds of one accepted update: the round's global
+// model, the parameters' entries of exactly what the client sent (host
+// tensors as they travelled), and the declared metadata. The same for an
+// observer of a gRPC federation and for the in-process transport.
+UpdateRecord RecordOfUpdate(const ModelSpec& spec, const TensorTable& global_model, const TensorTable& update,
+                            const UpdateMeta& meta, const Normalization& norm, const std::string& dataset);
+
+// The true batch of `indices` (step order) in `split`, normalised, and the
+// client's private state as the audit section holds it. INVALID_ARGUMENT for
+// no index or one out of range.
+absl::StatusOr<AuditRecord> AuditOfSamples(const Dataset& split, const Normalization& norm,
+                                           const std::vector<int64_t>& indices, uint64_t client_seed, double tau,
+                                           const std::string& biomod);
 
 // Serialises (record, audit) to the file format's bytes.
 std::string EncodeCapture(const CaptureFile& capture);

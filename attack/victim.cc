@@ -4,11 +4,13 @@
 #include <torch/torch.h>
 
 #include "client/fuzzy_learning_rates.h"
+#include "client/local_training.h"
 #include "client/seeds.h"
 #include "client/training_step.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/model_state.h"
+#include "wire/torch_bridge.h"
 
 namespace biofed {
 namespace {
@@ -26,6 +28,32 @@ absl::Status TrainGlobal(Model& model, const VictimOptions& o, const DatasetSpli
     step.Step(NormalizedImages(data.train, data.norm, indices), data.train.labels.index_select(0, indices));
   }
   return absl::OkStatus();
+}
+
+// The client's update as the record carries it: the parameters' entries.
+std::vector<NamedTensor> ParameterEntries(const TensorTable& update) {
+  std::vector<NamedTensor> out;
+  for (const HostTensor& t : update) {
+    if (t.role == TensorRole::kParameter) out.push_back({t.name, ToTorch(t)});
+  }
+  return out;
+}
+
+// The victim client's local work, by the client code every federation runs:
+// one step for the gradient share, else K steps of batch_size in the given
+// order.
+absl::StatusOr<LocalResult> ClientUpdate(const VictimOptions& o, const ModelSpec& spec, const Model& global,
+                                         const DatasetSplits& data, const std::vector<int64_t>& indices,
+                                         uint64_t client_seed) {
+  LocalTrainer client(spec, o.biomod, client_seed, torch::kCPU);
+  LocalTask task;
+  task.fedsgd = o.share == SharedKind::kGradient;
+  task.lr = o.client_lr;
+  task.batch_size = o.batch_size;
+  task.shuffle = false;
+  task.share = o.share;
+  return client.Train(ModelStateTable(global), task,
+                      LocalData{std::make_shared<const Dataset>(data.test), indices, data.norm});
 }
 
 }  // namespace
@@ -62,44 +90,28 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
     } else {
       BIOFED_RETURN_IF_ERROR(LoadState(global, o.initial_state));
     }
+    // The client's local data: `examples` test images chosen by the seed.
+    torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(MixSeed(o.seed, kVictimStream, 3));
+    const torch::Tensor chosen = torch::randperm(data.test.size(), generator, torch::kLong).slice(0, 0, examples);
+    const std::vector<int64_t> indices(chosen.data_ptr<int64_t>(), chosen.data_ptr<int64_t>() + examples);
+    const uint64_t client_seed = MixSeed(o.seed, kVictimStream, 4);
+    BIOFED_ASSIGN_OR_RETURN(LocalResult sent, ClientUpdate(o, spec, global, data, indices, client_seed));
     CaptureFile capture;
     UpdateRecord& r = capture.record;
     r.spec = spec;
     r.global_state = CopyState(global);
-    // The client's local data: `examples` test images chosen by the seed.
-    torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(MixSeed(o.seed, kVictimStream, 3));
-    const torch::Tensor indices = torch::randperm(data.test.size(), generator, torch::kLong).slice(0, 0, examples);
-    const torch::Tensor images = NormalizedImages(data.test, data.norm, indices);
-    const torch::Tensor labels = data.test.labels.index_select(0, indices);
-    const uint64_t client_seed = MixSeed(o.seed, kVictimStream, 4);
-    Model client = global.Clone();
-    client.train(true);
-    TrainingStep step(client, o.biomod, OptimizerOptions{"sgd", o.client_lr, 0, 0}, client_seed);
-    if (o.share == SharedKind::kGradient) {
-      step.Step(images, labels);
-      for (const NamedTensor& p : client.named_parameters()) r.update.push_back({p.name, p.tensor.grad().detach().clone()});
-    } else {
-      for (int64_t s = 0; s < o.local_steps; ++s) {
-        const int64_t begin = s * o.batch_size;
-        step.Step(images.slice(0, begin, begin + o.batch_size), labels.slice(0, begin, begin + o.batch_size));
-      }
-      const auto before = global.named_parameters();
-      const auto after = client.named_parameters();
-      for (size_t i = 0; i < before.size(); ++i) {
-        r.update.push_back({before[i].name, ((before[i].tensor - after[i].tensor) / o.client_lr).detach()});
-      }
-    }
+    r.update = ParameterEntries(sent.update);
     r.kind = o.share;
     r.lr = o.client_lr;
-    r.local_steps = o.share == SharedKind::kGradient ? 1 : o.local_steps;
+    r.local_steps = sent.steps;
     r.batch_size = o.batch_size;
     r.num_examples = examples;
     r.batchnorm_train_mode = true;
     r.norm = data.norm;
     r.dataset = data.train.name;
     AuditRecord audit;
-    audit.images = images;
-    audit.labels = labels;
+    audit.images = NormalizedImages(data.test, data.norm, chosen);
+    audit.labels = data.test.labels.index_select(0, chosen);
     audit.client_seed = client_seed;
     audit.tau = o.biomod.fuzzy_learning_rates ? o.biomod.tau : 0.0;
     audit.biomod = BiomodName(o.biomod);

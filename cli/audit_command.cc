@@ -13,11 +13,13 @@
 #include "attack/observer_client.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "common/field_flags.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "experiment/attack_and_score.h"
 #include "report/html_report.h"
-#include "simulate/attack_scoring.h"
+#include "simulate/results_store.h"
 
 namespace biofed {
 
@@ -27,7 +29,7 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   std::string dataset = "fashion-mnist", data_dir, rounds_list, clients_list, out = "results/audit", device = "auto";
   int64_t threads = 0, seed = 0;
   double max_unavailable_s = 300;
-  AuditAttackOptions attack;
+  AttackSpec attacker;
   FlagSet flags("audit",
                 "The auditor of a federation: observes clients' updates on the authorised observer\n"
                 "stream (token with the auditor role), attacks each selected update while the\n"
@@ -45,17 +47,18 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   flags.AddString("data-dir", &data_dir, "directory of the dataset files (default per dataset)");
   flags.AddString("rounds", &rounds_list, "comma list of rounds to attack (empty: every round)");
   flags.AddString("clients", &clients_list, "comma list of client ids to attack (empty: every client)");
-  flags.AddString("attack", &attack.attack, "ig, dlg, analytic or fedavg");
-  flags.AddInt("attack-iterations", &attack.iterations, "attack optimisation steps");
-  flags.AddString("labels", &attack.labels, "inferred or known");
-  flags.AddBool("fl-factors-known", &attack.fl_factors_known, "adaptive attacker told the clients' FL factors");
+  AddFieldFlags(flags, attacker, [](AttackSpec& t, auto&& v) { VisitFields(t, v); }, AttackSettingHelp());
   flags.AddInt("seed", &seed, "attack seed");
   flags.AddString("out", &out, "output directory (study.db, report.html)");
   flags.AddString("device", &device, "auto, cpu, cuda or cuda:N");
   flags.AddInt("threads", &threads, "LibTorch threads (0 = all cores)");
   flags.AddDouble("max-unavailable-s", &max_unavailable_s, "give up after the server is unreachable this long");
   if (auto exit = ParseOrExit(flags, args)) return *exit;
-  attack.seed = static_cast<uint64_t>(seed);
+  if (auto s = ValidateAttackSpec(attacker); !s.ok()) return Fail("audit", s);
+  AttackRequest request_template;
+  request_template.spec = attacker;
+  request_template.name = AttackSpecName(attacker, attacker);
+  request_template.seed = static_cast<uint64_t>(seed);
   if (token_file.empty()) return Fail("audit", absl::InvalidArgumentError("--token-file is required"));
   auto token = ReadFile(token_file);
   if (!token.ok()) return Fail("audit", token.status());
@@ -73,10 +76,9 @@ int RunAuditCommand(const std::vector<std::string>& args) {
   const std::string db_path = (std::filesystem::path(out) / "study.db").string();
   auto store = ResultsStore::Open(db_path);
   if (!store.ok()) return Fail("audit", store.status());
-  const nlohmann::json config = {{"server", server}, {"dataset", dataset}, {"rounds", rounds_list},
-                                 {"clients", clients_list}, {"attack", attack.attack},
-                                 {"attack_iterations", attack.iterations}, {"labels", attack.labels},
-                                 {"fl_factors_known", attack.fl_factors_known}, {"seed", seed}};
+  nlohmann::json config = {{"server", server}, {"dataset", dataset}, {"rounds", rounds_list},
+                           {"clients", clients_list}, {"seed", seed}};
+  config.update(RecordToJson(attacker));
   auto run_id = (*store)->AddRun("audit", "observed", config.dump(2));
   if (!run_id.ok()) return Fail("audit", run_id.status());
 
@@ -102,19 +104,20 @@ int RunAuditCommand(const std::vector<std::string>& args) {
       failure = audit.status();
       return false;
     }
-    auto row = AttackAndScore(attack, record, *audit, *torch_device);
-    if (!row.ok()) {
-      failure = row.status();
+    auto outcome = AttackAndScore(request_template, record, *audit, *torch_device);
+    if (!outcome.ok()) {
+      failure = outcome.status();
       return false;
     }
-    if (auto s = (*store)->AddAttack(*run_id, *row); !s.ok()) {
+    const ObservedAttack row{record.round, record.client_id, outcome->scored};
+    if (auto s = (*store)->AddAttack(*run_id, row); !s.ok()) {
       failure = s;
       return false;
     }
     ++attacked;
     std::printf("round %lld %s: %s PSNR %.2f dB, SSIM %.3f, relative error %.1f%%, label accuracy %.2f\n",
-                static_cast<long long>(row->round), row->client_id.c_str(), row->attack.c_str(), row->psnr, row->ssim,
-                row->relative_error_percent, row->label_accuracy);
+                static_cast<long long>(row.round), row.client_id.c_str(), row.scored.attack.c_str(), row.scored.psnr,
+                row.scored.ssim, row.scored.relative_error_percent, row.scored.label_accuracy);
     std::fflush(stdout);
     return true;
   };

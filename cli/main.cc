@@ -20,9 +20,9 @@ const Command kCommands[] = {
      biofed::RunTrainCommand},
     {"attack", "reconstruct a client batch from its update and score it (gradient inversion)",
      biofed::RunAttackCommand},
+    {"sweep", "the gradient-inversion grid (models x mechanisms x defenses x ...), resumable", biofed::RunSweepCommand},
 #ifdef BIOFED_WITH_FEDERATION
     {"simulate", "baseline vs biomod federations on loopback, attacked while they train", biofed::RunSimulateCommand},
-    {"sweep", "the gradient-inversion grid (models x mechanisms x defenses x ...), resumable", biofed::RunSweepCommand},
     {"server", "a federation server (gRPC, TLS): rounds, aggregation, checkpoints", biofed::RunServerCommand},
     {"audit", "the auditor: attacks observed updates, scores them, writes a study", biofed::RunAuditCommand},
     {"client", "a federated client: trains its partition and sends updates", biofed::RunClientCommand},

@@ -26,6 +26,16 @@ absl::StatusOr<BiomodOptions> ParseBiomod(const std::string& list, BiomodOptions
   return base;
 }
 
+const std::map<std::string, std::string>& BiomodParameterHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"tau", "FL spread: factors ~ U(1 - tau/2, 1 + tau/2)"},
+      {"d_re", "WR distance: sigma = max|W| / d_re"},
+      {"gamma", "WS division factor"},
+      {"wr_variant", "WR's reset law: reference (the authors' code) or paper (eq. 3)"},
+  };
+  return *help;
+}
+
 absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name) {
   if (name == "reference") return RejuvenationVariant::kReference;
   if (name == "paper") return RejuvenationVariant::kPaper;

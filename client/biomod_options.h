@@ -4,9 +4,12 @@
 #define BIOFED_CLIENT_BIOMOD_OPTIONS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
+#include "common/record_fields.h"
 
 namespace biofed {
 
@@ -18,6 +21,9 @@ enum class RejuvenationVariant {
   // The paper's eq. 3: reset with probability 1 - Phi(w / sigma) (one-sided).
   kPaper,
 };
+
+std::string RejuvenationVariantName(RejuvenationVariant variant);
+absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name);
 
 struct BiomodOptions {
   bool fuzzy_learning_rates = false;  // FL
@@ -33,16 +39,29 @@ struct BiomodOptions {
   int64_t split_gamma() const { return weight_splitting ? gamma : 0; }
 };
 
-// Parses "none" or a comma list of "fl", "wr", "ws" (also "all"). Keeps the
-// numeric parameters of `base`.
+// The mechanisms' parameters, named as in config files (a flag is the name
+// with '-' for '_'): the one list configs, flags and records derive from.
+// Which mechanisms are on is the mechanism set's name (BiomodName).
+template <typename Options, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Options>, BiomodOptions>, int> = 0>
+void VisitParameters(Options& o, Visitor&& v) {
+  v("tau", o.tau);
+  v("d_re", o.d_re);
+  v("gamma", o.gamma);
+  v("wr_variant", o.variant, EnumText<RejuvenationVariant>{RejuvenationVariantName, ParseRejuvenationVariant});
+}
+
+// One line of help per parameter, by name (for the derived flags).
+const std::map<std::string, std::string>& BiomodParameterHelp();
+
+// Parses "none" or a list of "fl", "wr", "ws" joined by '+' or ',' (also
+// "all"). Keeps the parameters of `base`.
 absl::StatusOr<BiomodOptions> ParseBiomod(const std::string& list, BiomodOptions base = {});
-absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name);
 // Validates tau in [0, 2), d_re > 0, gamma >= 2 when WS is on.
 absl::Status ValidateBiomod(const BiomodOptions& options);
 
 // "none", or e.g. "fl+wr+ws".
 std::string BiomodName(const BiomodOptions& options);
-std::string RejuvenationVariantName(RejuvenationVariant variant);
 
 }  // namespace biofed
 

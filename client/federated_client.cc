@@ -200,6 +200,7 @@ absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::Channel
   local.local_epochs = task.local_epochs();
   local.batch_size = task.batch_size();
   BIOFED_ASSIGN_OR_RETURN(LocalResult result, trainer_->Train(cached_model_, local, data_));
+  if (options_.defend) BIOFED_RETURN_IF_ERROR(options_.defend(task.round(), result.update));
   if (Stopping()) return absl::CancelledError("client stopped before submitting");
 
   v1::UpdateHeader header;

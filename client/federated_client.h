@@ -34,6 +34,9 @@ struct FederatedClientOptions {
   const std::atomic<bool>* stop = nullptr;             // set: leave after the current call (a round in
                                                        // progress is abandoned before its update is sent)
   std::function<void(int64_t round, const LocalResult&)> on_submitted;
+  // Applied to each update after training, before it is sent (a defense);
+  // optional.
+  std::function<absl::Status(int64_t round, TensorTable& update)> defend;
 };
 
 class FederatedClient {

@@ -1,5 +1,8 @@
 #include "client/local_training.h"
 
+#include <map>
+#include <numeric>
+
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +27,68 @@ LocalTrainer::LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, 
   if (biomod_.weight_splitting) biomod_.gamma = spec.split_gamma;
 }
 
+std::vector<std::vector<int64_t>> LocalTrainer::Batches(const LocalTask& task, const LocalData& data) const {
+  const int64_t n = static_cast<int64_t>(data.indices.size());
+  const int64_t batch = task.batch_size == 0 ? n : std::min(task.batch_size, n);
+  std::vector<std::vector<int64_t>> batches;
+  const int64_t epochs = task.fedsgd ? 1 : task.local_epochs;
+  for (int64_t e = 0; e < epochs; ++e) {
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    if (task.shuffle) order = EpochOrder(n, MixSeed(seed_, kLocalOrderStream, static_cast<uint64_t>(task.round)), e);
+    for (int64_t begin = 0; begin < n; begin += batch) {
+      std::vector<int64_t> b;
+      for (int64_t i = begin; i < std::min(begin + batch, n); ++i) b.push_back(data.indices[order[i]]);
+      batches.push_back(std::move(b));
+      if (task.fedsgd) break;
+    }
+  }
+  return batches;
+}
+
+absl::Status LocalTrainer::RunSteps(const std::vector<std::vector<int64_t>>& batches, const LocalData& data,
+                                    LocalResult* result) {
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+  torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device_));
+  for (const std::vector<int64_t>& b : batches) {
+    const torch::Tensor idx = torch::tensor(b, torch::kLong);
+    const torch::Tensor x = NormalizedImages(*data.train, data.norm, idx).to(device_);
+    const torch::Tensor y = data.train->labels.index_select(0, idx).to(device_);
+    const StepOutput out = runner_->Step(x, y);
+    loss_sum += out.loss * static_cast<double>(b.size());
+    correct += out.correct;
+    result->num_examples += static_cast<int64_t>(b.size());
+    result->sample_indices.insert(result->sample_indices.end(), b.begin(), b.end());
+  }
+  result->steps = static_cast<int64_t>(batches.size());
+  result->train_loss = loss_sum.item<double>() / static_cast<double>(result->num_examples);
+  result->train_accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(result->num_examples);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TensorTable> LocalTrainer::SharedUpdate(const std::vector<NamedTensor>& before,
+                                                       const LocalTask& task) const {
+  std::map<std::string, torch::Tensor> global_values;
+  for (const NamedTensor& t : before) global_values[t.name] = t.tensor;
+  std::map<std::string, torch::Tensor> gradients;
+  if (task.share == SharedKind::kGradient) {
+    for (const NamedTensor& p : model_->named_parameters()) gradients[p.name] = p.tensor.grad().detach();
+  }
+  TensorTable update;
+  for (const HostTensor& t : ModelStateTable(*model_)) {
+    if (t.dtype != DType::kFloat32 && t.dtype != DType::kFloat64) continue;
+    if (t.role == TensorRole::kBuffer) {
+      update.push_back(t);
+      continue;
+    }
+    const torch::Tensor shared = task.share == SharedKind::kGradient ? gradients.at(t.name)
+                                                                      : (global_values.at(t.name) - ToTorch(t)) / task.lr;
+    BIOFED_ASSIGN_OR_RETURN(HostTensor h, ToHostTensor(t.name, shared, TensorRole::kParameter));
+    update.push_back(std::move(h));
+  }
+  return update;
+}
+
 absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const LocalTask& task,
                                                 const LocalData& data) {
   if (data.train == nullptr || data.indices.empty()) return absl::FailedPreconditionError("the client has no data");
@@ -45,52 +110,16 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
       step_lr_ = task.lr;
     }
     model_->train(true);
-    const int64_t n = static_cast<int64_t>(data.indices.size());
-    const int64_t batch = task.batch_size == 0 ? n : std::min(task.batch_size, n);
+    const std::vector<std::vector<int64_t>> batches = Batches(task, data);
+    if (task.share == SharedKind::kGradient && batches.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("the gradient share is the gradient of one step; this task takes ",
+                                                     batches.size()));
+    }
     LocalResult result;
-    result.batch_size = batch;
-    std::vector<std::vector<int64_t>> batches;
-    const int64_t epochs = task.fedsgd ? 1 : task.local_epochs;
-    for (int64_t e = 0; e < epochs; ++e) {
-      const std::vector<int64_t> order =
-          EpochOrder(n, MixSeed(seed_, kLocalOrderStream, static_cast<uint64_t>(task.round)), e);
-      for (int64_t begin = 0; begin < n; begin += batch) {
-        std::vector<int64_t> b;
-        for (int64_t i = begin; i < std::min(begin + batch, n); ++i) b.push_back(data.indices[order[i]]);
-        batches.push_back(std::move(b));
-        if (task.fedsgd) break;
-      }
-    }
+    result.batch_size = static_cast<int64_t>(batches.front().size());
     const std::vector<NamedTensor> before = CopyState(*model_);
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
-    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(device_));
-    for (const std::vector<int64_t>& b : batches) {
-      const torch::Tensor idx = torch::tensor(b, torch::kLong);
-      const torch::Tensor x = NormalizedImages(*data.train, data.norm, idx).to(device_);
-      const torch::Tensor y = data.train->labels.index_select(0, idx).to(device_);
-      const StepOutput out = runner_->Step(x, y);
-      loss_sum += out.loss * static_cast<double>(b.size());
-      correct += out.correct;
-      result.num_examples += static_cast<int64_t>(b.size());
-      result.sample_indices.insert(result.sample_indices.end(), b.begin(), b.end());
-    }
-    result.steps = static_cast<int64_t>(batches.size());
-    result.train_loss = loss_sum.item<double>() / static_cast<double>(result.num_examples);
-    result.train_accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(result.num_examples);
-
-    std::map<std::string, torch::Tensor> global_values;
-    for (const NamedTensor& t : before) global_values[t.name] = t.tensor;
-    const TensorTable after = ModelStateTable(*model_);
-    for (const HostTensor& t : after) {
-      if (t.dtype != DType::kFloat32 && t.dtype != DType::kFloat64) continue;
-      if (t.role == TensorRole::kBuffer) {
-        result.update.push_back(t);
-        continue;
-      }
-      const torch::Tensor pseudo = (global_values.at(t.name) - ToTorch(t)) / task.lr;
-      BIOFED_ASSIGN_OR_RETURN(HostTensor h, ToHostTensor(t.name, pseudo, TensorRole::kParameter));
-      result.update.push_back(std::move(h));
-    }
+    BIOFED_RETURN_IF_ERROR(RunSteps(batches, data, &result));
+    BIOFED_ASSIGN_OR_RETURN(result.update, SharedUpdate(before, task));
     return result;
   });
 }

@@ -1,8 +1,10 @@
-// A federated client's local work for one round: load the global model,
-// train on the client's partition (one step for FedSGD, E epochs for
-// FedAvg) with the client's persistent biomod state, and produce what it
-// sends: per parameter the pseudo-gradient (w_global - w_local) / lr, per
-// float buffer its new value, plus the sample indices in step order (the
+// A federated client's local work for one round, and the one producer of
+// client updates in biofed (federations over either transport, sweeps and
+// attack victims): load the global model, train on the client's partition
+// (one step for FedSGD, E epochs for FedAvg) with the client's persistent
+// biomod state, and produce what it sends: per parameter the pseudo-gradient
+// (w_global - w_local) / lr or the gradient it applied (LocalTask::share),
+// per float buffer its new value, plus the sample indices in step order (the
 // audit manifest). gRPC-free, so simulations and tests drive it directly.
 // Not thread-safe; one LocalTrainer per client.
 #ifndef BIOFED_CLIENT_LOCAL_TRAINING_H_
@@ -17,6 +19,7 @@
 #include "client/biomod_options.h"
 #include "client/step_runner.h"
 #include "client/training_step.h"
+#include "client/update_share.h"
 #include "data/dataset.h"
 #include "models/model.h"
 #include "wire/host_tensor.h"
@@ -35,6 +38,11 @@ struct LocalTask {
   double lr = 0.05;
   int64_t local_epochs = 1;
   int64_t batch_size = 32;  // 0: the whole partition in one batch
+  // The partition's order: shuffled each round and epoch from the client's
+  // seed, or as given (a victim whose batches the caller chose).
+  bool shuffle = true;
+  // What the client sends; the gradient share needs exactly one step.
+  SharedKind share = SharedKind::kPseudoGradient;
 };
 
 struct LocalResult {
@@ -53,9 +61,18 @@ class LocalTrainer {
   // derive from `seed`.
   LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device);
 
+  // INVALID_ARGUMENT for a task out of its domain (the gradient share over
+  // more than one step among them), FAILED_PRECONDITION without data.
   absl::StatusOr<LocalResult> Train(const TensorTable& global_model, const LocalTask& task, const LocalData& data);
 
  private:
+  // The batches of this round as dataset indices, in step order.
+  std::vector<std::vector<int64_t>> Batches(const LocalTask& task, const LocalData& data) const;
+  // Runs the steps; fills the result's counts, losses and sample order.
+  absl::Status RunSteps(const std::vector<std::vector<int64_t>>& batches, const LocalData& data, LocalResult* result);
+  // What the client sends, from the model before and after its steps.
+  absl::StatusOr<TensorTable> SharedUpdate(const std::vector<NamedTensor>& before, const LocalTask& task) const;
+
   ModelSpec spec_;
   BiomodOptions biomod_;
   uint64_t seed_;

@@ -52,6 +52,16 @@ void FlagSet::AddBool(const std::string& name, bool* target, const std::string& 
                     }});
 }
 
+void FlagSet::AddParsed(const std::string& name, const std::string& default_text, const std::string& help,
+                        std::function<absl::Status(const std::string&)> parse) {
+  flags_.push_back({name, help, default_text, false,
+                    [parse = std::move(parse), name](const std::string& v) -> absl::Status {
+                      absl::Status s = parse(v);
+                      if (s.ok()) return s;
+                      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+                    }});
+}
+
 const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
   for (const Flag& flag : flags_) {
     if (flag.name == name) return &flag;

@@ -24,6 +24,10 @@ class FlagSet {
   void AddInt(const std::string& name, int64_t* target, const std::string& help);
   void AddDouble(const std::string& name, double* target, const std::string& help);
   void AddBool(const std::string& name, bool* target, const std::string& help);
+  // A flag whose value `parse` turns into its target; `default_text` is what
+  // the usage shows. `parse` returns INVALID_ARGUMENT for a bad value.
+  void AddParsed(const std::string& name, const std::string& default_text, const std::string& help,
+                 std::function<absl::Status(const std::string&)> parse);
 
   // Parses `args` (without the program and command names). Positional
   // arguments are collected in positional(). Returns INVALID_ARGUMENT with a

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 
 namespace biofed {
@@ -18,6 +20,18 @@ absl::StatusOr<sqlite3*> OpenSqliteDatabase(const std::string& path) {
     sqlite3_close(db);
     return absl::InternalError(absl::StrCat(path, ": ", s.message()));
   }
+  return db;
+}
+
+absl::StatusOr<sqlite3*> OpenSqliteReadOnly(const std::string& path) {
+  if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("no study at ", path));
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return absl::InvalidArgumentError(absl::StrCat("cannot open ", path, ": ", why));
+  }
+  sqlite3_busy_timeout(db, 10000);
   return db;
 }
 
@@ -73,6 +87,8 @@ bool SqliteStatement::NextRow() {
 absl::Status SqliteStatement::status() const {
   return ok_ ? absl::OkStatus() : absl::InternalError(absl::StrCat("sqlite: ", sqlite3_errmsg(db_)));
 }
+
+bool SqliteStatement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 int64_t SqliteStatement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 

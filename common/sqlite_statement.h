@@ -19,12 +19,16 @@ namespace biofed {
 // 10 s busy timeout. INTERNAL naming the file on error.
 absl::StatusOr<sqlite3*> OpenSqliteDatabase(const std::string& path);
 
+// Opens an existing database read-only; NOT_FOUND when there is none,
+// INVALID_ARGUMENT when it cannot be read.
+absl::StatusOr<sqlite3*> OpenSqliteReadOnly(const std::string& path);
 // Runs a script of statements; INTERNAL with SQLite's message on error.
 absl::Status SqliteExec(sqlite3* db, const std::string& sql);
 
 class SqliteStatement {
  public:
   SqliteStatement(sqlite3* db, const char* sql);
+  SqliteStatement(sqlite3* db, const std::string& sql) : SqliteStatement(db, sql.c_str()) {}
   ~SqliteStatement();
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -39,6 +43,7 @@ class SqliteStatement {
   // see status()).
   bool NextRow();
   absl::Status status() const;
+  bool IsNull(int column) const;
   int64_t Int(int column) const;
   double Double(int column) const;
   std::string Text(int column) const;

@@ -1,6 +1,5 @@
 #include "report/html_parts.h"
 
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,38 +13,6 @@ namespace biofed {
 
 std::string HtmlEscape(const std::string& s) {
   return absl::StrReplaceAll(s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
-}
-
-std::string ColumnText(sqlite3_stmt* s, int column) {
-  const unsigned char* t = sqlite3_column_text(s, column);
-  return t ? reinterpret_cast<const char*>(t) : "";
-}
-
-std::string ColumnBlob(sqlite3_stmt* s, int column) {
-  const void* blob = sqlite3_column_blob(s, column);
-  return blob ? std::string(static_cast<const char*>(blob), sqlite3_column_bytes(s, column)) : std::string();
-}
-
-absl::Status QueryRows(sqlite3* db, const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
-    return absl::InvalidArgumentError(absl::StrCat("not a biofed study: ", sqlite3_errmsg(db)));
-  }
-  while (sqlite3_step(s) == SQLITE_ROW) row(s);
-  sqlite3_finalize(s);
-  return absl::OkStatus();
-}
-
-bool HasTable(sqlite3* db, const std::string& name) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &s, nullptr) !=
-      SQLITE_OK) {
-    return false;
-  }
-  sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
-  const bool found = sqlite3_step(s) == SQLITE_ROW;
-  sqlite3_finalize(s);
-  return found;
 }
 
 Stat MeanSd(const std::vector<double>& v) {

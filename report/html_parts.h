@@ -1,5 +1,5 @@
-// Pieces shared by the HTML reports: escaping, SQLite queries, mean and
-// standard deviation, inline-SVG charts and the page frame. Torch-free;
+// Pieces shared by the HTML reports: escaping, mean and standard deviation,
+// inline-SVG charts and the page frame. Torch-free;
 // thread-safe.
 #ifndef BIOFED_REPORT_HTML_PARTS_H_
 #define BIOFED_REPORT_HTML_PARTS_H_
@@ -12,22 +12,9 @@
 
 #include "absl/status/status.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace biofed {
 
 std::string HtmlEscape(const std::string& s);
-
-// Column `column` of the current row as text / blob ("" for NULL).
-std::string ColumnText(sqlite3_stmt* s, int column);
-std::string ColumnBlob(sqlite3_stmt* s, int column);
-
-// Runs `sql` and calls `row` per result row; INVALID_ARGUMENT when it fails.
-absl::Status QueryRows(sqlite3* db, const char* sql, const std::function<void(sqlite3_stmt*)>& row);
-
-// True when the database has a table of that name.
-bool HasTable(sqlite3* db, const std::string& name);
 
 struct Stat {
   double mean = 0, sd = 0;  // sample standard deviation (n - 1)

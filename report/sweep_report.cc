@@ -1,7 +1,5 @@
 #include "report/sweep_report.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -13,108 +11,31 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "report/html_parts.h"
+#include "report/study_reader.h"
 
 namespace biofed {
 namespace {
 
-struct Cell {
-  std::string model, mechanisms, victim, attack, defense, labels, png;
-  int64_t batch = 0, seed = 0, iterations = 0;
-  double mse = 0, psnr = 0, ssim = 0, rel = 0, label_accuracy = 0, update_norm = 0;
-};
+using Cell = CellRow;
 
-struct Training {
-  std::string model, mechanisms, defense;
-  int64_t seed = 0, rounds = 0;
-  double accuracy = 0;
-  std::vector<std::pair<double, double>> curve;
-};
-
-struct Study {
-  std::string settings;
-  std::vector<std::pair<std::string, std::string>> invocations;  // (started, code version)
-  std::vector<Cell> cells;
-  std::vector<Training> trainings;
-};
+// A training federation's accuracy curve: [[round, accuracy], ...] as text.
+std::vector<std::pair<double, double>> Curve(const TrainingRow& t) {
+  std::vector<std::pair<double, double>> points;
+  const nlohmann::json curve = nlohmann::json::parse(t.accuracy_curve_json, nullptr, false);
+  if (!curve.is_array()) return points;
+  for (const auto& p : curve) {
+    if (p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number()) {
+      points.push_back({p[0].get<double>(), p[1].get<double>()});
+    }
+  }
+  return points;
+}
 
 // Mechanism subsets in the paper's order: baseline, singles, pairs, all.
 int MechanismRank(const std::string& m) {
   static const std::vector<std::string> order = {"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"};
   const auto it = std::find(order.begin(), order.end(), m);
   return it == order.end() ? 100 : static_cast<int>(it - order.begin());
-}
-
-absl::StatusOr<Study> LoadStudy(const std::string& db_path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return absl::InvalidArgumentError(absl::StrCat("cannot open ", db_path));
-  }
-  Study study;
-  if (!HasTable(db, "sweep_cells")) {
-    sqlite3_close(db);
-    return absl::InvalidArgumentError(absl::StrCat(db_path, " is not a sweep study"));
-  }
-  absl::Status status = QueryRows(db, "SELECT shared_settings FROM sweep_settings", [&](sqlite3_stmt* s) {
-    study.settings = ColumnText(s, 0);
-  });
-  if (status.ok()) {
-    status = QueryRows(db, "SELECT started_utc, code_version FROM sweep_invocations ORDER BY id", [&](sqlite3_stmt* s) {
-      study.invocations.push_back({ColumnText(s, 0), ColumnText(s, 1)});
-    });
-  }
-  if (status.ok()) {
-    status = QueryRows(db,
-                       "SELECT model, mechanisms, victim, attack, defense, labels, png, batch_size, seed, iterations, "
-                       "mse, psnr, ssim, relative_error_percent, label_accuracy, update_norm FROM sweep_cells "
-                       "ORDER BY model, victim, defense, mechanisms, batch_size, seed",
-                       [&](sqlite3_stmt* s) {
-                         Cell c;
-                         c.model = ColumnText(s, 0);
-                         c.mechanisms = ColumnText(s, 1);
-                         c.victim = ColumnText(s, 2);
-                         c.attack = ColumnText(s, 3);
-                         c.defense = ColumnText(s, 4);
-                         c.labels = ColumnText(s, 5);
-                         c.png = ColumnBlob(s, 6);
-                         c.batch = sqlite3_column_int64(s, 7);
-                         c.seed = sqlite3_column_int64(s, 8);
-                         c.iterations = sqlite3_column_int64(s, 9);
-                         c.mse = sqlite3_column_double(s, 10);
-                         c.psnr = sqlite3_column_double(s, 11);
-                         c.ssim = sqlite3_column_double(s, 12);
-                         c.rel = sqlite3_column_double(s, 13);
-                         c.label_accuracy = sqlite3_column_double(s, 14);
-                         c.update_norm = sqlite3_column_double(s, 15);
-                         study.cells.push_back(std::move(c));
-                       });
-  }
-  if (status.ok()) {
-    status = QueryRows(db,
-                       "SELECT model, mechanisms, defense, seed, rounds, test_accuracy, accuracy_curve_json "
-                       "FROM sweep_trainings ORDER BY model, mechanisms, defense, seed",
-                       [&](sqlite3_stmt* s) {
-                         Training t;
-                         t.model = ColumnText(s, 0);
-                         t.mechanisms = ColumnText(s, 1);
-                         t.defense = ColumnText(s, 2);
-                         t.seed = sqlite3_column_int64(s, 3);
-                         t.rounds = sqlite3_column_int64(s, 4);
-                         t.accuracy = sqlite3_column_double(s, 5);
-                         const nlohmann::json curve = nlohmann::json::parse(ColumnText(s, 6), nullptr, false);
-                         if (curve.is_array()) {
-                           for (const auto& p : curve) {
-                             if (p.is_array() && p.size() == 2 && p[0].is_number() && p[1].is_number()) {
-                               t.curve.push_back({p[0].get<double>(), p[1].get<double>()});
-                             }
-                           }
-                         }
-                         study.trainings.push_back(std::move(t));
-                       });
-  }
-  sqlite3_close(db);
-  if (!status.ok()) return status;
-  return study;
 }
 
 // Cells pooled over seeds and batch sizes: (model, victim, attack, defense) -> mechanisms -> cells.
@@ -124,15 +45,15 @@ struct Group {
   std::set<int64_t> batches, seeds;
 };
 
-std::map<GroupKey, std::map<std::string, Group>> GroupCells(const Study& study) {
+std::map<GroupKey, std::map<std::string, Group>> GroupCells(const SweepStudy& study) {
   std::map<GroupKey, std::map<std::string, Group>> groups;
   for (const Cell& c : study.cells) {
-    Group& g = groups[{c.model, c.victim, c.attack, c.defense}][c.mechanisms];
-    g.psnr.push_back(c.psnr);
-    g.ssim.push_back(c.ssim);
-    g.rel.push_back(c.rel);
-    g.label_accuracy.push_back(c.label_accuracy);
-    g.batches.insert(c.batch);
+    Group& g = groups[{c.model, c.victim, c.scored.attack, c.defense}][c.mechanisms];
+    g.psnr.push_back(c.scored.psnr);
+    g.ssim.push_back(c.scored.ssim);
+    g.rel.push_back(c.scored.relative_error_percent);
+    g.label_accuracy.push_back(c.scored.label_accuracy);
+    g.batches.insert(c.scored.batch_size);
     g.seeds.insert(c.seed);
   }
   return groups;
@@ -160,9 +81,9 @@ std::vector<std::string> SortedMechanisms(const std::map<std::string, Group>& by
 }
 
 // Mean test accuracy over seeds of the training federations of (model, mechanisms, defense).
-std::map<std::tuple<std::string, std::string, std::string>, Stat> TrainedAccuracy(const Study& study) {
+std::map<std::tuple<std::string, std::string, std::string>, Stat> TrainedAccuracy(const SweepStudy& study) {
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> values;
-  for (const Training& t : study.trainings) values[{t.model, t.mechanisms, t.defense}].push_back(t.accuracy);
+  for (const TrainingRow& t : study.trainings) values[{t.model, t.mechanisms, t.defense}].push_back(t.test_accuracy);
   std::map<std::tuple<std::string, std::string, std::string>, Stat> out;
   for (const auto& [key, v] : values) out[key] = MeanSd(v);
   return out;
@@ -174,7 +95,7 @@ std::string Join(const std::set<int64_t>& values) {
   return out;
 }
 
-std::string PrivacyAccuracySection(const Study& study) {
+std::string PrivacyAccuracySection(const SweepStudy& study) {
   const auto accuracy = TrainedAccuracy(study);
   if (accuracy.empty()) return "";
   std::string html =
@@ -185,7 +106,7 @@ std::string PrivacyAccuracySection(const Study& study) {
   // (model, attack) -> (mechanisms, defense) -> PSNRs on trained victims.
   std::map<std::pair<std::string, std::string>, std::map<std::pair<std::string, std::string>, std::vector<double>>> psnr;
   for (const Cell& c : study.cells) {
-    if (c.victim == "trained") psnr[{c.model, c.attack}][{c.mechanisms, c.defense}].push_back(c.psnr);
+    if (c.victim == "trained") psnr[{c.model, c.scored.attack}][{c.mechanisms, c.defense}].push_back(c.scored.psnr);
   }
   for (const auto& [model_attack, points] : psnr) {
     const auto& [model, attack] = model_attack;
@@ -204,12 +125,12 @@ std::string PrivacyAccuracySection(const Study& study) {
   return html;
 }
 
-std::string AccuracyCurvesSection(const Study& study) {
+std::string AccuracyCurvesSection(const SweepStudy& study) {
   if (study.trainings.empty()) return "";
   std::string html = "<h2>Accuracy of the training federations</h2><p>Test accuracy per round, mean over seeds.</p>";
   std::map<std::string, std::map<std::string, std::map<double, std::vector<double>>>> curves;
-  for (const Training& t : study.trainings) {
-    for (const auto& [round, acc] : t.curve) curves[t.model][t.mechanisms + " / " + t.defense][round].push_back(acc);
+  for (const TrainingRow& t : study.trainings) {
+    for (const auto& [round, acc] : Curve(t)) curves[t.model][t.mechanisms + " / " + t.defense][round].push_back(acc);
   }
   for (const auto& [model, by_name] : curves) {
     std::vector<Series> series;
@@ -227,7 +148,7 @@ std::string AccuracyCurvesSection(const Study& study) {
 }  // namespace
 
 absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
-  auto study = LoadStudy(db_path);
+  auto study = ReadSweepStudy(db_path);
   if (!study.ok()) return study.status();
   const auto accuracy = TrainedAccuracy(*study);
   std::string out = absl::StrFormat("%-9s %-9s %-22s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
@@ -251,9 +172,9 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
 }
 
 absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
-  auto loaded = LoadStudy(db_path);
+  auto loaded = ReadSweepStudy(db_path);
   if (!loaded.ok()) return loaded.status();
-  const Study& study = *loaded;
+  const SweepStudy& study = *loaded;
   const auto groups = GroupCells(study);
   const auto accuracy = TrainedAccuracy(study);
   std::string html = HtmlPageStart("biofed sweep report");
@@ -307,15 +228,19 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
           "</th><th>PSNR dB</th><th class=\"l\">truth / reconstruction</th></tr>";
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, const Cell*> shown;
   for (const Cell& c : study.cells) {
-    const Cell*& best = shown[{c.model, c.victim, c.attack, c.defense, c.mechanisms}];
-    if (best == nullptr || c.seed < best->seed || (c.seed == best->seed && c.batch > best->batch)) best = &c;
+    const Cell*& best = shown[{c.model, c.victim, c.scored.attack, c.defense, c.mechanisms}];
+    if (best == nullptr || c.seed < best->seed ||
+        (c.seed == best->seed && c.scored.batch_size > best->scored.batch_size)) {
+      best = &c;
+    }
   }
   for (const auto& [key, c] : shown) {
-    if (c->png.empty()) continue;
+    if (c->scored.png.bytes.empty()) continue;
     absl::StrAppendFormat(&html, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f</td><td class=\"l\">%s</td></tr>",
-                          HtmlEscape(absl::StrCat(c->model, ", ", c->victim, ", ", c->attack, ", ", c->defense,
-                                                  ", batch ", c->batch, ", seed ", c->seed)),
-                          HtmlEscape(c->mechanisms), c->psnr, InlinePng(c->png, "truth and reconstruction"));
+                          HtmlEscape(absl::StrCat(c->model, ", ", c->victim, ", ", c->scored.attack, ", ", c->defense,
+                                                  ", batch ", c->scored.batch_size, ", seed ", c->seed)),
+                          HtmlEscape(c->mechanisms), c->scored.psnr,
+                          InlinePng(c->scored.png.bytes, "truth and reconstruction"));
   }
   html += "</table><h2>Settings</h2><pre>" + HtmlEscape(study.settings) + "</pre><h2>Invocations</h2><ul>";
   for (const auto& [started, version] : study.invocations) {

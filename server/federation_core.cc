@@ -45,6 +45,7 @@ absl::Status ValidateFederationConfig(const FederationConfig& c) {
     return absl::InvalidArgumentError("server lr must be a positive number");
   }
   if (c.local_epochs < 1) return absl::InvalidArgumentError("local epochs must be at least 1");
+  if (c.evaluate_every < 1) return absl::InvalidArgumentError("evaluate every must be at least 1 round");
   if (c.batch_size < 0) return absl::InvalidArgumentError("batch size must be >= 0 (0: whole partition)");
   if (c.round_deadline <= absl::ZeroDuration()) return absl::InvalidArgumentError("round deadline must be positive");
   if (c.client_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("client timeout must be positive");
@@ -318,7 +319,7 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
     ++next_attempt_;
     return;
   }
-  if (evaluator_) {
+  if (evaluator_ && (round.round % config_.evaluate_every == 0 || round.round == config_.rounds)) {
     absl::StatusOr<EvaluationResult> eval = evaluator_(*next);
     if (eval.ok()) {
       summary.test_accuracy = eval->accuracy;

@@ -29,6 +29,7 @@
 #include "biofed/v1/federation.pb.h"
 #include "server/aggregation.h"
 #include "server/checkpoint.h"
+#include "server/evaluation.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 
@@ -49,6 +50,7 @@ struct FederationConfig {
   int64_t local_epochs = 1;     // FedAvg
   int64_t batch_size = 32;      // 0: the whole partition in one batch
   double server_lr = 1.0;       // step = server_lr * lr; 1 is plain FedAvg / FedSGD
+  int64_t evaluate_every = 1;   // rounds between test evaluations (and always the last)
   absl::Duration round_deadline = absl::Seconds(60);
   absl::Duration client_timeout = absl::Seconds(30);  // silent this long: not sampled
   absl::Duration poll_interval = absl::Milliseconds(50);
@@ -64,12 +66,6 @@ struct FederationConfig {
 absl::Status ValidateFederationConfig(const FederationConfig& config);
 std::string TrainingModeName(TrainingMode mode);
 absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name);
-
-struct EvaluationResult {
-  double accuracy = 0.0;
-  double loss = 0.0;
-};
-using ModelEvaluator = std::function<absl::StatusOr<EvaluationResult>(const TensorTable&)>;
 
 // One accepted update as an auditor receives it.
 struct Observation {

@@ -5,11 +5,12 @@
 #define BIOFED_SERVER_MODEL_EVALUATOR_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "data/dataset.h"
 #include "models/model_spec.h"
-#include "server/federation_core.h"
+#include "server/evaluation.h"
 
 namespace biofed {
 

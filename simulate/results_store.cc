@@ -2,16 +2,16 @@
 
 #include <sqlite3.h>
 
-#include "common/sqlite_statement.h"
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/sqlite_records.h"
+#include "common/sqlite_statement.h"
 
 namespace biofed {
 namespace {
 
-constexpr char kSchema[] = R"sql(
+constexpr char kRunsTable[] = R"sql(
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL,
@@ -21,27 +21,15 @@ CREATE TABLE IF NOT EXISTS runs (
   started_utc TEXT NOT NULL,
   finished INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS rounds (
-  run_id INTEGER NOT NULL REFERENCES runs(id),
-  round INTEGER NOT NULL,
-  test_accuracy REAL, test_loss REAL, train_loss REAL,
-  examples INTEGER, participants INTEGER, dropped INTEGER, rejected INTEGER, seconds REAL,
-  PRIMARY KEY (run_id, round)
-);
-CREATE TABLE IF NOT EXISTS attacks (
-  run_id INTEGER NOT NULL REFERENCES runs(id),
-  round INTEGER NOT NULL,
-  client_id TEXT NOT NULL,
-  attack TEXT NOT NULL,
-  iterations INTEGER,
-  labels TEXT, fl_factors_known INTEGER, batch_size_known INTEGER, local_hyperparameters_known INTEGER,
-  batchnorm_mode TEXT, batch_size INTEGER, local_steps INTEGER,
-  mse REAL, psnr REAL, ssim REAL, relative_error_percent REAL, best_psnr REAL, label_accuracy REAL,
-  objective_name TEXT, objective REAL, seconds REAL,
-  png BLOB,
-  PRIMARY KEY (run_id, round, client_id, attack)
-);
 )sql";
+
+// The rounds and attacks tables: a run id, then the record's columns.
+std::string Schema() {
+  return absl::StrCat(kRunsTable, "CREATE TABLE IF NOT EXISTS rounds (run_id INTEGER NOT NULL REFERENCES runs(id), ",
+                      SqlColumnDefinitions<RoundRow>(), ", PRIMARY KEY (run_id, round));\n",
+                      "CREATE TABLE IF NOT EXISTS attacks (run_id INTEGER NOT NULL REFERENCES runs(id), ",
+                      SqlColumnDefinitions<ObservedAttack>(), ", PRIMARY KEY (run_id, round, client_id, attack));\n");
+}
 
 }  // namespace
 
@@ -49,8 +37,10 @@ absl::StatusOr<std::unique_ptr<ResultsStore>> ResultsStore::Open(const std::stri
   auto db = OpenSqliteDatabase(path);
   if (!db.ok()) return db.status();
   std::unique_ptr<ResultsStore> store(new ResultsStore(*db));
-  if (auto s = SqliteExec(*db, kSchema); !s.ok()) {
-    return absl::InternalError(absl::StrCat(path, " is not a biofed results database: ", s.message()));
+  absl::Status schema = SqliteExec(*db, Schema());
+  if (schema.ok()) schema = AddMissingColumns<ObservedAttack>(*db, "attacks");
+  if (!schema.ok()) {
+    return absl::InternalError(absl::StrCat(path, " is not a biofed results database: ", schema.message()));
   }
   return store;
 }
@@ -71,29 +61,16 @@ absl::Status ResultsStore::MarkFinished(int64_t run_id) {
   return SqliteStatement(db_, "UPDATE runs SET finished = 1 WHERE id = ?").Bind(run_id).Step();
 }
 
-absl::Status ResultsStore::AddRound(int64_t run_id, const RoundRow& r) {
+absl::Status ResultsStore::AddRound(int64_t run_id, const RoundRow& row) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return SqliteStatement(db_,
-                   "INSERT OR REPLACE INTO rounds (run_id, round, test_accuracy, test_loss, train_loss, examples, "
-                   "participants, dropped, rejected, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(run_id).Bind(r.round).Bind(r.test_accuracy).Bind(r.test_loss).Bind(r.train_loss).Bind(r.examples)
-      .Bind(r.participants).Bind(r.dropped).Bind(r.rejected).Bind(r.seconds)
-      .Step();
+  SqliteStatement insert(db_, SqlInsertOrReplace<RoundRow>("rounds", {"run_id"}).c_str());
+  return BindFields(insert.Bind(run_id), row).Step();
 }
 
-absl::Status ResultsStore::AddAttack(int64_t run_id, const AttackRow& a) {
+absl::Status ResultsStore::AddAttack(int64_t run_id, const ObservedAttack& row) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return SqliteStatement(db_,
-                   "INSERT OR REPLACE INTO attacks (run_id, round, client_id, attack, iterations, labels, "
-                   "fl_factors_known, batch_size_known, local_hyperparameters_known, batchnorm_mode, batch_size, "
-                   "local_steps, mse, psnr, ssim, relative_error_percent, best_psnr, label_accuracy, objective_name, "
-                   "objective, seconds, png) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(run_id).Bind(a.round).Bind(a.client_id).Bind(a.attack).Bind(a.iterations).Bind(a.labels)
-      .Bind(static_cast<int64_t>(a.fl_factors_known)).Bind(static_cast<int64_t>(a.batch_size_known))
-      .Bind(static_cast<int64_t>(a.local_hyperparameters_known)).Bind(a.batchnorm_mode).Bind(a.batch_size)
-      .Bind(a.local_steps).Bind(a.mse).Bind(a.psnr).Bind(a.ssim).Bind(a.relative_error_percent).Bind(a.best_psnr)
-      .Bind(a.label_accuracy).Bind(a.objective_name).Bind(a.objective).Bind(a.seconds).BindBlob(a.png)
-      .Step();
+  SqliteStatement insert(db_, SqlInsertOrReplace<ObservedAttack>("attacks", {"run_id"}).c_str());
+  return BindFields(insert.Bind(run_id), row).Step();
 }
 
 }  // namespace biofed

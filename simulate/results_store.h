@@ -14,34 +14,12 @@
 
 #include "absl/status/statusor.h"
 #include "common/code_version.h"
+#include "experiment/round_row.h"
+#include "experiment/scored_attack.h"
 
 struct sqlite3;
 
 namespace biofed {
-
-struct RoundRow {
-  int64_t round = 0;
-  double test_accuracy = 0, test_loss = 0, train_loss = 0, seconds = 0;
-  int64_t examples = 0, participants = 0, dropped = 0, rejected = 0;
-};
-
-struct AttackRow {
-  int64_t round = 0;
-  std::string client_id;
-  std::string attack;
-  int64_t iterations = 0;
-  std::string labels;  // "known" or "inferred"
-  bool fl_factors_known = false;
-  bool batch_size_known = true;
-  bool local_hyperparameters_known = true;
-  std::string batchnorm_mode;  // "train" or "eval"
-  int64_t batch_size = 0, local_steps = 0;
-  double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0;
-  double best_psnr = 0, label_accuracy = 0;
-  std::string objective_name;
-  double objective = 0, seconds = 0;
-  std::string png;  // truth above reconstruction
-};
 
 class ResultsStore {
  public:
@@ -52,7 +30,7 @@ class ResultsStore {
   absl::StatusOr<int64_t> AddRun(const std::string& name, const std::string& biomod, const std::string& config_json);
   absl::Status MarkFinished(int64_t run_id);
   absl::Status AddRound(int64_t run_id, const RoundRow& row);
-  absl::Status AddAttack(int64_t run_id, const AttackRow& row);
+  absl::Status AddAttack(int64_t run_id, const ObservedAttack& row);
 
  private:
   explicit ResultsStore(sqlite3* db) : db_(db) {}

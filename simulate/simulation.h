@@ -22,7 +22,7 @@ struct FederationOutcome {
   std::string name;  // "baseline" or the biomod name
   int64_t run_id = 0;
   std::vector<RoundRow> rounds;
-  std::vector<AttackRow> attacks;
+  std::vector<ObservedAttack> attacks;
 };
 
 // Runs every federation of `config` in turn, appending to `store`. `progress`

@@ -1,10 +1,12 @@
 #include "simulate/simulation_config.h"
 
+#include <map>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "attack/attack.h"
 #include "client/biomod_options.h"
 #include "common/json_config.h"
 #include "common/status_macros.h"
@@ -16,39 +18,30 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Every key, bound to its field: one list serves printing and parsing.
-template <typename Visitor>
-void VisitFields(SimulationConfig& c, Visitor&& v) {
-  v("dataset", c.dataset);
-  v("data_dir", c.data_dir);
-  v("model", c.model);
-  v("clients", c.clients);
-  v("samples_per_client", c.samples_per_client);
-  v("partition", c.partition);
-  v("dirichlet_alpha", c.dirichlet_alpha);
-  v("rounds", c.rounds);
-  v("mode", c.mode);
-  v("lr", c.lr);
-  v("local_epochs", c.local_epochs);
-  v("batch", c.batch);
-  v("server_lr", c.server_lr);
-  v("seed", c.seed);
-  v("biomods", c.biomods);
-  v("tau", c.tau);
-  v("d_re", c.d_re);
-  v("gamma", c.gamma);
-  v("attack", c.attack);
-  v("attack_iterations", c.attack_iterations);
-  v("attack_lr", c.attack_lr);
-  v("tv_weight", c.tv_weight);
-  v("restarts", c.restarts);
-  v("labels", c.labels);
-  v("fl_factors_known", c.fl_factors_known);
-  v("attack_rounds", c.attack_rounds);
-  v("attacked_clients", c.attacked_clients);
-  v("attack_workers", c.attack_workers);
-  v("threads", c.threads);
-  v("device", c.device);
+const std::map<std::string, std::string>& OwnHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"dataset", "fashion-mnist, mnist, cifar10 or cifar100"},
+      {"data_dir", "directory of the dataset files (default per dataset)"},
+      {"model", "mlp, alexnet, resnet20, resnet32 or resnet56"},
+      {"clients", "clients per federation"},
+      {"samples_per_client", "first N samples of each partition (0: all)"},
+      {"partition", "iid, dirichlet or shards"},
+      {"dirichlet_alpha", "concentration of the dirichlet partition"},
+      {"rounds", "rounds per federation"},
+      {"mode", "fedsgd (one local step) or fedavg"},
+      {"lr", "client learning rate"},
+      {"local_epochs", "FedAvg local epochs"},
+      {"batch", "local batch size (0: whole partition)"},
+      {"server_lr", "server learning rate (1: plain FedSGD / FedAvg)"},
+      {"seed", "seed of everything (model, partition, client state, attacks)"},
+      {"biomods", "federations to run, comma separated, mechanisms joined by +: none,fl+wr+ws"},
+      {"attack_rounds", "rounds whose updates are attacked, comma separated; -1 is the last"},
+      {"attacked_clients", "attack the first N clients' updates"},
+      {"attack_workers", "parallel attack workers"},
+      {"threads", "LibTorch threads (0 = all cores)"},
+      {"device", "auto, cpu, cuda or cuda:N"},
+  };
+  return *help;
 }
 
 }  // namespace
@@ -56,7 +49,7 @@ void VisitFields(SimulationConfig& c, Visitor&& v) {
 std::string SimulationConfigJson(const SimulationConfig& config) {
   SimulationConfig c = config;
   Json j = Json::object();
-  VisitFields(c, [&](const char* key, auto& field) { j[key] = field; });
+  WriteJsonKeys(c, [](SimulationConfig& config, auto&& v) { VisitFields(config, v); }, j);
   return j.dump(2);
 }
 
@@ -69,24 +62,42 @@ absl::StatusOr<SimulationConfig> ParseSimulationConfig(const std::string& text, 
 
 absl::Status ValidateSimulationConfig(const SimulationConfig& c) {
   BIOFED_RETURN_IF_ERROR(ParseArchitecture(c.model).status());
-  BIOFED_RETURN_IF_ERROR(ParseAttackKind(c.attack).status());
+  BIOFED_RETURN_IF_ERROR(ValidateAttackSpec(c.attacker));
   if (c.clients < 1) return absl::InvalidArgumentError("clients must be at least 1");
   if (c.rounds < 1) return absl::InvalidArgumentError("rounds must be at least 1");
   if (c.mode != "fedsgd" && c.mode != "fedavg") return absl::InvalidArgumentError("mode must be fedsgd or fedavg");
   if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
   if (c.batch < 0 || c.samples_per_client < 0) return absl::InvalidArgumentError("batch and samples_per_client must be >= 0");
   if (c.biomods.empty()) return absl::InvalidArgumentError("biomods needs at least one entry ('none' is the baseline)");
-  for (const std::string& b : c.biomods) BIOFED_RETURN_IF_ERROR(ParseBiomod(b).status());
-  if (c.labels != "known" && c.labels != "inferred") return absl::InvalidArgumentError("labels must be known or inferred");
-  if (c.attack_iterations < 1 || c.restarts < 1) return absl::InvalidArgumentError("attack iterations and restarts must be >= 1");
+  for (const std::string& b : c.biomods) {
+    BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseBiomod(b, c.mechanism_parameters));
+    BIOFED_RETURN_IF_ERROR(ValidateBiomod(biomod));
+  }
   if (c.attack_workers < 1) return absl::InvalidArgumentError("attack_workers must be at least 1");
   if (c.attacked_clients < 0) return absl::InvalidArgumentError("attacked_clients must be >= 0");
   for (int64_t r : c.attack_rounds) {
-    if (r < 1 || r > c.rounds) {
-      return absl::InvalidArgumentError(absl::StrCat("attack round ", r, " is outside 1..", c.rounds));
+    if (r == 0 || r > c.rounds || r < -c.rounds) {
+      return absl::InvalidArgumentError(absl::StrCat("attack round ", r, " is outside 1..", c.rounds, " and -",
+                                                     c.rounds, "..-1 (counted from the end)"));
     }
   }
   return absl::OkStatus();
+}
+
+const std::map<std::string, std::string>& SimulationConfigHelp() {
+  static const auto* help = [] {
+    auto* all = new std::map<std::string, std::string>(OwnHelp());
+    all->insert(AttackSettingHelp().begin(), AttackSettingHelp().end());
+    all->insert(BiomodParameterHelp().begin(), BiomodParameterHelp().end());
+    return all;
+  }();
+  return *help;
+}
+
+std::vector<int64_t> AttackedRounds(const SimulationConfig& c) {
+  std::set<int64_t> rounds;
+  for (int64_t r : c.attack_rounds) rounds.insert(r > 0 ? r : c.rounds + 1 + r);
+  return {rounds.begin(), rounds.end()};
 }
 
 }  // namespace biofed

@@ -5,10 +5,14 @@
 #define BIOFED_SIMULATE_SIMULATION_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attack/attack_settings.h"
+#include "client/biomod_options.h"
 
 namespace biofed {
 
@@ -30,20 +34,18 @@ struct SimulationConfig {
   int64_t batch = 4;
   double server_lr = 1.0;
   uint64_t seed = 0;
-  // One federation per entry ("none" is the baseline).
-  std::vector<std::string> biomods = {"none", "fl,wr,ws"};
-  double tau = 0.18;
-  double d_re = 14.0;
-  int64_t gamma = 2;
-  // Attacks.
-  std::string attack = "ig";
-  int64_t attack_iterations = 1000;
-  double attack_lr = 0.1;
-  double tv_weight = 1e-6;
-  int64_t restarts = 1;
-  std::string labels = "inferred";  // or "known"
-  bool fl_factors_known = false;
-  std::vector<int64_t> attack_rounds = {1, 30};  // rounds whose updates are attacked
+  // One federation per entry ("none" is the baseline), mechanisms joined by
+  // '+' or ','; their parameters (tau, d_re, gamma, wr_variant) as keys of
+  // their own.
+  std::vector<std::string> biomods = {"none", "fl+wr+ws"};
+  BiomodOptions mechanism_parameters;
+  // The attacker: attack, attack_iterations, attack_lr, tv_weight, restarts,
+  // ignore_largest and the threat model (labels, fl_factors, batch_size,
+  // local_hyperparameters), as keys of their own.
+  AttackSpec attacker;
+  // Rounds whose updates are attacked; -1 is the last round, -2 the one
+  // before it.
+  std::vector<int64_t> attack_rounds = {1, -1};
   int64_t attacked_clients = 1;                  // the first N clients (c0, c1, ...)
   int64_t attack_workers = 1;
   // Machinery.
@@ -51,9 +53,45 @@ struct SimulationConfig {
   std::string device = "auto";
 };
 
+// Every key, bound to its field: the config file, --print-config, the
+// command's flags and the study's record of the config all derive from it.
+template <typename Config, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Config>, SimulationConfig>, int> = 0>
+void VisitFields(Config& c, Visitor&& v) {
+  v("dataset", c.dataset);
+  v("data_dir", c.data_dir);
+  v("model", c.model);
+  v("clients", c.clients);
+  v("samples_per_client", c.samples_per_client);
+  v("partition", c.partition);
+  v("dirichlet_alpha", c.dirichlet_alpha);
+  v("rounds", c.rounds);
+  v("mode", c.mode);
+  v("lr", c.lr);
+  v("local_epochs", c.local_epochs);
+  v("batch", c.batch);
+  v("server_lr", c.server_lr);
+  v("seed", c.seed);
+  v("biomods", c.biomods);
+  VisitParameters(c.mechanism_parameters, v);
+  VisitFields(c.attacker, v);
+  v("attack_rounds", c.attack_rounds);
+  v("attacked_clients", c.attacked_clients);
+  v("attack_workers", c.attack_workers);
+  v("threads", c.threads);
+  v("device", c.device);
+}
+
+// One line of help per key, by name (for the derived flags).
+const std::map<std::string, std::string>& SimulationConfigHelp();
+
 // INVALID_ARGUMENT naming the first value out of its domain (unknown model,
 // attack or mechanism, a count below its minimum, an attack round past the end).
 absl::Status ValidateSimulationConfig(const SimulationConfig& config);
+
+// The attacked rounds as round numbers (negative entries counted from the
+// end), each once, ascending. Expects a valid config.
+std::vector<int64_t> AttackedRounds(const SimulationConfig& config);
 
 std::string SimulationConfigJson(const SimulationConfig& config);
 

@@ -31,18 +31,6 @@ struct AttackCell {
   TrainingJob Training() const { return {model, mechanisms, defense, seed}; }
 };
 
-// An attack of the grid: "ig", "dlg" or "analytic", optionally followed by
-// "+ignore-largest:Q", the robust matcher that leaves the largest fraction Q
-// of each weight tensor's update entries out (AttackConfig).
-struct SweepAttack {
-  std::string kind;
-  double ignore_largest_fraction = 0.0;
-};
-// INVALID_ARGUMENT for an unknown attack, fedavg (the sweep's clients send
-// one FedSGD step), or Q outside (0, 1).
-absl::StatusOr<SweepAttack> ParseSweepAttack(const std::string& name);
-std::string SweepAttackName(const SweepAttack& attack);
-
 // Every cell of every grid, in grid order, each key once. Expects a valid
 // config (ValidateSweepConfig).
 std::vector<AttackCell> ExpandCells(const SweepConfig& config);

@@ -35,29 +35,48 @@ template <typename Visitor>
 void VisitSharedFields(SweepConfig& c, Visitor&& v) {
   v("dataset", c.dataset);
   v("data_dir", c.data_dir);
-  v("tau", c.tau);
-  v("d_re", c.d_re);
-  v("gamma", c.gamma);
+  VisitParameters(c.mechanism_parameters, v);
   v("train_rounds", c.train_rounds);
   v("train_clients", c.train_clients);
   v("train_batch", c.train_batch);
   v("lr", c.lr);
   v("eval_every", c.eval_every);
-  v("attack_iterations", c.attack_iterations);
-  v("attack_lr", c.attack_lr);
-  v("tv_weight", c.tv_weight);
-  v("restarts", c.restarts);
-  v("labels", c.labels);
+  // The attacker's settings but its kind, which each cell's attack names.
+  VisitFields(c.attacker, [&](const char* key, auto& field, const auto&... codec) {
+    if (std::string(key) != "attack") v(key, field, codec...);
+  });
 }
 
 Json SharedJson(const SweepConfig& config) {
   SweepConfig c = config;
   Json j = Json::object();
-  VisitSharedFields(c, [&](const char* key, auto& field) { j[key] = field; });
+  WriteJsonKeys(c, [](SweepConfig& config, auto&& v) { VisitSharedFields(config, v); }, j);
   return j;
 }
 
 }  // namespace
+
+BiomodOptions DefaultSweepMechanismParameters() {
+  BiomodOptions parameters;
+  parameters.d_re = 8.0;
+  return parameters;
+}
+
+AttackSpec DefaultSweepAttacker() {
+  AttackSpec attacker;
+  attacker.config.iterations = 500;
+  attacker.threat.labels_known = true;
+  return attacker;
+}
+
+absl::StatusOr<AttackSpec> CellAttacker(const SweepConfig& c, const std::string& attack, int64_t iterations) {
+  BIOFED_ASSIGN_OR_RETURN(AttackSpec spec, ParseAttackSpec(attack, c.attacker));
+  spec.config.iterations = iterations;
+  if (spec.config.kind == AttackKind::kFedAvg) {
+    return absl::InvalidArgumentError("the sweep's clients send one FedSGD step; the fedavg attack does not apply");
+  }
+  return spec;
+}
 
 absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
   SweepConfig c;
@@ -98,7 +117,7 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
     // attack iterations. Days on 2 cores; meant for a big machine.
     c.dataset = "cifar10";
     c.train_rounds = 2000;
-    c.attack_iterations = 7000;
+    c.attacker.config.iterations = 7000;
     SweepGrid all;
     all.models = {"mlp", "alexnet", "resnet20", "resnet32"};
     all.batch_sizes = {2, 4, 8};
@@ -116,17 +135,12 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
 }
 
 absl::Status ValidateSweepConfig(const SweepConfig& c) {
-  BiomodOptions params;
-  params.tau = c.tau;
-  params.d_re = c.d_re;
-  params.gamma = c.gamma;
+  const BiomodOptions& params = c.mechanism_parameters;
   if (c.train_rounds < 1 || c.train_clients < 1 || c.train_batch < 1 || c.eval_every < 1) {
     return absl::InvalidArgumentError("train_rounds, train_clients, train_batch and eval_every must be >= 1");
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
-  if (c.attack_iterations < 1 || c.restarts < 1) return absl::InvalidArgumentError("attack iterations and restarts must be >= 1");
-  if (!(c.attack_lr > 0) || !(c.tv_weight >= 0)) return absl::InvalidArgumentError("attack_lr must be > 0, tv_weight >= 0");
-  if (c.labels != "known" && c.labels != "inferred") return absl::InvalidArgumentError("labels must be known or inferred");
+  BIOFED_RETURN_IF_ERROR(ValidateAttackSpec(c.attacker));
   if (c.grids.empty()) return absl::InvalidArgumentError("the sweep needs at least one grid");
   for (size_t i = 0; i < c.grids.size(); ++i) {
     const SweepGrid& g = c.grids[i];
@@ -149,7 +163,9 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
       }
     }
     for (const std::string& a : g.attacks) {
-      if (auto s = ParseSweepAttack(a).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
+      if (auto s = CellAttacker(c, a, c.attacker.config.iterations).status(); !s.ok()) {
+        return absl::InvalidArgumentError(where + std::string(s.message()));
+      }
     }
     for (int64_t b : g.batch_sizes) {
       if (b < 1) return absl::InvalidArgumentError(where + "batch sizes must be >= 1");
@@ -172,7 +188,7 @@ std::string SweepConfigJson(const SweepConfig& config) {
   j["grids"] = Json::array();
   for (SweepGrid g : config.grids) {
     Json gj = Json::object();
-    VisitGridFields(g, [&](const char* key, auto& field) { gj[key] = field; });
+    WriteJsonKeys(g, [](SweepGrid& grid, auto&& v) { VisitGridFields(grid, v); }, gj);
     j["grids"].push_back(gj);
   }
   return j.dump(2);

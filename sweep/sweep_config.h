@@ -13,16 +13,22 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "attack/attack_settings.h"
+#include "client/biomod_options.h"
 
 namespace biofed {
+
+BiomodOptions DefaultSweepMechanismParameters();
+AttackSpec DefaultSweepAttacker();
 
 struct SweepGrid {
   std::vector<std::string> models = {"mlp"};
   // Comma lists of fl, wr, ws, or "none": the 8 subsets by default.
   std::vector<std::string> mechanisms = {"none", "fl", "wr", "ws", "fl,wr", "fl,ws", "wr,ws", "fl,wr,ws"};
   std::vector<std::string> victims = {"untrained", "trained"};  // trained: after train_rounds FedSGD rounds
-  // ig, dlg or analytic, each optionally "+ignore-largest:Q" (the robust
-  // matcher of AttackConfig, a WR-aware attacker).
+  // Attackers in the compact form of attack/attack_settings.h: ig, dlg or
+  // analytic, then any "+setting:value" over the shared attacker, e.g.
+  // "ig+ignore-largest:0.1" (the robust matcher, a WR-aware attacker).
   std::vector<std::string> attacks = {"ig"};
   std::vector<int64_t> batch_sizes = {1, 4};
   std::vector<int64_t> seeds = {1, 2};
@@ -35,10 +41,9 @@ struct SweepGrid {
 struct SweepConfig {
   std::string dataset = "fashion-mnist";
   std::string data_dir;
-  // Biomod parameters (the authors' victims used d_re 8).
-  double tau = 0.18;
-  double d_re = 8.0;
-  int64_t gamma = 2;
+  // The mechanisms' parameters: tau, d_re, gamma, wr_variant (the authors'
+  // victims used d_re 8).
+  BiomodOptions mechanism_parameters = DefaultSweepMechanismParameters();
   // The federation that trains the "trained" victims and measures the
   // accuracy cost: FedSGD, IID partitions, every client every round.
   int64_t train_rounds = 200;
@@ -46,16 +51,18 @@ struct SweepConfig {
   int64_t train_batch = 25;
   double lr = 0.1;  // also the victim client's lr (its update is (w - w') / lr)
   int64_t eval_every = 20;
-  // The attacker.
-  int64_t attack_iterations = 500;
-  double attack_lr = 0.1;
-  double tv_weight = 1e-6;
-  int64_t restarts = 1;
-  std::string labels = "known";  // the paper's attacker was given the labels
+  // The attacker every cell starts from (its kind comes from the cell):
+  // attack_iterations, attack_lr, tv_weight, restarts, ignore_largest and the
+  // threat model; the paper's attacker was given the labels.
+  AttackSpec attacker = DefaultSweepAttacker();
   std::vector<SweepGrid> grids = {SweepGrid{}};
 };
 
 absl::StatusOr<SweepConfig> SweepPreset(const std::string& name);  // "smoke", "quick" or "paper"
+
+// The attacker of one cell: the shared attacker with the cell's compact
+// attack name applied (ParseAttackSpec) and the cell's iterations.
+absl::StatusOr<AttackSpec> CellAttacker(const SweepConfig& config, const std::string& attack, int64_t iterations);
 
 // INVALID_ARGUMENT naming the first value out of its domain.
 absl::Status ValidateSweepConfig(const SweepConfig& config);

@@ -16,7 +16,7 @@
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "server/checkpoint.h"
-#include "simulate/attack_scoring.h"
+#include "experiment/attack_and_score.h"
 #include "sweep/defense.h"
 #include "sweep/sweep_training.h"
 #include "wire/torch_bridge.h"
@@ -76,7 +76,11 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   const absl::Time start = absl::Now();
   BIOFED_ASSIGN_OR_RETURN(TrainedFederation trained, TrainFederation(c, job, data, stop));
   TrainingRow row;
-  row.job = job;
+  row.key = job.Key();
+  row.model = job.model;
+  row.mechanisms = job.mechanisms;
+  row.defense = job.defense;
+  row.seed = job.seed;
   row.rounds = c.train_rounds;
   row.test_accuracy = trained.test_accuracy;
   row.test_loss = trained.test_loss;
@@ -87,7 +91,7 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   checkpoint.run_id = job.Key();
   checkpoint.completed_rounds = c.train_rounds;
   checkpoint.model = std::move(trained.model);
-  row.model_state = EncodeCheckpoint(checkpoint);
+  row.model_state.bytes = EncodeCheckpoint(checkpoint);
   row.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   return row;
 }
@@ -131,20 +135,17 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   }
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
   BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
-  BIOFED_ASSIGN_OR_RETURN(SweepAttack attack, ParseSweepAttack(cell.attack));
-  AuditAttackOptions a;
-  a.attack = attack.kind;
-  a.ignore_largest_fraction = attack.ignore_largest_fraction;
-  a.iterations = cell.iterations;
-  a.lr = c.attack_lr;
-  a.tv_weight = c.tv_weight;
-  a.restarts = c.restarts;
-  a.labels = c.labels;
-  a.seed = static_cast<uint64_t>(cell.seed);
-  BIOFED_ASSIGN_OR_RETURN(AttackRow scored, AttackAndScore(a, capture.record, *capture.audit, torch::kCPU));
+  BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
+  const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed)};
+  BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, torch::kCPU));
   CellRow row;
-  row.cell = cell;
-  row.scored = std::move(scored);
+  row.key = cell.Key();
+  row.model = cell.model;
+  row.mechanisms = cell.mechanisms;
+  row.victim = cell.victim;
+  row.defense = cell.defense;
+  row.seed = cell.seed;
+  row.scored = std::move(outcome.scored);
   row.update_norm = norm;
   return row;
 }
@@ -210,7 +211,7 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
       }
       BIOFED_RETURN_IF_ERROR(store.AddCell(*row));
       ++cells_run;
-      const AttackRow& scored = row->scored;
+      const ScoredAttack& scored = row->scored;
       tell(absl::StrFormat("%s: PSNR %.2f dB, SSIM %.3f, rel. error %.1f%% (%.1fs) [%s]", cell.Key(), scored.psnr,
                            scored.ssim, scored.relative_error_percent, scored.seconds, cell_clock.Tick()));
       return absl::OkStatus();

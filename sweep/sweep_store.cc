@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/sqlite_statement.h"
 #include "common/code_version.h"
+#include "common/sqlite_records.h"
+#include "common/sqlite_statement.h"
 
 namespace biofed {
 namespace {
 
-constexpr char kSchema[] = R"sql(
+constexpr char kSettingsTables[] = R"sql(
 CREATE TABLE IF NOT EXISTS sweep_settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   shared_settings TEXT NOT NULL
@@ -22,22 +23,14 @@ CREATE TABLE IF NOT EXISTS sweep_invocations (
   code_version TEXT NOT NULL,
   config_json TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS sweep_trainings (
-  key TEXT PRIMARY KEY,
-  model TEXT NOT NULL, mechanisms TEXT NOT NULL, defense TEXT NOT NULL, seed INTEGER NOT NULL,
-  rounds INTEGER, test_accuracy REAL, test_loss REAL, seconds REAL,
-  accuracy_curve_json TEXT, code_version TEXT, model_state BLOB
-);
-CREATE TABLE IF NOT EXISTS sweep_cells (
-  key TEXT PRIMARY KEY,
-  model TEXT NOT NULL, mechanisms TEXT NOT NULL, victim TEXT NOT NULL, attack TEXT NOT NULL,
-  batch_size INTEGER NOT NULL, seed INTEGER NOT NULL, defense TEXT NOT NULL, iterations INTEGER NOT NULL,
-  labels TEXT, fl_factors_known INTEGER, batch_size_known INTEGER,
-  mse REAL, psnr REAL, ssim REAL, relative_error_percent REAL, best_psnr REAL, label_accuracy REAL,
-  objective_name TEXT, objective REAL, update_norm REAL, seconds REAL, code_version TEXT,
-  png BLOB
-);
 )sql";
+
+std::string Schema() {
+  return absl::StrCat(kSettingsTables, "CREATE TABLE IF NOT EXISTS sweep_trainings (",
+                      SqlColumnDefinitions<TrainingRow>(), ", PRIMARY KEY (key));\n",
+                      "CREATE TABLE IF NOT EXISTS sweep_cells (", SqlColumnDefinitions<CellRow>(),
+                      ", PRIMARY KEY (key));\n");
+}
 
 std::string NowUtc() { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()); }
 
@@ -47,9 +40,10 @@ absl::StatusOr<std::unique_ptr<SweepStore>> SweepStore::Open(const std::string& 
   auto db = OpenSqliteDatabase(path);
   if (!db.ok()) return db.status();
   std::unique_ptr<SweepStore> store(new SweepStore(*db));
-  if (auto s = SqliteExec(*db, kSchema); !s.ok()) {
-    return absl::InternalError(absl::StrCat(path, " is not a biofed sweep study: ", s.message()));
-  }
+  absl::Status schema = SqliteExec(*db, Schema());
+  if (schema.ok()) schema = AddMissingColumns<CellRow>(*db, "sweep_cells");
+  if (schema.ok()) schema = AddMissingColumns<TrainingRow>(*db, "sweep_trainings");
+  if (!schema.ok()) return absl::InternalError(absl::StrCat(path, " is not a biofed sweep study: ", schema.message()));
   SqliteStatement read(*db, "SELECT shared_settings FROM sweep_settings WHERE id = 1");
   if (read.NextRow()) {
     const std::string recorded = read.Text(0);
@@ -89,16 +83,11 @@ absl::StatusOr<std::set<std::string>> SweepStore::FinishedTrainings() { return K
 
 absl::StatusOr<std::set<std::string>> SweepStore::FinishedCells() { return Keys("SELECT key FROM sweep_cells"); }
 
-absl::Status SweepStore::AddTraining(const TrainingRow& r) {
+absl::Status SweepStore::AddTraining(TrainingRow row) {
+  row.code_version = CodeVersion();
   std::lock_guard<std::mutex> lock(mutex_);
-  return SqliteStatement(db_,
-                         "INSERT OR REPLACE INTO sweep_trainings (key, model, mechanisms, defense, seed, rounds, "
-                         "test_accuracy, test_loss, seconds, accuracy_curve_json, code_version, model_state) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(r.job.Key()).Bind(r.job.model).Bind(r.job.mechanisms).Bind(r.job.defense).Bind(r.job.seed)
-      .Bind(r.rounds).Bind(r.test_accuracy).Bind(r.test_loss).Bind(r.seconds).Bind(r.accuracy_curve_json)
-      .Bind(CodeVersion()).BindBlob(r.model_state)
-      .Step();
+  SqliteStatement insert(db_, SqlInsertOrReplace<TrainingRow>("sweep_trainings").c_str());
+  return BindFields(insert, row).Step();
 }
 
 absl::StatusOr<std::string> SweepStore::TrainedModel(const std::string& key) {
@@ -110,22 +99,11 @@ absl::StatusOr<std::string> SweepStore::TrainedModel(const std::string& key) {
   return absl::NotFoundError(absl::StrCat("no finished training ", key));
 }
 
-absl::Status SweepStore::AddCell(const CellRow& r) {
+absl::Status SweepStore::AddCell(CellRow row) {
+  row.code_version = CodeVersion();
   std::lock_guard<std::mutex> lock(mutex_);
-  const AttackCell& c = r.cell;
-  const AttackRow& a = r.scored;
-  return SqliteStatement(db_,
-                         "INSERT OR REPLACE INTO sweep_cells (key, model, mechanisms, victim, attack, batch_size, seed, "
-                         "defense, iterations, labels, fl_factors_known, batch_size_known, mse, psnr, ssim, "
-                         "relative_error_percent, best_psnr, label_accuracy, objective_name, objective, update_norm, "
-                         "seconds, code_version, png) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .Bind(c.Key()).Bind(c.model).Bind(c.mechanisms).Bind(c.victim).Bind(c.attack).Bind(c.batch_size).Bind(c.seed)
-      .Bind(c.defense).Bind(c.iterations).Bind(a.labels).Bind(static_cast<int64_t>(a.fl_factors_known))
-      .Bind(static_cast<int64_t>(a.batch_size_known)).Bind(a.mse).Bind(a.psnr).Bind(a.ssim)
-      .Bind(a.relative_error_percent).Bind(a.best_psnr).Bind(a.label_accuracy).Bind(a.objective_name)
-      .Bind(a.objective).Bind(r.update_norm).Bind(a.seconds).Bind(CodeVersion()).BindBlob(a.png)
-      .Step();
+  SqliteStatement insert(db_, SqlInsertOrReplace<CellRow>("sweep_cells").c_str());
+  return BindFields(insert, row).Step();
 }
 
 }  // namespace biofed

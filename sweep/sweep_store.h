@@ -1,7 +1,7 @@
 // A sweep's study in one SQLite file: the settings it was made under, every
 // invocation (config and code version), one row per finished training job
-// (accuracy curve and the trained model) and one per finished attack cell
-// (every metric and the truth/reconstruction image). Each row is its own
+// and one per finished attack cell (experiment/sweep_rows.h; a study made by
+// older code gains the columns it lacks). Each row is its own
 // transaction in WAL mode, so a kill leaves complete rows only, and a row's
 // presence is what marks its cell done. Thread-safe (one connection behind
 // a mutex).
@@ -15,28 +15,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "simulate/results_store.h"
-#include "sweep/sweep_cells.h"
+#include "experiment/sweep_rows.h"
 
 struct sqlite3;
 
 namespace biofed {
-
-struct TrainingRow {
-  TrainingJob job;
-  int64_t rounds = 0;
-  double test_accuracy = 0, test_loss = 0, seconds = 0;
-  std::string accuracy_curve_json;  // [[round, accuracy], ...]
-  std::string model_state;          // EncodeCheckpoint of the trained model
-};
-
-struct CellRow {
-  AttackCell cell;
-  // The scored attack, as the simulate study records it (threat model,
-  // metrics, objective, time, image); its round and client are unused.
-  AttackRow scored;
-  double update_norm = 0;  // L2 norm of the parameter entries the attacker saw
-};
 
 class SweepStore {
  public:
@@ -49,10 +32,11 @@ class SweepStore {
   absl::Status AddInvocation(const std::string& config_json);
   absl::StatusOr<std::set<std::string>> FinishedTrainings();
   absl::StatusOr<std::set<std::string>> FinishedCells();
-  absl::Status AddTraining(const TrainingRow& row);
+  // Both stamp the row with this binary's CodeVersion().
+  absl::Status AddTraining(TrainingRow row);
   // The stored model state of a finished training job; NOT_FOUND if absent.
   absl::StatusOr<std::string> TrainedModel(const std::string& training_key);
-  absl::Status AddCell(const CellRow& row);
+  absl::Status AddCell(CellRow row);
 
  private:
   explicit SweepStore(sqlite3* db) : db_(db) {}

@@ -5,13 +5,11 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "client/local_training.h"
 #include "client/seeds.h"
 #include "common/status_macros.h"
 #include "data/partition.h"
+#include "experiment/federation_driver.h"
 #include "models/model.h"
-#include "server/aggregation.h"
 #include "server/model_evaluator.h"
 #include "sweep/defense.h"
 #include "wire/torch_bridge.h"
@@ -25,28 +23,27 @@ constexpr uint64_t kDefenseStream = 0x5344;  // "SD": their defense noise
 }  // namespace
 
 absl::StatusOr<BiomodOptions> SweepBiomod(const SweepConfig& c, const std::string& mechanisms) {
-  BiomodOptions base;
-  base.tau = c.tau;
-  base.d_re = c.d_re;
-  base.gamma = c.gamma;
-  BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseBiomod(absl::StrReplaceAll(mechanisms, {{"+", ","}}), base));
+  BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseBiomod(mechanisms, c.mechanism_parameters));
   BIOFED_RETURN_IF_ERROR(ValidateBiomod(biomod));
   return biomod;
 }
 
-absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const TrainingJob& job,
-                                                  const DatasetSplits& data, const std::atomic<bool>& stop) {
+namespace {
+
+// The job's federation: every client every round, one FedSGD step each, the
+// job's defense on every update.
+absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const TrainingJob& job, const DatasetSplits& data) {
   BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, SweepBiomod(c, job.mechanisms));
   BIOFED_ASSIGN_OR_RETURN(Defense defense, ParseDefense(job.defense));
   BIOFED_ASSIGN_OR_RETURN(Architecture architecture, ParseArchitecture(job.model));
-  const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
-                       data.train.num_classes, biomod.split_gamma()};
   const uint64_t seed = static_cast<uint64_t>(job.seed);
-  BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(spec, seed));
-  TensorTable global = ModelStateTable(initial);
-  BIOFED_ASSIGN_OR_RETURN(ModelEvaluator evaluate,
-                          MakeModelEvaluator(spec, std::make_shared<const Dataset>(data.test), data.norm, "cpu"));
-
+  FederationPlan plan;
+  plan.name = job.Key();
+  plan.spec = {architecture, {data.train.channels(), data.train.height(), data.train.width()}, data.train.num_classes,
+               biomod.split_gamma()};
+  BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(plan.spec, seed));
+  plan.initial_model = ModelStateTable(initial);
+  plan.dataset = data.train.name;
   std::vector<int64_t> labels(data.train.labels.data_ptr<int64_t>(),
                               data.train.labels.data_ptr<int64_t>() + data.train.size());
   PartitionOptions partition_options;
@@ -54,38 +51,38 @@ absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const Tr
   partition_options.seed = seed;
   BIOFED_ASSIGN_OR_RETURN(Partition partition, PartitionDataset(labels, data.train.num_classes, partition_options));
   const auto train = std::make_shared<const Dataset>(data.train);
-  std::vector<std::unique_ptr<LocalTrainer>> clients;
   for (int64_t k = 0; k < c.train_clients; ++k) {
-    clients.push_back(std::make_unique<LocalTrainer>(spec, biomod, MixSeed(seed, kClientStream, k), torch::kCPU));
+    plan.clients.push_back({absl::StrCat("c", k), MixSeed(seed, kClientStream, k), biomod,
+                            LocalData{train, partition[k], data.norm}});
   }
+  plan.rounds = c.train_rounds;
+  plan.task.fedsgd = true;
+  plan.task.lr = c.lr;
+  plan.task.batch_size = c.train_batch;
+  plan.evaluate_every = c.eval_every;
+  BIOFED_ASSIGN_OR_RETURN(plan.evaluate,
+                          MakeModelEvaluator(plan.spec, std::make_shared<const Dataset>(data.test), data.norm, "cpu"));
+  const int64_t clients = c.train_clients;
+  plan.defend = [defense, seed, clients](int64_t round, size_t k, TensorTable& update) {
+    return ApplyDefense(defense, MixSeed(seed, kDefenseStream, static_cast<uint64_t>(round * clients) + k), update);
+  };
+  return plan;
+}
 
+}  // namespace
+
+absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const TrainingJob& job,
+                                                  const DatasetSplits& data, const std::atomic<bool>& stop) {
+  BIOFED_ASSIGN_OR_RETURN(FederationPlan plan, TrainingPlan(c, job, data));
+  BIOFED_ASSIGN_OR_RETURN(FederationRun run, RunFederation(plan, Transport::kInProcess, {}, &stop));
   TrainedFederation out;
-  LocalTask task;
-  task.fedsgd = true;
-  task.lr = c.lr;
-  task.batch_size = c.train_batch;
-  for (int64_t round = 1; round <= c.train_rounds; ++round) {
-    if (stop.load()) return absl::CancelledError("stopped");
-    task.round = round;
-    std::vector<ClientUpdate> updates;
-    for (int64_t k = 0; k < c.train_clients; ++k) {
-      BIOFED_ASSIGN_OR_RETURN(LocalResult result,
-                              clients[k]->Train(global, task, LocalData{train, partition[k], data.norm}));
-      BIOFED_RETURN_IF_ERROR(ApplyDefense(
-          defense, MixSeed(seed, kDefenseStream, static_cast<uint64_t>(round * c.train_clients + k)), result.update));
-      updates.push_back({absl::StrCat("c", k), result.num_examples, std::move(result.update)});
-    }
-    std::vector<const ClientUpdate*> pointers;
-    for (const ClientUpdate& u : updates) pointers.push_back(&u);
-    BIOFED_ASSIGN_OR_RETURN(global, Aggregate(global, pointers, c.lr));
-    if (round % c.eval_every == 0 || round == c.train_rounds) {
-      BIOFED_ASSIGN_OR_RETURN(EvaluationResult result, evaluate(global));
-      out.accuracy_curve.push_back({round, result.accuracy});
-      out.test_accuracy = result.accuracy;
-      out.test_loss = result.loss;
-    }
+  for (const RoundRow& row : run.rounds) {
+    if (!EvaluatedRound(plan, row.round)) continue;
+    out.accuracy_curve.push_back({row.round, row.test_accuracy});
+    out.test_accuracy = row.test_accuracy;
+    out.test_loss = row.test_loss;
   }
-  out.model = std::move(global);
+  out.model = std::move(run.model);
   return out;
 }
 

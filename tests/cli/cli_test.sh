@@ -35,9 +35,9 @@ check "missing data dir" 1 "$biofed" train --data-dir /nonexistent
 expect_output "missing file is named" "/nonexistent/train-images-idx3-ubyte"
 check "bad biomod" 1 "$biofed" train --biomod fl,xx
 expect_output "bad biomod item is named" "bad --biomod item 'xx'"
-check "bad threat-model switch" 1 "$biofed" attack --local-hyperparameters maybe
-expect_output "bad switch is named" "--local-hyperparameters expects known or unknown"
-check "known labels with an unknown batch size" 1 "$biofed" attack --batch-size unknown --labels known --iterations 1
+check "bad threat-model switch" 2 "$biofed" attack --local-hyperparameters maybe
+expect_output "bad switch is named" "--local-hyperparameters: expected known or unknown, got 'maybe'"
+check "known labels with an estimated batch size" 1 "$biofed" attack --batch-size estimated --labels known --attack-iterations 1
 expect_output "the contradiction is explained" "known labels give the batch size away"
 check "WS that cannot divide" 1 "$biofed" train --biomod ws --gamma 3 --train-subset 100
 expect_output "WS error names the layer" "fc1 has 1000 outputs"

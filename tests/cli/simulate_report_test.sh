@@ -10,10 +10,10 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$biofed" simulate --print-config --rounds 7 > "$work/config.json" || fail "--print-config"
-python3 -c "import json,sys; c=json.load(open(sys.argv[1])); assert c['rounds']==7 and c['attack_rounds']==[1,7], c" \
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); assert c['rounds']==7 and c['attack_rounds']==[1,-1], c" \
   "$work/config.json" || fail "--print-config does not reflect flags"
-echo '{"clients": 2, "rounds": 3, "samples_per_client": 40, "attack_iterations": 25, "attack_rounds": [1, 3]}' \
-  > "$work/small.json"
+# No attack_rounds: the default, first and last (-1), follows the rounds.
+echo '{"clients": 2, "rounds": 3, "samples_per_client": 40, "attack_iterations": 25}' > "$work/small.json"
 echo '{"clients": 2, "roundz": 3}' > "$work/typo.json"
 "$biofed" simulate --config "$work/typo.json" > "$work/typo.out" 2>&1 && fail "an unknown config key was accepted"
 grep -q "unknown key 'roundz'" "$work/typo.out" || fail "unknown key not named: $(cat "$work/typo.out")"

@@ -57,27 +57,31 @@ TEST(SweepConfigTest, CellsAreCanonicalAndCountedOnce) {
   ASSERT_EQ(cells.size(), 1u);
   EXPECT_EQ(cells[0].mechanisms, "fl+ws");
   EXPECT_EQ(cells[0].defense, "topk:0.1");
-  EXPECT_EQ(cells[0].iterations, c.attack_iterations);
+  EXPECT_EQ(cells[0].iterations, c.attacker.config.iterations);
   EXPECT_TRUE(TrainingJobsFor(cells).empty());
 }
 
-TEST(SweepConfigTest, AttacksTakeTheRobustMatcherAsASuffix) {
-  auto robust = ParseSweepAttack("ig+ignore-largest:0.10");
+// A cell's attack is the compact form over the sweep's shared attacker; the
+// fedavg attack does not apply to one FedSGD step.
+TEST(SweepConfigTest, CellAttackersApplyTheirSettingsOverTheSharedOnes) {
+  SweepConfig c;
+  c.attacker.config.tv_weight = 1e-4;
+  auto robust = CellAttacker(c, "ig+ignore-largest:0.10", 300);
   ASSERT_THAT(robust, IsOk());
-  EXPECT_EQ(robust->kind, "ig");
-  EXPECT_EQ(robust->ignore_largest_fraction, 0.1);
-  EXPECT_EQ(SweepAttackName(*robust), "ig+ignore-largest:0.1");
-  EXPECT_EQ(SweepAttackName(*ParseSweepAttack("dlg")), "dlg");
-  for (const char* bad : {"ig+ignore-largest:0", "ig+ignore-largest:1", "ig+mask:0.1", "ig+", "pgd", "ig+ignore-largest:x"}) {
-    EXPECT_THAT(ParseSweepAttack(bad), StatusIs(absl::StatusCode::kInvalidArgument, "")) << bad;
-  }
+  EXPECT_EQ(robust->config.ignore_largest_fraction, 0.1);
+  EXPECT_EQ(robust->config.tv_weight, 1e-4);
+  EXPECT_EQ(robust->config.iterations, 300);
+  EXPECT_TRUE(robust->threat.labels_known);  // the sweep's default attacker
+  EXPECT_EQ(AttackSpecName(*robust, c.attacker), "ig+ignore-largest:0.1");
+  EXPECT_THAT(CellAttacker(c, "fedavg", 300), StatusIs(absl::StatusCode::kInvalidArgument, "does not apply"));
+  EXPECT_THAT(CellAttacker(c, "ig+mask:0.1", 300), StatusIs(absl::StatusCode::kInvalidArgument, "ig+mask:0.1"));
 }
 
 TEST(SweepConfigTest, FileKeysAreCheckedAndGridsReplaced) {
   auto parsed = ParseSweepConfig(R"({"tau": 0.5, "grids": [{"models": ["alexnet"], "seeds": [3]}]})", "x.json",
                                  *SweepPreset("quick"));
   ASSERT_THAT(parsed, IsOk());
-  EXPECT_EQ(parsed->tau, 0.5);
+  EXPECT_EQ(parsed->mechanism_parameters.tau, 0.5);
   ASSERT_EQ(parsed->grids.size(), 1u);
   EXPECT_EQ(parsed->grids[0].models, std::vector<std::string>{"alexnet"});
   EXPECT_EQ(parsed->grids[0].batch_sizes, (std::vector<int64_t>{1, 4}));  // SweepGrid's default
@@ -105,9 +109,8 @@ TEST(SweepConfigTest, ValidationNamesTheBadValue) {
   EXPECT_THAT(with_grid([](SweepGrid& g) { g.models = {"vgg"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "grid 1"));
   EXPECT_THAT(with_grid([](SweepGrid& g) { g.batch_sizes = {}; }), StatusIs(absl::StatusCode::kInvalidArgument, "axis"));
   EXPECT_THAT(with_grid([](SweepGrid& g) { g.mechanisms = {"fl,xx"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "grid 1"));
-  SweepConfig c;
-  c.labels = "guessed";
-  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "labels"));
+  EXPECT_THAT(ParseSweepConfig(R"({"labels": "guessed"})", "x.json"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "labels: expected known or inferred"));
 }
 
 TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
@@ -119,14 +122,14 @@ TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
     ASSERT_THAT(store, IsOk());
     EXPECT_TRUE((*store)->FinishedCells()->empty());
     CellRow row;
-    row.cell = cell;
+    row.key = cell.Key();
     row.scored.psnr = 12.5;
     ASSERT_THAT((*store)->AddCell(row), IsOk());
     EXPECT_THAT((*store)->TrainedModel("model=mlp|mechanisms=none|defense=none|seed=1"),
                 StatusIs(absl::StatusCode::kNotFound, "no finished training"));
     TrainingRow training;
-    training.job = {"mlp", "none", "none", 1};
-    training.model_state = std::string("\0state", 6);
+    training.key = TrainingJob{"mlp", "none", "none", 1}.Key();
+    training.model_state.bytes = std::string("\0state", 6);
     ASSERT_THAT((*store)->AddTraining(training), IsOk());
   }
   auto reopened = SweepStore::Open(path, "settings-A");
@@ -141,7 +144,7 @@ SweepConfig SmallSweep() {
   c.train_rounds = 3;
   c.train_clients = 2;
   c.eval_every = 3;
-  c.attack_iterations = 5;
+  c.attacker.config.iterations = 5;
   SweepGrid g;
   g.mechanisms = {"none", "fl,wr,ws"};
   g.batch_sizes = {1};

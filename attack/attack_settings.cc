@@ -1,0 +1,153 @@
+#include "attack/attack_settings.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+
+namespace biofed {
+namespace {
+
+// Settings a scored attack records in columns of their own, so the compact
+// name leaves them out.
+bool HasOwnColumn(const std::string& key) {
+  return key == "attack_iterations" || key == "labels" || key == "fl_factors" || key == "batch_size" ||
+         key == "local_hyperparameters";
+}
+
+std::string CompactKey(const char* key) { return absl::StrReplaceAll(key, {{"_", "-"}}); }
+
+template <typename T>
+std::string ValueText(const T& value) {
+  if constexpr (std::is_same_v<T, double>) {
+    return absl::StrFormat("%g", value);
+  } else {
+    return absl::StrCat(value);
+  }
+}
+
+template <typename T>
+bool ParseValue(const std::string& text, T* value) {
+  if constexpr (std::is_same_v<T, double>) {
+    return absl::SimpleAtod(text, value);
+  } else {
+    static_assert(std::is_same_v<T, int64_t>, "a setting of an unexpected type");
+    return absl::SimpleAtoi(text, value);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name) {
+  if (name == "ig" || name == "inverting-gradients") return AttackKind::kInvertingGradients;
+  if (name == "dlg") return AttackKind::kDlg;
+  if (name == "analytic") return AttackKind::kAnalytic;
+  if (name == "fedavg") return AttackKind::kFedAvg;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown attack '", name, "': expected ig, dlg, analytic or fedavg"));
+}
+
+std::string AttackKindName(AttackKind kind) {
+  switch (kind) {
+    case AttackKind::kInvertingGradients: return "ig";
+    case AttackKind::kDlg: return "dlg";
+    case AttackKind::kAnalytic: return "analytic";
+    case AttackKind::kFedAvg: return "fedavg";
+  }
+  return "unknown";
+}
+
+const std::map<std::string, std::string>& AttackSettingHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"attack", "ig (Inverting Gradients), dlg, analytic or fedavg"},
+      {"attack_iterations", "attack optimisation steps (DLG: L-BFGS steps)"},
+      {"attack_lr", "IG/FedAvg Adam learning rate"},
+      {"tv_weight", "total-variation weight"},
+      {"restarts", "random restarts, best by objective"},
+      {"ignore_largest", "leave this fraction of each weight tensor's largest update entries out of the matching "
+                         "(a WR-aware attacker: resets are large and sparse); 0 = off"},
+      {"labels", "the attacker's labels: known (given the true labels) or inferred"},
+      {"fl_factors", "unknown, or known (an adaptive attacker told the client's FL factors)"},
+      {"batch_size", "known, or estimated (from the update's rank; needs labels inferred)"},
+      {"local_hyperparameters", "known (the FedAvg attack replays the K local steps) or unknown (one step)"},
+  };
+  return *help;
+}
+
+absl::Status ValidateAttackSpec(const AttackSpec& s) {
+  const AttackConfig& c = s.config;
+  if (c.iterations < 1 || c.restarts < 1 || !(c.lr > 0) || !(c.tv_weight >= 0)) {
+    return absl::InvalidArgumentError("attack iterations and restarts must be >= 1, lr > 0, TV >= 0");
+  }
+  if (!(c.ignore_largest_fraction >= 0 && c.ignore_largest_fraction < 1)) {
+    return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
+  }
+  if (c.ignore_largest_fraction > 0 && c.kind == AttackKind::kAnalytic) {
+    return absl::InvalidArgumentError("analytic inversion needs the whole first-layer update; it cannot ignore entries");
+  }
+  if (!s.threat.batch_size_known && s.threat.labels_known) {
+    return absl::InvalidArgumentError(
+        "known labels give the batch size away: an attacker without the batch size infers the labels");
+  }
+  return absl::OkStatus();
+}
+
+std::string AttackSpecName(const AttackSpec& spec, const AttackSpec& base) {
+  auto text_of = [](const auto& field, const auto&... codec) -> std::string {
+    if constexpr (sizeof...(codec) > 0) {
+      return FieldText(field, codec...);
+    } else {
+      return ValueText(field);
+    }
+  };
+  std::vector<std::string> base_text;
+  VisitFields(base, [&](const char*, const auto& field, const auto&... codec) {
+    base_text.push_back(text_of(field, codec...));
+  });
+  std::string name = AttackKindName(spec.config.kind);
+  size_t index = 0;
+  VisitFields(spec, [&](const char* key, const auto& field, const auto&... codec) {
+    const size_t i = index++;
+    const std::string text = text_of(field, codec...);
+    if (std::string(key) == "attack" || HasOwnColumn(key) || text == base_text[i]) return;
+    absl::StrAppend(&name, "+", CompactKey(key), ":", text);
+  });
+  return name;
+}
+
+absl::StatusOr<AttackSpec> ParseAttackSpec(const std::string& text, const AttackSpec& base) {
+  const std::vector<std::string> parts = absl::StrSplit(text, '+');
+  AttackSpec spec = base;
+  auto kind = ParseAttackKind(parts[0]);
+  if (!kind.ok()) return absl::InvalidArgumentError(absl::StrCat("attack '", text, "': ", kind.status().message()));
+  spec.config.kind = *kind;
+  for (size_t p = 1; p < parts.size(); ++p) {
+    const std::vector<std::string> key_value = absl::StrSplit(parts[p], absl::MaxSplits(':', 1));
+    bool found = false;
+    absl::Status status;
+    VisitFields(spec, [&](const char* key, auto& field, const auto&... codec) {
+      if (found || key_value.size() != 2 || CompactKey(key) != key_value[0] || std::string(key) == "attack") return;
+      found = true;
+      if constexpr (sizeof...(codec) > 0) {
+        status = ParseFieldText(key_value[1], &field, codec...);
+        if (!status.ok()) status = absl::InvalidArgumentError(absl::StrCat(key_value[0], ": ", status.message()));
+      } else if (!ParseValue(key_value[1], &field)) {
+        status = absl::InvalidArgumentError(absl::StrCat(key_value[0], ": not a number: '", key_value[1], "'"));
+      }
+    });
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attack '", text, "': '", parts[p], "' is not SETTING:VALUE for a known setting"));
+    }
+    if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("attack '", text, "': ", status.message()));
+  }
+  if (absl::Status s = ValidateAttackSpec(spec); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("attack '", text, "': ", s.message()));
+  }
+  return spec;
+}
+
+}  // namespace biofed

@@ -1,0 +1,97 @@
+// What an attacker is and knows, as typed settings: the attack (kind,
+// budget, matcher options) and the threat model (which switches the attacker
+// is given). AttackSpec's field list (VisitFields) is the one place its
+// settings are named: config files, command-line flags (cli/flag_groups.h)
+// and the compact form "KIND+key:value..." a sweep's attack axis uses are
+// derived from it. Torch-free plain data; thread-safe.
+#ifndef BIOFED_ATTACK_ATTACK_SETTINGS_H_
+#define BIOFED_ATTACK_ATTACK_SETTINGS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/statusor.h"
+#include "common/record_fields.h"
+
+namespace biofed {
+
+enum class AttackKind { kInvertingGradients, kDlg, kAnalytic, kFedAvg };
+
+absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name);
+std::string AttackKindName(AttackKind kind);
+
+struct ThreatModel {
+  bool labels_known = false;          // true labels given; else inferred
+  // Without B the attacker estimates it from the update (batch_size_estimate.h)
+  // and reconstructs that many images; known labels would give B away, so
+  // that combination is refused.
+  bool batch_size_known = true;
+  // lr, local steps, batch schedule. Only the FedAvg attack uses them (to
+  // replay the K steps); without them it matches the update as one gradient
+  // of all its examples, which the unknown lr cannot spoil (cosine is blind
+  // to scale). IG and DLG always take that one-step view.
+  bool local_hyperparameters_known = true;
+  bool fuzzy_factors_known = false;   // adaptive attacker told the client's FL factors
+  // BatchNorm mode: always the client's, taken from the record.
+};
+
+struct AttackConfig {
+  AttackKind kind = AttackKind::kInvertingGradients;
+  int64_t iterations = 1000;   // IG / FedAvg optimisation steps; DLG L-BFGS outer steps
+  double lr = 0.1;             // IG Adam learning rate (L-BFGS uses 1)
+  double tv_weight = 1e-6;     // total-variation weight (IG, FedAvg)
+  int64_t restarts = 1;
+  uint64_t seed = 0;
+  int64_t report_every = 50;   // the objective is read on the host only this often
+  // A robust matcher: the largest-magnitude fraction of each weight tensor of
+  // the update (the Linear and Conv2d weights, where WR resets weights) is
+  // left out of the matching, on both sides. Meant for updates carrying large,
+  // sparse, data-independent entries such as WR's resets. 0 = off; IG, DLG
+  // and FedAvg only (analytic inversion refuses it).
+  double ignore_largest_fraction = 0.0;
+};
+
+struct AttackSpec {
+  AttackConfig config;
+  ThreatModel threat;
+};
+
+// Every setting of an attack spec, named as in config files (a flag is the
+// name with '-' for '_'). The seed and the progress interval are the
+// caller's, not settings.
+template <typename Spec, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Spec>, AttackSpec>, int> = 0>
+void VisitFields(Spec& s, Visitor&& v) {
+  v("attack", s.config.kind, EnumText<AttackKind>{AttackKindName, ParseAttackKind});
+  v("attack_iterations", s.config.iterations);
+  v("attack_lr", s.config.lr);
+  v("tv_weight", s.config.tv_weight);
+  v("restarts", s.config.restarts);
+  v("ignore_largest", s.config.ignore_largest_fraction);
+  v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
+  v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
+  v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});
+  v("local_hyperparameters", s.threat.local_hyperparameters_known, BoolText{"known", "unknown"});
+}
+
+// One line of help per setting, by name (for the derived flags).
+const std::map<std::string, std::string>& AttackSettingHelp();
+
+// INVALID_ARGUMENT naming the first setting out of its domain or a
+// combination the attacks refuse (known labels with an estimated batch size).
+absl::Status ValidateAttackSpec(const AttackSpec& spec);
+
+// The compact form: the kind, then "+key:value" for each setting that
+// differs from `base` (keys with '-' for '_'), leaving out the settings a
+// scored attack records in columns of their own (iterations and the
+// threat-model switches). "ig", "ig+ignore-largest:0.1".
+std::string AttackSpecName(const AttackSpec& spec, const AttackSpec& base);
+// Parses the compact form over `base`. INVALID_ARGUMENT naming `text` and the
+// part that is wrong.
+absl::StatusOr<AttackSpec> ParseAttackSpec(const std::string& text, const AttackSpec& base);
+
+}  // namespace biofed
+
+#endif  // BIOFED_ATTACK_ATTACK_SETTINGS_H_

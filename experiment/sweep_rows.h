@@ -1,0 +1,72 @@
+// The rows of a sweep study: one per finished attack cell (the cell's axes,
+// the scored attack, the norm of what the attacker saw) and one per finished
+// training federation (its accuracy curve and trained model). Declared once
+// (VisitFields): the study's tables, INSERTs and the sweep report's reading
+// derive from these lists. Torch-free plain data; thread-safe.
+#ifndef BIOFED_EXPERIMENT_SWEEP_ROWS_H_
+#define BIOFED_EXPERIMENT_SWEEP_ROWS_H_
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "common/record_fields.h"
+#include "experiment/scored_attack.h"
+
+namespace biofed {
+
+// The attack, batch size and iterations of the cell are those of `scored`.
+struct CellRow {
+  std::string key;  // AttackCell::Key(): what marks the cell done
+  std::string model, mechanisms, victim, defense;
+  int64_t seed = 0;
+  ScoredAttack scored;
+  double update_norm = 0;  // L2 norm of the parameter entries the attacker saw
+  std::string code_version;
+};
+
+template <typename Record, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Record>, CellRow>, int> = 0>
+void VisitFields(Record& r, Visitor&& v) {
+  v("key", r.key);
+  v("model", r.model);
+  v("mechanisms", r.mechanisms);
+  v("victim", r.victim);
+  v("defense", r.defense);
+  v("seed", r.seed);
+  VisitFields(r.scored, v);
+  v("update_norm", r.update_norm);
+  v("code_version", r.code_version);
+}
+
+struct TrainingRow {
+  std::string key;  // TrainingJob::Key()
+  std::string model, mechanisms, defense;
+  int64_t seed = 0;
+  int64_t rounds = 0;
+  double test_accuracy = 0, test_loss = 0, seconds = 0;
+  std::string accuracy_curve_json;  // [[round, accuracy], ...]
+  std::string code_version;
+  Blob model_state;  // EncodeCheckpoint of the trained model
+};
+
+template <typename Record, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Record>, TrainingRow>, int> = 0>
+void VisitFields(Record& r, Visitor&& v) {
+  v("key", r.key);
+  v("model", r.model);
+  v("mechanisms", r.mechanisms);
+  v("defense", r.defense);
+  v("seed", r.seed);
+  v("rounds", r.rounds);
+  v("test_accuracy", r.test_accuracy);
+  v("test_loss", r.test_loss);
+  v("seconds", r.seconds);
+  v("accuracy_curve_json", r.accuracy_curve_json);
+  v("code_version", r.code_version);
+  v("model_state", r.model_state);
+}
+
+}  // namespace biofed
+
+#endif  // BIOFED_EXPERIMENT_SWEEP_ROWS_H_
