@@ -27,8 +27,6 @@ int64_t Millis(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
 
 }  // namespace
 
-std::string TrainingModeName(TrainingMode mode) { return mode == TrainingMode::kFedSgd ? "fedsgd" : "fedavg"; }
-
 absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name) {
   if (name == "fedsgd") return TrainingMode::kFedSgd;
   if (name == "fedavg") return TrainingMode::kFedAvg;
@@ -54,7 +52,9 @@ absl::Status ValidateFederationConfig(const FederationConfig& c) {
 }
 
 FederationCore::FederationCore(const FederationConfig& config, ModelEvaluator evaluator)
-    : config_(config), evaluator_(std::move(evaluator)) {}
+    : config_(config),
+      evaluator_(std::move(evaluator)),
+      observations_(config.observation_log_limit, config.collect_audit_manifests) {}
 
 absl::StatusOr<std::unique_ptr<FederationCore>> FederationCore::Create(const FederationConfig& config,
                                                                        TensorTable initial_model,
@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<FederationCore>> FederationCore::Create(const Fed
   }
   core->update_schema_ = UpdateSchema(model);
   core->versions_[core->completed_] = std::make_shared<const TensorTable>(std::move(model));
+  if (core->completed_ >= config.rounds) core->observations_.End();
   return core;
 }
 
@@ -96,6 +97,7 @@ void FederationCore::Stop() {
     stopped_ = true;
   }
   changed_.notify_all();
+  observations_.End();
   if (driver_.joinable()) driver_.join();
 }
 
@@ -206,23 +208,12 @@ absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1
     update->tensors = std::move(tensors);
     auto found = header.metrics().find("train_loss");
     if (found != header.metrics().end()) open_->train_loss[update->client_id] = found->second;
-    if (audit && config_.collect_audit_manifests) {
-      audit->set_client_id(header.client_id());
-      audit->set_round(header.round());
-      audit_[{header.round(), header.client_id()}] = std::move(*audit);
-    }
-    if (config_.observation_log_limit > 0) {
-      auto observation = std::make_shared<Observation>();
-      observation->model_version = header.model_version();
-      observation->model = versions_.at(header.model_version());
-      observation->header = header;
-      observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
-      observations_.push_back(std::move(observation));
-      if (observations_.size() > config_.observation_log_limit) {
-        observations_.erase(observations_.begin());
-        ++observations_dropped_;
-      }
-    }
+    auto observation = std::make_shared<Observation>();
+    observation->model_version = header.model_version();
+    observation->model = versions_.at(header.model_version());
+    observation->header = header;
+    observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
+    observations_.Record(std::move(observation), std::move(audit));
     open_->received[update->client_id] = std::move(update);
     LogInfo(kLog, absl::StrCat("round ", header.round(), ": accepted the update of '", header.client_id(), "' (",
                                open_->received.size(), "/", open_->sampled.size(), ")"));
@@ -243,6 +234,7 @@ void FederationCore::DriverLoop() {
       if (!open_) {
         MaybeOpenRound(lock);
       } else if (open_->received.size() == open_->sampled.size() || absl::Now() >= open_->deadline) {
+        if (open_->received.size() < open_->sampled.size() && KeepWaitingPastDeadline()) continue;
         CloseRound(lock);
         continue;
       }
@@ -277,28 +269,61 @@ void FederationCore::MaybeOpenRound(std::unique_lock<std::mutex>&) {
   changed_.notify_all();
 }
 
-void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
-  OpenRound round = std::move(*open_);
+// At the deadline of a round short of its quorum (fewer than min_clients
+// updates) the round keeps what it received: a slow machine must not cost
+// live clients their work. Sampled clients that are gone (silent beyond the
+// client timeout) are replaced by live clients not yet sampled, and the
+// round waits another deadline. What it waits for is logged when it changes.
+// False when the round has its quorum (it closes).
+bool FederationCore::KeepWaitingPastDeadline() {
+  OpenRound& round = *open_;
   const int64_t needed = std::min<int64_t>(config_.min_clients, static_cast<int64_t>(round.sampled.size()));
-  if (static_cast<int64_t>(round.received.size()) < needed) {
-    LogWarning(kLog, absl::StrCat("round ", round.round, ": deadline passed with ", round.received.size(), " of ",
-                                  needed, " required updates; sampling again"));
-    open_.reset();
-    ++next_attempt_;
-    changed_.notify_all();
-    return;
+  const int64_t received = static_cast<int64_t>(round.received.size());
+  if (received >= needed) return false;
+  const absl::Time now = absl::Now();
+  auto alive = [&](const std::string& name) {
+    auto client = clients_.find(name);
+    return client != clients_.end() && now - client->second.last_seen <= config_.client_timeout;
+  };
+  std::vector<std::string> waiting, gone, candidates;
+  for (const std::string& name : round.sampled) {
+    if (round.received.count(name) == 0) (alive(name) ? waiting : gone).push_back(name);
   }
-  closing_ = true;
-  const std::shared_ptr<const TensorTable> base = versions_.at(completed_);
-  lock.unlock();
+  for (const auto& [name, state] : clients_) {
+    if (alive(name) && std::find(round.sampled.begin(), round.sampled.end(), name) == round.sampled.end()) {
+      candidates.push_back(name);
+    }
+  }
+  std::mt19937_64 rng(Mix(config_.seed ^ Mix(static_cast<uint64_t>(round.round) * 1000003u + ++round.extensions)));
+  std::shuffle(candidates.begin(), candidates.end(), rng);
+  std::vector<std::string> replaced;
+  for (size_t i = 0; i < gone.size() && i < candidates.size(); ++i) {
+    round.sampled.erase(std::find(round.sampled.begin(), round.sampled.end(), gone[i]));
+    round.sampled.push_back(candidates[i]);
+    round.replaced.push_back(gone[i]);
+    replaced.push_back(absl::StrCat(gone[i], " by ", candidates[i]));
+    waiting.push_back(candidates[i]);
+  }
+  std::sort(round.sampled.begin(), round.sampled.end());
+  round.deadline = now + config_.round_deadline;
+  const std::string what = absl::StrCat(
+      "round ", round.round, ": deadline passed with ", received, " of ", needed, " required updates; ",
+      waiting.empty() ? "no sampled client is alive, waiting for one to come back"
+                      : absl::StrCat("waiting for ", absl::StrJoin(waiting, ", ")),
+      replaced.empty() ? "" : absl::StrCat(" (gone clients replaced: ", absl::StrJoin(replaced, ", "), ")"));
+  if (what != round.waiting_for) LogWarning(kLog, what);
+  round.waiting_for = what;
+  changed_.notify_all();
+  return true;
+}
 
+RoundSummary FederationCore::SummarizeRound(const OpenRound& round, std::vector<const ClientUpdate*>* updates) {
   RoundSummary summary;
   summary.round = round.round;
   summary.rejected_updates = round.rejected;
-  std::vector<const ClientUpdate*> updates;
   double loss_sum = 0;
   for (const auto& [name, update] : round.received) {
-    updates.push_back(update.get());
+    updates->push_back(update.get());
     summary.participants.push_back(name);
     summary.examples += update->num_examples;
     auto loss = round.train_loss.find(name);
@@ -307,7 +332,43 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
   for (const std::string& name : round.sampled) {
     if (round.received.count(name) == 0) summary.dropped.push_back(name);
   }
+  summary.dropped.insert(summary.dropped.end(), round.replaced.begin(), round.replaced.end());
+  std::sort(summary.dropped.begin(), summary.dropped.end());
   summary.train_loss = summary.examples > 0 ? loss_sum / static_cast<double>(summary.examples) : 0.0;
+  return summary;
+}
+
+void FederationCore::EvaluateAndCheckpoint(const TensorTable& model, absl::Time opened, RoundSummary& summary) {
+  if (evaluator_ && (summary.round % config_.evaluate_every == 0 || summary.round == config_.rounds)) {
+    absl::StatusOr<EvaluationResult> eval = evaluator_(model);
+    if (eval.ok()) {
+      summary.test_accuracy = eval->accuracy;
+      summary.test_loss = eval->loss;
+    } else {
+      LogError(kLog, absl::StrCat("round ", summary.round, ": evaluation failed: ", eval.status().ToString()));
+    }
+  }
+  summary.seconds = absl::ToDoubleSeconds(absl::Now() - opened);
+  if (config_.checkpoint_path.empty()) return;
+  Checkpoint checkpoint;
+  checkpoint.run_id = config_.run_id;
+  checkpoint.model_spec_json = config_.model_spec_json;
+  checkpoint.completed_rounds = summary.round;
+  checkpoint.model = model;
+  checkpoint.history = history_;  // only the driver thread changes history_
+  checkpoint.history.push_back(summary);
+  const absl::Status written = WriteCheckpoint(config_.checkpoint_path, checkpoint);
+  if (!written.ok()) LogError(kLog, absl::StrCat("round ", summary.round, ": checkpoint not written: ", written.ToString()));
+}
+
+void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
+  OpenRound round = std::move(*open_);
+  closing_ = true;
+  const std::shared_ptr<const TensorTable> base = versions_.at(completed_);
+  lock.unlock();
+
+  std::vector<const ClientUpdate*> updates;
+  RoundSummary summary = SummarizeRound(round, &updates);
   absl::StatusOr<TensorTable> next = Aggregate(*base, updates, config_.server_lr * config_.lr);
   if (!next.ok()) {
     // Every update was validated against the schema, so this is a bug; keep
@@ -319,27 +380,7 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
     ++next_attempt_;
     return;
   }
-  if (evaluator_ && (round.round % config_.evaluate_every == 0 || round.round == config_.rounds)) {
-    absl::StatusOr<EvaluationResult> eval = evaluator_(*next);
-    if (eval.ok()) {
-      summary.test_accuracy = eval->accuracy;
-      summary.test_loss = eval->loss;
-    } else {
-      LogError(kLog, absl::StrCat("round ", round.round, ": evaluation failed: ", eval.status().ToString()));
-    }
-  }
-  summary.seconds = absl::ToDoubleSeconds(absl::Now() - round.opened);
-  if (!config_.checkpoint_path.empty()) {
-    Checkpoint checkpoint;
-    checkpoint.run_id = config_.run_id;
-    checkpoint.model_spec_json = config_.model_spec_json;
-    checkpoint.completed_rounds = round.round;
-    checkpoint.model = *next;
-    checkpoint.history = history_;  // only this thread changes history_
-    checkpoint.history.push_back(summary);
-    const absl::Status written = WriteCheckpoint(config_.checkpoint_path, checkpoint);
-    if (!written.ok()) LogError(kLog, absl::StrCat("round ", round.round, ": checkpoint not written: ", written.ToString()));
-  }
+  EvaluateAndCheckpoint(*next, round.opened, summary);
   LogInfo(kLog, absl::StrCat("round ", round.round, " closed: ", summary.participants.size(), " updates, ",
                              summary.dropped.size(), " dropped, test accuracy ", summary.test_accuracy));
 
@@ -353,36 +394,12 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
   next_attempt_ = 0;
   auto listener = listener_;
   changed_.notify_all();
+  if (completed_ >= config_.rounds) observations_.End();
   if (listener) {
     lock.unlock();
     listener(summary);
     lock.lock();
   }
-}
-
-ObservationWait FederationCore::WaitObservation(size_t* index, absl::Duration timeout,
-                                                std::shared_ptr<const Observation>* out) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  const auto until = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(timeout);
-  while (true) {
-    if (*index < observations_dropped_) *index = observations_dropped_;
-    const size_t position = *index - observations_dropped_;
-    if (position < observations_.size()) {
-      *out = observations_[position];
-      return ObservationWait::kReady;
-    }
-    if (stopped_ || completed_ >= config_.rounds) return ObservationWait::kEnded;
-    if (changed_.wait_until(lock, until) == std::cv_status::timeout) return ObservationWait::kTimedOut;
-  }
-}
-
-absl::StatusOr<v1::AuditManifest> FederationCore::AuditManifest(int64_t round, const std::string& client) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = audit_.find({round, client});
-  if (it == audit_.end()) {
-    return absl::NotFoundError(absl::StrCat("no audit manifest for round ", round, ", client '", client, "'"));
-  }
-  return it->second;
 }
 
 int64_t FederationCore::completed_rounds() const {

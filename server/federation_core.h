@@ -30,6 +30,7 @@
 #include "server/aggregation.h"
 #include "server/checkpoint.h"
 #include "server/evaluation.h"
+#include "server/observation_log.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 
@@ -64,18 +65,7 @@ struct FederationConfig {
 };
 
 absl::Status ValidateFederationConfig(const FederationConfig& config);
-std::string TrainingModeName(TrainingMode mode);
 absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name);
-
-// One accepted update as an auditor receives it.
-struct Observation {
-  int64_t model_version = 0;
-  std::shared_ptr<const TensorTable> model;
-  v1::UpdateHeader header;  // as the client sent it
-  std::shared_ptr<const TensorTable> update;
-};
-
-enum class ObservationWait { kReady, kTimedOut, kEnded };
 
 class FederationCore {
  public:
@@ -107,14 +97,15 @@ class FederationCore {
                             std::optional<v1::AuditManifest> audit);
   void CountRejection();
 
-  // Waits up to `timeout` for observation number `index` (0-based, in order
-  // of acceptance). kEnded: the federation finished and no observation
-  // `index` will come, or the core stopped. Observations dropped by the log
-  // limit are skipped: `*index` is advanced to the oldest kept.
-  ObservationWait WaitObservation(size_t* index, absl::Duration timeout, std::shared_ptr<const Observation>* out);
-
+  // As ObservationLog::Wait; the log ends when the federation finishes or
+  // the core stops.
+  ObservationWait WaitObservation(size_t* index, absl::Duration timeout, std::shared_ptr<const Observation>* out) {
+    return observations_.Wait(index, timeout, out);
+  }
   // NOT_FOUND when no manifest was stored for (round, client).
-  absl::StatusOr<v1::AuditManifest> AuditManifest(int64_t round, const std::string& client) const;
+  absl::StatusOr<v1::AuditManifest> AuditManifest(int64_t round, const std::string& client) const {
+    return observations_.Manifest(round, client);
+  }
 
   int64_t completed_rounds() const;
   bool finished() const;
@@ -136,13 +127,23 @@ class FederationCore {
     std::map<std::string, std::shared_ptr<ClientUpdate>> received;
     std::map<std::string, double> train_loss;
     absl::Time opened, deadline;
+    int extensions = 0;                 // deadlines passed short of the quorum
+    std::vector<std::string> replaced;  // sampled, gone, and replaced by others
+    std::string waiting_for;            // what the last deadline logged
     int64_t rejected = 0;
   };
 
   FederationCore(const FederationConfig& config, ModelEvaluator evaluator);
   void DriverLoop();
   void MaybeOpenRound(std::unique_lock<std::mutex>& lock);
+  bool KeepWaitingPastDeadline();
   void CloseRound(std::unique_lock<std::mutex>& lock);
+  // The summary of a round about to close, and its updates in `updates`.
+  static RoundSummary SummarizeRound(const OpenRound& round, std::vector<const ClientUpdate*>* updates);
+  // Test accuracy and loss of `model` into `summary` (on the evaluation
+  // rounds), its duration since `opened`, then the checkpoint of the closed
+  // round.
+  void EvaluateAndCheckpoint(const TensorTable& model, absl::Time opened, RoundSummary& summary);
   void Touch(const std::string& client);
   absl::Status CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& header) const;
 
@@ -160,9 +161,7 @@ class FederationCore {
   bool closing_ = false;
   int next_attempt_ = 0;
   bool stopped_ = false;
-  std::vector<std::shared_ptr<const Observation>> observations_;
-  size_t observations_dropped_ = 0;
-  std::map<std::pair<int64_t, std::string>, v1::AuditManifest> audit_;
+  ObservationLog observations_;
   std::function<void(const RoundSummary&)> listener_;
   std::thread driver_;
 };

@@ -1,7 +1,13 @@
 // A server killed after round r resumes at round r + 1 from its checkpoint
 // with identical weights; a round whose client vanished closes at the
-// deadline with the rest.
+// deadline with the rest; live clients slower than the deadline keep their
+// round.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <thread>
 
 #include "common/log.h"
 #include "tests/testing/federation_harness.h"
@@ -129,6 +135,113 @@ TEST(ClientLossTest, RoundClosesAtTheDeadlineWithTheRemainingClients) {
   const RoundSummary s = f->core->history().at(0);
   EXPECT_EQ(s.participants, (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(s.dropped, std::vector<std::string>{"carol"});
+}
+
+// Heartbeats as a training client sends them, until `until`.
+void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const std::string& client,
+                    absl::Time until) {
+  while (absl::Now() < until) {
+    grpc::ClientContext context;
+    testing::Authorize(&context, token);
+    v1::HeartbeatRequest request;
+    request.set_client_id(client);
+    v1::HeartbeatReply reply;
+    ASSERT_TRUE(stub.Heartbeat(&context, request, &reply).ok());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// The deadline passes before any update while two of the three sampled
+// clients are alive and still training, and the third is dead: the round
+// waits for the two (before the fix it was dropped, their updates refused
+// with "round 1 is not open", and with two clients alive of the three it
+// needs, never reopened).
+TEST(ClientLossTest, LiveClientsSlowerThanTheDeadlineKeepTheirRound) {
+  SetLogQuiet(true);
+  FederationConfig config;
+  config.run_id = "slow";
+  config.model_spec_json = "{}";
+  config.rounds = 1;
+  config.min_clients = 2;
+  config.min_available = 3;
+  config.poll_interval = absl::Milliseconds(10);
+  config.round_deadline = absl::Milliseconds(1000);
+  config.client_timeout = absl::Milliseconds(700);
+  auto f = testing::StartFederation(config, {FloatTensor("w", {6}, 1.0f)}, nullptr, Credentials());
+  ASSERT_NE(f, nullptr);
+  auto stub = testing::InsecureStub(f->address());
+  ASSERT_THAT(testing::JoinAs(*stub, kAlice), IsOk());
+  ASSERT_THAT(testing::JoinAs(*stub, kBob), IsOk());
+  ASSERT_THAT(testing::JoinAs(*stub, kCarol), IsOk());
+  auto a = AwaitTrainTask(*stub, kAlice, "alice");
+  auto b = AwaitTrainTask(*stub, kBob, "bob");
+  auto c = AwaitTrainTask(*stub, kCarol, "carol");  // carol takes the task, then dies
+  ASSERT_TRUE(a && b && c);
+  // Alice and Bob train 1.6 s, past the 1 s deadline, heartbeating.
+  const absl::Time done = absl::Now() + absl::Milliseconds(1600);
+  std::thread bob_heartbeats([&] { HeartbeatUntil(*stub, kBob, "bob", done); });
+  HeartbeatUntil(*stub, kAlice, "alice", done);
+  bob_heartbeats.join();
+  ASSERT_THAT(Submit(*stub, UpdateFor("alice", kAlice, *a, 0.5f)), IsOk());
+  ASSERT_THAT(Submit(*stub, UpdateFor("bob", kBob, *b, 0.5f)), IsOk());
+  ASSERT_TRUE(WaitForRounds(*f->core, 1));
+  const RoundSummary s = f->core->history().at(0);
+  EXPECT_EQ(s.participants, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(s.dropped, std::vector<std::string>{"carol"});
+}
+
+// Two of three clients are sampled; one of them dies. At the deadline the
+// round keeps the update it has and replaces the dead client by the live
+// client that was not sampled (before the fix the round was sampled again
+// from scratch, and the update it had was refused).
+TEST(ClientLossTest, AGoneClientIsReplacedAndTheReceivedUpdateKept) {
+  SetLogQuiet(true);
+  FederationConfig config;
+  config.run_id = "replace";
+  config.model_spec_json = "{}";
+  config.rounds = 1;
+  config.min_clients = 2;
+  config.min_available = 3;
+  config.fraction = 0.5;  // max(ceil(0.5 x 3), 2) = 2 sampled
+  config.poll_interval = absl::Milliseconds(10);
+  config.round_deadline = absl::Milliseconds(1000);
+  config.client_timeout = absl::Milliseconds(700);
+  auto f = testing::StartFederation(config, {FloatTensor("w", {6}, 1.0f)}, nullptr, Credentials());
+  ASSERT_NE(f, nullptr);
+  auto stub = testing::InsecureStub(f->address());
+  const std::map<std::string, std::string> tokens = {{"alice", kAlice}, {"bob", kBob}, {"carol", kCarol}};
+  for (const auto& [name, token] : tokens) ASSERT_THAT(testing::JoinAs(*stub, token), IsOk());
+  std::map<std::string, v1::TrainTask> sampled;
+  std::string unsampled;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (sampled.size() < 2 && absl::Now() < give_up) {
+    for (const auto& [name, token] : tokens) {
+      auto task = testing::PullAs(*stub, token, name);
+      if (task.ok() && task->has_train()) sampled[name] = task->train();
+    }
+  }
+  ASSERT_EQ(sampled.size(), 2u);
+  for (const auto& [name, token] : tokens) {
+    if (sampled.count(name) == 0) unsampled = name;
+  }
+  const std::string survivor = sampled.begin()->first, dead = std::next(sampled.begin())->first;
+  ASSERT_THAT(Submit(*stub, UpdateFor(survivor, tokens.at(survivor), sampled.at(survivor), 0.5f)), IsOk());
+  // The dead client is silent; the unsampled one heartbeats until it gets the task.
+  std::optional<v1::TrainTask> replacement;
+  while (!replacement && absl::Now() < give_up + absl::Seconds(5)) {
+    auto task = testing::PullAs(*stub, tokens.at(unsampled), unsampled);
+    if (task.ok() && task->has_train()) replacement = task->train();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(replacement.has_value()) << unsampled << " never replaced " << dead;
+  EXPECT_EQ(replacement->round(), 1);
+  ASSERT_THAT(Submit(*stub, UpdateFor(unsampled, tokens.at(unsampled), *replacement, 0.5f)), IsOk());
+  ASSERT_TRUE(WaitForRounds(*f->core, 1));
+  const RoundSummary s = f->core->history().at(0);
+  std::vector<std::string> expected = {survivor, unsampled};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(s.participants, expected);
+  EXPECT_EQ(s.dropped, std::vector<std::string>{dead});
 }
 
 }  // namespace
