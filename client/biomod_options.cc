@@ -1,39 +1,47 @@
 #include "client/biomod_options.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace biofed {
 
+namespace {
+
+void SetAll(BiomodOptions& options, bool on) {
+  VisitMechanisms(options, [on](const char*, bool& enabled) { enabled = on; });
+}
+
+}  // namespace
+
+bool BiomodOptions::any() const {
+  bool any = false;
+  VisitMechanisms(*this, [&any](const char*, bool enabled) { any = any || enabled; });
+  return any;
+}
+
 absl::StatusOr<BiomodOptions> ParseBiomod(const std::string& list, BiomodOptions base) {
-  base.fuzzy_learning_rates = base.rejuvenation = base.weight_splitting = false;
+  SetAll(base, false);
   if (list == "none" || list.empty()) return base;
+  std::vector<std::string> names;
+  VisitMechanisms(base, [&names](const char* name, bool) { names.push_back(name); });
   for (absl::string_view item : absl::StrSplit(list, absl::ByAnyChar(",+"))) {
-    if (item == "fl") {
-      base.fuzzy_learning_rates = true;
-    } else if (item == "wr") {
-      base.rejuvenation = true;
-    } else if (item == "ws") {
-      base.weight_splitting = true;
-    } else if (item == "all") {
-      base.fuzzy_learning_rates = base.rejuvenation = base.weight_splitting = true;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad --biomod item '", item, "': expected none, or a comma list of fl, wr, ws"));
+    if (item == "all") {
+      SetAll(base, true);
+      continue;
+    }
+    bool known = false;
+    VisitMechanisms(base, [&](const char* name, bool& enabled) {
+      if (item == name) enabled = known = true;
+    });
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("bad --biomod item '", item, "': expected none, all, or a list of ",
+                                                     absl::StrJoin(names, ", "), " joined by + or ,"));
     }
   }
   return base;
-}
-
-const std::map<std::string, std::string>& BiomodParameterHelp() {
-  static const auto* help = new std::map<std::string, std::string>{
-      {"tau", "FL spread: factors ~ U(1 - tau/2, 1 + tau/2)"},
-      {"d_re", "WR distance: sigma = max|W| / d_re"},
-      {"gamma", "WS division factor"},
-      {"wr_variant", "WR's reset law: reference (the authors' code) or paper (eq. 3)"},
-  };
-  return *help;
 }
 
 absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name) {
@@ -59,9 +67,9 @@ absl::Status ValidateBiomod(const BiomodOptions& options) {
 
 std::string BiomodName(const BiomodOptions& options) {
   std::vector<std::string> parts;
-  if (options.fuzzy_learning_rates) parts.push_back("fl");
-  if (options.rejuvenation) parts.push_back("wr");
-  if (options.weight_splitting) parts.push_back("ws");
+  VisitMechanisms(options, [&parts](const char* name, bool enabled) {
+    if (enabled) parts.push_back(name);
+  });
   return parts.empty() ? "none" : absl::StrJoin(parts, "+");
 }
 

@@ -34,10 +34,20 @@ struct BiomodOptions {
   int64_t gamma = 2;                  // WS division factor
   RejuvenationVariant variant = RejuvenationVariant::kReference;
 
-  bool any() const { return fuzzy_learning_rates || rejuvenation || weight_splitting; }
+  bool any() const;
   // The WS factor to build a model with (0 when WS is off).
   int64_t split_gamma() const { return weight_splitting ? gamma : 0; }
 };
+
+// The mechanisms by the short names of the flag syntax, in the order names
+// list them ("fl+wr+ws"): the one list parsing and naming derive from.
+template <typename Options, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Options>, BiomodOptions>, int> = 0>
+void VisitMechanisms(Options& o, Visitor&& v) {
+  v("fl", o.fuzzy_learning_rates);
+  v("wr", o.rejuvenation);
+  v("ws", o.weight_splitting);
+}
 
 // The mechanisms' parameters, named as in config files (a flag is the name
 // with '-' for '_'): the one list configs, flags and records derive from.
@@ -52,10 +62,18 @@ void VisitParameters(Options& o, Visitor&& v) {
 }
 
 // One line of help per parameter, by name (for the derived flags).
-const std::map<std::string, std::string>& BiomodParameterHelp();
+inline const std::map<std::string, std::string>& BiomodParameterHelp() {
+  static const auto* help = new std::map<std::string, std::string>{
+      {"tau", "FL spread: factors ~ U(1 - tau/2, 1 + tau/2)"},
+      {"d_re", "WR distance: sigma = max|W| / d_re"},
+      {"gamma", "WS division factor"},
+      {"wr_variant", "WR's reset law: reference (the authors' code) or paper (eq. 3)"},
+  };
+  return *help;
+}
 
-// Parses "none" or a list of "fl", "wr", "ws" joined by '+' or ',' (also
-// "all"). Keeps the parameters of `base`.
+// Parses "none" or a list of mechanism names ("fl", "wr", "ws") joined by
+// '+' or ',' (also "all"). Keeps the parameters of `base`.
 absl::StatusOr<BiomodOptions> ParseBiomod(const std::string& list, BiomodOptions base = {});
 // Validates tau in [0, 2), d_re > 0, gamma >= 2 when WS is on.
 absl::Status ValidateBiomod(const BiomodOptions& options);

@@ -26,6 +26,41 @@ bool Transient(absl::StatusCode code) {
   return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kCancelled;
 }
 
+// Heartbeats keep the client sampled while it trains for longer than the
+// server's timeout: one every `interval` from a thread, until destroyed.
+class HeartbeatThread {
+ public:
+  HeartbeatThread(v1::Federation::Stub& stub, const std::string& token, const std::string& client_id,
+                  std::chrono::milliseconds interval)
+      : thread_([this, &stub, token, client_id, interval] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          while (!stopped_signal_.wait_for(lock, interval, [&] { return stopped_; })) {
+            lock.unlock();
+            grpc::ClientContext context;
+            PrepareContext(&context, token, absl::Seconds(5));
+            v1::HeartbeatRequest request;
+            request.set_client_id(client_id);
+            v1::HeartbeatReply reply;
+            stub.Heartbeat(&context, request, &reply);
+            lock.lock();
+          }
+        }) {}
+  ~HeartbeatThread() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopped_ = true;
+    }
+    stopped_signal_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stopped_signal_;
+  bool stopped_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
 }  // namespace
 
 absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const std::string& token, int64_t version,
@@ -98,11 +133,18 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
 absl::Status FederatedClient::Run() {
   BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options_.address, options_.security));
   auto stub = v1::Federation::NewStub(channel);
+  BIOFED_ASSIGN_OR_RETURN(const v1::JoinReply join, Join(*stub));
+  HeartbeatThread heartbeat(*stub, options_.token, client_id_,
+                            std::chrono::milliseconds(std::max<int64_t>(join.heartbeat_interval_ms(), 100)));
+  return ServeTasks(*stub, *channel);
+}
+
+absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) {
   v1::JoinReply join;
   BIOFED_RETURN_IF_ERROR(Retry("join", [&] {
     grpc::ClientContext context;
     PrepareContext(&context, options_.token, absl::Seconds(30));
-    return FromGrpcStatus(stub->Join(&context, v1::JoinRequest(), &join));
+    return FromGrpcStatus(stub.Join(&context, v1::JoinRequest(), &join));
   }));
   client_id_ = join.client_id();
   dataset_ = join.dataset();
@@ -111,75 +153,43 @@ absl::Status FederatedClient::Run() {
   BIOFED_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(options_.device));
   trainer_ = std::make_unique<LocalTrainer>(spec, options_.biomod, options_.seed, device);
   LogInfo(kLog, absl::StrCat(client_id_, ": joined run '", join.run_id(), "' with ", data_.indices.size(), " samples"));
+  return join;
+}
 
-  // Heartbeats keep the client sampled while it trains for longer than the server's timeout.
-  std::mutex mutex;
-  std::condition_variable done_signal;
-  bool done = false;
-  std::thread heartbeat([&] {
-    const auto interval = std::chrono::milliseconds(std::max<int64_t>(join.heartbeat_interval_ms(), 100));
-    std::unique_lock<std::mutex> lock(mutex);
-    while (!done_signal.wait_for(lock, interval, [&] { return done; })) {
-      lock.unlock();
-      grpc::ClientContext context;
-      PrepareContext(&context, options_.token, absl::Seconds(5));
-      v1::HeartbeatRequest request;
-      request.set_client_id(client_id_);
-      v1::HeartbeatReply reply;
-      stub->Heartbeat(&context, request, &reply);
-      lock.lock();
-    }
-  });
-  auto stop_heartbeat = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      done = true;
-    }
-    done_signal.notify_all();
-    heartbeat.join();
-  };
-
-  absl::Status result = absl::OkStatus();
+absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::ChannelInterface& channel) {
   while (true) {
-    if (Stopping()) {
-      result = absl::CancelledError("client stopped");
-      break;
-    }
+    if (Stopping()) return absl::CancelledError("client stopped");
     v1::Task task;
     absl::Status pulled = Retry("pull task", [&] {
       grpc::ClientContext context;
       PrepareContext(&context, options_.token, absl::Seconds(30));
       v1::PullTaskRequest request;
       request.set_client_id(client_id_);
-      return FromGrpcStatus(stub->PullTask(&context, request, &task));
+      return FromGrpcStatus(stub.PullTask(&context, request, &task));
     });
     if (!pulled.ok()) {
       if (!Stopping()) LogWarning(kLog, absl::StrCat(client_id_, ": giving up: pull task: ", pulled.ToString()));
-      result = pulled;
-      break;
+      return pulled;
     }
     if (task.has_finish()) {
       LogInfo(kLog, absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
-      break;
+      return absl::OkStatus();
     }
     if (task.has_wait()) {
       absl::SleepFor(absl::Milliseconds(std::max<int64_t>(task.wait().retry_after_ms(), 10)));
       continue;
     }
-    const absl::Status round = RunRound(*stub, *channel, task.train());
+    const absl::Status round = RunRound(stub, channel, task.train());
     if (!round.ok()) {
       if (Stopping()) continue;  // reported at the top of the loop
       if (Fatal(round.code()) || Transient(round.code())) {  // transient: Retry gave up
         LogWarning(kLog, absl::StrCat(client_id_, ": giving up: round ", task.train().round(), ": ", round.ToString()));
-        result = round;
-        break;
+        return round;
       }
       // The round moved on (deadline, restart) or the update was refused: log and pull again.
       LogWarning(kLog, absl::StrCat(client_id_, ": round ", task.train().round(), ": ", round.ToString()));
     }
   }
-  stop_heartbeat();
-  return result;
 }
 
 absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel,
@@ -233,7 +243,6 @@ absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::Channel
   });
   result.update = update.use_count() == 1 ? std::move(*update) : *update;
   BIOFED_RETURN_IF_ERROR(submitted);
-  ++rounds_submitted_;
   if (options_.on_submitted) options_.on_submitted(task.round(), result);
   return absl::OkStatus();
 }

@@ -45,9 +45,13 @@ class FederatedClient {
   // Runs until the federation finishes (OK), `stop` is set (CANCELLED), or
   // an error that retrying cannot fix.
   absl::Status Run();
-  int64_t rounds_submitted() const { return rounds_submitted_; }
 
  private:
+  // Joins the federation (with retries) and makes the trainer for its model.
+  absl::StatusOr<v1::JoinReply> Join(v1::Federation::Stub& stub);
+  // Pulls tasks and runs rounds until the federation finishes, the client
+  // stops or an error retrying cannot fix.
+  absl::Status ServeTasks(v1::Federation::Stub& stub, grpc::ChannelInterface& channel);
   absl::Status RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel, const v1::TrainTask& task);
   template <typename Call>
   absl::Status Retry(const char* what, Call call);
@@ -61,7 +65,6 @@ class FederatedClient {
   std::unique_ptr<LocalTrainer> trainer_;
   int64_t cached_version_ = -1;
   TensorTable cached_model_;
-  int64_t rounds_submitted_ = 0;
 };
 
 // One model version from the server, checked against the limits.

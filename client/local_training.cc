@@ -21,11 +21,7 @@ constexpr uint64_t kLocalOrderStream = 0x4c4f;  // "LO"
 }  // namespace
 
 LocalTrainer::LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device)
-    : spec_(spec), biomod_(biomod), seed_(seed), device_(device) {
-  // The model's architecture decides WS; the client's options only FL and WR.
-  biomod_.weight_splitting = spec.split_gamma > 1;
-  if (biomod_.weight_splitting) biomod_.gamma = spec.split_gamma;
-}
+    : spec_(spec), biomod_(biomod), seed_(seed), device_(device) {}
 
 std::vector<std::vector<int64_t>> LocalTrainer::Batches(const LocalTask& task, const LocalData& data) const {
   const int64_t n = static_cast<int64_t>(data.indices.size());
@@ -66,25 +62,34 @@ absl::Status LocalTrainer::RunSteps(const std::vector<std::vector<int64_t>>& bat
   return absl::OkStatus();
 }
 
-absl::StatusOr<TensorTable> LocalTrainer::SharedUpdate(const std::vector<NamedTensor>& before,
-                                                       const LocalTask& task) const {
-  std::map<std::string, torch::Tensor> global_values;
-  for (const NamedTensor& t : before) global_values[t.name] = t.tensor;
-  std::map<std::string, torch::Tensor> gradients;
-  if (task.share == SharedKind::kGradient) {
-    for (const NamedTensor& p : model_->named_parameters()) gradients[p.name] = p.tensor.grad().detach();
-  }
+// Each float tensor of the update is computed straight into its host
+// bytes: the pseudo-gradient (global - trained) / lr from the global model's
+// own host bytes (no copy of either), the gradient copied once; buffers are
+// copied once (docs/architecture.md counts the copies).
+absl::StatusOr<TensorTable> LocalTrainer::SharedUpdate(const TensorTable& global, const LocalTask& task) const {
+  std::map<std::string, const HostTensor*> global_by_name;
+  for (const HostTensor& t : global) global_by_name[t.name] = &t;
+  std::map<std::string, torch::Tensor> parameters;
+  for (const NamedTensor& p : model_->named_parameters()) parameters[p.name] = p.tensor;
   TensorTable update;
-  for (const HostTensor& t : ModelStateTable(*model_)) {
-    if (t.dtype != DType::kFloat32 && t.dtype != DType::kFloat64) continue;
-    if (t.role == TensorRole::kBuffer) {
-      update.push_back(t);
+  torch::NoGradGuard no_grad;
+  for (const NamedTensor& s : model_->named_state()) {
+    if (!s.tensor.is_floating_point()) continue;
+    auto parameter = parameters.find(s.name);
+    if (parameter == parameters.end()) {
+      BIOFED_ASSIGN_OR_RETURN(HostTensor buffer, ToHostTensor(s.name, s.tensor, TensorRole::kBuffer));
+      update.push_back(std::move(buffer));
       continue;
     }
-    const torch::Tensor shared = task.share == SharedKind::kGradient ? gradients.at(t.name)
-                                                                      : (global_values.at(t.name) - ToTorch(t)) / task.lr;
-    BIOFED_ASSIGN_OR_RETURN(HostTensor h, ToHostTensor(t.name, shared, TensorRole::kParameter));
-    update.push_back(std::move(h));
+    BIOFED_ASSIGN_OR_RETURN(HostTensor shared, UninitializedHostTensor(s.name, s.tensor, TensorRole::kParameter));
+    torch::Tensor out = WritableTorchView(shared);
+    if (task.share == SharedKind::kGradient) {
+      out.copy_(parameter->second.grad());
+    } else {
+      torch::sub_out(out, TorchView(*global_by_name.at(s.name)), parameter->second.detach().to(torch::kCPU));
+      out.div_(task.lr);
+    }
+    update.push_back(std::move(shared));
   }
   return update;
 }
@@ -101,7 +106,7 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
     model_ = built;
   }
   return CallTorch("local training", [&]() -> absl::StatusOr<LocalResult> {
-    BIOFED_RETURN_IF_ERROR(LoadState(*model_, ToNamedTensors(global)));
+    BIOFED_RETURN_IF_ERROR(LoadState(*model_, NamedTensorViews(global)));
     if (step_ == nullptr || step_lr_ != task.lr) {
       // Persistent across rounds: WR's stream continues, FL's factors stay.
       runner_.reset();
@@ -117,9 +122,8 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
     }
     LocalResult result;
     result.batch_size = static_cast<int64_t>(batches.front().size());
-    const std::vector<NamedTensor> before = CopyState(*model_);
     BIOFED_RETURN_IF_ERROR(RunSteps(batches, data, &result));
-    BIOFED_ASSIGN_OR_RETURN(result.update, SharedUpdate(before, task));
+    BIOFED_ASSIGN_OR_RETURN(result.update, SharedUpdate(global, task));
     return result;
   });
 }

@@ -56,9 +56,9 @@ struct LocalResult {
 
 class LocalTrainer {
  public:
-  // The model's WS factor comes from `spec`; FL and WR from `biomod`. The
-  // client's private biomod state (FL factors, WR stream) and its data order
-  // derive from `seed`.
+  // WS is part of the model (`spec.split_gamma`); the client applies FL and
+  // WR as `biomod` says. The client's private biomod state (FL factors, WR
+  // stream) and its data order derive from `seed`.
   LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device);
 
   // INVALID_ARGUMENT for a task out of its domain (the gradient share over
@@ -70,8 +70,9 @@ class LocalTrainer {
   std::vector<std::vector<int64_t>> Batches(const LocalTask& task, const LocalData& data) const;
   // Runs the steps; fills the result's counts, losses and sample order.
   absl::Status RunSteps(const std::vector<std::vector<int64_t>>& batches, const LocalData& data, LocalResult* result);
-  // What the client sends, from the model before and after its steps.
-  absl::StatusOr<TensorTable> SharedUpdate(const std::vector<NamedTensor>& before, const LocalTask& task) const;
+  // What the client sends, from the global model it started from and the
+  // model after its steps.
+  absl::StatusOr<TensorTable> SharedUpdate(const TensorTable& global, const LocalTask& task) const;
 
   ModelSpec spec_;
   BiomodOptions biomod_;

@@ -40,7 +40,6 @@ class HostBytes {
   // `data` may point into this array.
   void append(const char* data, size_t size);
   void clear() { size_ = 0; }
-  void swap(HostBytes& other) noexcept;
 
   friend bool operator==(const HostBytes& a, const HostBytes& b);
   friend bool operator!=(const HostBytes& a, const HostBytes& b) { return !(a == b); }
@@ -48,6 +47,8 @@ class HostBytes {
   friend std::ostream& operator<<(std::ostream& out, const HostBytes& b) { return out << b.size() << " bytes"; }
 
  private:
+  void swap(HostBytes& other) noexcept;
+
   std::unique_ptr<char[]> data_;
   size_t size_ = 0;
   size_t capacity_ = 0;

@@ -53,6 +53,30 @@ torch::Tensor ToTorch(const HostTensor& t) {
   return out;
 }
 
+torch::Tensor TorchView(const HostTensor& t) {
+  if (t.bytes.empty()) return torch::empty(t.shape, torch::TensorOptions().dtype(TorchDType(t.dtype)));
+  return torch::from_blob(const_cast<char*>(t.bytes.data()), t.shape,  // NOLINT: read through the view only
+                          torch::TensorOptions().dtype(TorchDType(t.dtype)));
+}
+
+torch::Tensor WritableTorchView(HostTensor& t) {
+  if (t.bytes.empty()) return torch::empty(t.shape, torch::TensorOptions().dtype(TorchDType(t.dtype)));
+  return torch::from_blob(t.bytes.data(), t.shape, torch::TensorOptions().dtype(TorchDType(t.dtype)));
+}
+
+absl::StatusOr<HostTensor> UninitializedHostTensor(const std::string& name, const torch::Tensor& like,
+                                                    TensorRole role) {
+  auto dtype = WireDType(like.scalar_type());
+  if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", dtype.status().message()));
+  HostTensor out;
+  out.name = name;
+  out.dtype = *dtype;
+  out.shape.assign(like.sizes().begin(), like.sizes().end());
+  out.role = role;
+  out.bytes.ResizeUninitialized(static_cast<size_t>(like.numel()) * DTypeSize(*dtype));
+  return out;
+}
+
 TensorTable ModelStateTable(const Model& model) {
   std::unordered_set<std::string> parameters;
   for (const NamedTensor& p : model.named_parameters()) parameters.insert(p.name);
@@ -69,6 +93,13 @@ std::vector<NamedTensor> ToNamedTensors(const TensorTable& table) {
   std::vector<NamedTensor> out;
   out.reserve(table.size());
   for (const HostTensor& t : table) out.push_back({t.name, ToTorch(t)});
+  return out;
+}
+
+std::vector<NamedTensor> NamedTensorViews(const TensorTable& table) {
+  std::vector<NamedTensor> out;
+  out.reserve(table.size());
+  for (const HostTensor& t : table) out.push_back({t.name, TorchView(t)});
   return out;
 }
 
