@@ -35,12 +35,12 @@ build: configure
 demo: build
 	$(BUILD_DIR)/bin/biofed simulate --out results/demo
 
-# The whole suite, long checks included; fails when any test fails.
 # The paper's gradient-inversion grid, quick preset (about 15 minutes on 2
 # cores); rerun to resume. results/sweep-quick/{study.db,report.html}.
 sweep: build
 	$(BUILD_DIR)/bin/biofed sweep --preset quick --out results/sweep-quick
 
+# The whole suite, long checks included; fails when any test fails.
 test: deps-test build
 	cd $(BUILD_DIR) && ctest -j $(JOBS) $(CTEST_FLAGS)
 

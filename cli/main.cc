@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/code_version.h"
 #include "common/memory.h"
 
 namespace {
@@ -34,7 +35,8 @@ const Command kCommands[] = {
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: biofed <command> [flags]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\n`biofed <command> --help` describes each command's flags.\n");
+  std::fprintf(out, "\n`biofed <command> --help` describes each command's flags; `biofed --version` prints the\n"
+                    "code version every study records.\n");
 }
 
 }  // namespace
@@ -44,6 +46,10 @@ int main(int argc, char** argv) {
       std::strcmp(argv[1], "help") == 0) {
     PrintUsage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::printf("%s\n", biofed::CodeVersion().c_str());
+    return 0;
   }
   // Every command moves model-sized tensors (3 MB and up) in loops: without
   // this, glibc returns each freed block to the kernel and the next one page

@@ -1,13 +1,10 @@
 #include "common/code_version.h"
 
+// BIOFED_CODE_VERSION, written at build time by common/code_version.cmake.
+#include "code_version.inc"
+
 namespace biofed {
 
-std::string CodeVersion() {
-#ifdef BIOFED_CODE_VERSION
-  return BIOFED_CODE_VERSION;
-#else
-  return "unknown";
-#endif
-}
+std::string CodeVersion() { return BIOFED_CODE_VERSION; }
 
 }  // namespace biofed

@@ -6,8 +6,9 @@
 
 namespace biofed {
 
-// The build's code version ("0.x.y-<git commit>", "+dirty" when the tree was
-// modified at configure time), or "unknown".
+// The code version of this binary's build: "0.x.y-<git describe>", with
+// "+dirty" when tracked files differed from the commit at build time;
+// "0.x.y-unknown" outside a git checkout.
 std::string CodeVersion();
 
 }  // namespace biofed

@@ -2,9 +2,12 @@
 # `biofed simulate` end to end on a small configuration (real Fashion-MNIST,
 # 2 clients, 3 rounds, short attacks), then its report opened in headless
 # Chromium: it must render every chart and image with no console message.
-# Usage: simulate_report_test.sh BIOFED
+# The study records the version of the binary that ran, which is the source
+# tree's at build time.
+# Usage: simulate_report_test.sh BIOFED [SOURCE_DIR]
 set -u
 biofed="$1"
+source_dir="${2:-}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -37,6 +40,14 @@ rows = db.execute("select psnr, ssim, relative_error_percent, length(png) from a
 assert len(rows) == 4 and all(r[3] > 0 for r in rows), rows
 print("ok: study.db holds 2 finished runs, 6 rounds, 4 scored attacks with images")
 PY
+version=$("$biofed" --version) || fail "--version"
+recorded=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select distinct code_version from runs').fetchall())" "$work/out/study.db")
+[[ "$recorded" == "[('$version',)]" ]] || fail "study.db records $recorded, the binary is $version"
+if [[ -n "$source_dir" ]] && command -v git >/dev/null && git -C "$source_dir" rev-parse 2>/dev/null; then
+  tree=$(git -C "$source_dir" describe --always --dirty=+dirty)
+  [[ "$version" == *"-$tree" ]] || fail "the binary says $version, the source tree is $tree (stale build-time version)"
+fi
+echo "ok: study.db records the binary's version $version"
 command -v chromium >/dev/null || fail "chromium is not installed (deploy/install-deps.sh test)"
 timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
   --dump-dom "file://$work/out/report.html" > "$work/dom.html" 2> "$work/chrome.err" || fail "chromium failed"
