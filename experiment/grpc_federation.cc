@@ -28,20 +28,6 @@ std::string RandomToken() {
   return token;
 }
 
-RoundRow RoundRowOf(const RoundSummary& s) {
-  RoundRow row;
-  row.round = s.round;
-  row.test_accuracy = s.test_accuracy;
-  row.test_loss = s.test_loss;
-  row.train_loss = s.train_loss;
-  row.examples = s.examples;
-  row.participants = static_cast<int64_t>(s.participants.size());
-  row.dropped = static_cast<int64_t>(s.dropped.size());
-  row.rejected = s.rejected_updates;
-  row.seconds = s.seconds;
-  return row;
-}
-
 FederationConfig ServerConfigOf(const FederationPlan& plan) {
   FederationConfig fc;
   fc.run_id = plan.name;
@@ -142,6 +128,20 @@ absl::Status RunParticipants(const FederationPlan& plan, const FederationHooks& 
 }
 
 }  // namespace
+
+RoundRow RoundRowOf(const RoundSummary& s) {
+  RoundRow row;
+  row.round = s.round;
+  row.test_accuracy = s.test_accuracy;
+  row.test_loss = s.test_loss;
+  row.train_loss = s.train_loss;
+  row.examples = s.examples;
+  row.participants = static_cast<int64_t>(s.participants.size());
+  row.dropped = static_cast<int64_t>(s.dropped.size());
+  row.rejected = s.rejected_updates;
+  row.seconds = s.seconds;
+  return row;
+}
 
 absl::StatusOr<FederationRun> RunGrpcFederation(const FederationPlan& plan, const FederationHooks& hooks,
                                                 const std::atomic<bool>* stop) {

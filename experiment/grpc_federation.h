@@ -7,8 +7,13 @@
 
 #include "absl/status/statusor.h"
 #include "experiment/federation_driver.h"
+#include "experiment/round_row.h"
+#include "server/checkpoint.h"
 
 namespace biofed {
+
+// The study's row of a round the server closed.
+RoundRow RoundRowOf(const RoundSummary& summary);
 
 // INVALID_ARGUMENT for a plan the protocol cannot carry (no clients, a share
 // other than the pseudo-gradient); otherwise as RunFederation.

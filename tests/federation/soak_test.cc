@@ -21,6 +21,7 @@
 #include "client/federated_client.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "experiment/grpc_federation.h"
 #include "models/model_state.h"
 #include "server/aggregation.h"
 #include "server/checkpoint.h"
@@ -221,10 +222,7 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   auto run_id = (*store)->AddRun("soak", "none", "{}");
   ASSERT_THAT(run_id, IsOk());
   auto record_round = [&](const RoundSummary& s) {
-    RoundRow row{s.round, s.test_accuracy, s.test_loss, s.train_loss, s.seconds, s.examples,
-                 static_cast<int64_t>(s.participants.size()), static_cast<int64_t>(s.dropped.size()),
-                 s.rejected_updates};
-    EXPECT_THAT((*store)->AddRound(*run_id, row), IsOk()) << "round " << s.round;
+    EXPECT_THAT((*store)->AddRound(*run_id, RoundRowOf(s)), IsOk()) << "round " << s.round;
   };
   auto start_server = [&](const std::string& address) {
     return testing::StartFederation(config, initial_table, nullptr, SoakCredentials(), tls, address, record_round);
