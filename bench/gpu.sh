@@ -12,6 +12,8 @@
 #                             against python3's PyTorch, runs the tests (CUDA
 #                             tests included) and the GPU benchmarks, prints one
 #                             table last.
+#   bench/gpu.sh tests        GPU machine: as run, without the benchmarks (a check
+#                             of the code on the GPU in about a minute).
 #   bench/gpu.sh --dry-run    CPU machine: every step of `run` against Debian's
 #                             LibTorch, up to the first that needs CUDA; says
 #                             where it stopped. CTest gpu_dry_run runs this.
@@ -25,9 +27,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
 case "$mode" in
-  fetch-deps|run|--dry-run) ;;
-  -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "gpu.sh: unknown mode '$mode' (fetch-deps, run, --dry-run; --help)" >&2; exit 2 ;;
+  fetch-deps|run|tests|--dry-run) ;;
+  -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "gpu.sh: unknown mode '$mode' (fetch-deps, run, tests, --dry-run; --help)" >&2; exit 2 ;;
 esac
 
 deps_dir=".gpu-deps"
@@ -162,8 +164,8 @@ configure() {  # configure CUDA(ON|OFF)
     -DBIOFED_WITH_CUDA="$1" -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CXX_STANDARD="$cxx_standard" \
     -DCMAKE_PREFIX_PATH="${torch_prefix:+$torch_prefix;}$prefix/usr"
 }
-targets=(biofed_core_tests biofed_training_tests biofed_attack_tests biofed_cuda_tests biofed_gpu_bench
-         biofed_training_bench biofed_attack_bench)
+targets=(biofed_core_tests biofed_training_tests biofed_attack_tests biofed_cuda_tests)
+[[ "$mode" == tests ]] || targets+=(biofed_gpu_bench biofed_training_bench biofed_attack_bench)
 build_targets() { logged cmake --build "$build" -j "$jobs" --target "${targets[@]}" -- -k 0; }
 
 cuda=ON
@@ -237,6 +239,13 @@ if $dry_run; then
   say "dry run: stopped before the GPU benchmarks, the first step that needs CUDA."
   say "Done in $((SECONDS - started)) s: ${steps_done[*]}."
   exit 0
+fi
+
+if [[ "$mode" == tests ]]; then
+  say ""
+  say "tests mode: stopped before the GPU benchmarks."
+  say "Done in $((SECONDS - started)) s: ${steps_done[*]}."
+  exit $tests_failed
 fi
 
 step "GPU benchmarks"
