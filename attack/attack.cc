@@ -96,9 +96,7 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   for (auto& t : target) s.target.push_back(t.to(device));
   s.target_norm = ConcatenatedNorm(s.target);
   if (!threat.batch_size_known) {
-    std::vector<std::string> names;
-    for (const auto& p : s.model.named_parameters()) names.push_back(p.name);
-    s.batch_estimate = EstimateBatchSize(record.spec, s.target, names);
+    s.batch_estimate = EstimateBatchSize(s.model, s.target);
     s.batch = s.batch_estimate->batch_size;
   }
   if (threat.fuzzy_factors_known) {
@@ -114,11 +112,9 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
     }
     s.labels = torch::tensor(*knowledge.labels, torch::kLong).to(device);
   } else {
-    // The classifier is the last Linear layer; its weight and bias are the
-    // last two parameters of every model here.
-    const auto params = s.model.named_parameters();
-    const size_t n = params.size();
-    const torch::Tensor weight_grad = s.target[n - 2], bias_grad = s.target[n - 1];
+    const LayerParameters classifier = s.model.Classifier();
+    if (!classifier.has_bias) return absl::InvalidArgumentError("label inference needs the classifier's bias gradient");
+    const torch::Tensor weight_grad = s.target[classifier.weight], bias_grad = s.target[classifier.bias];
     const auto labels = InferLabels(weight_grad, bias_grad, MeanPrediction(s.model, record.spec.input, device), s.batch);
     s.labels = torch::tensor(labels, torch::kLong).to(device);
     s.labels_inferred = true;
@@ -285,12 +281,12 @@ AttackResult RunDlg(const UpdateRecord& record, const Setup& s, const AttackConf
 
 absl::StatusOr<AttackResult> RunAnalytic(const UpdateRecord& record, const Setup& s) {
   if (s.batch != 1) return absl::InvalidArgumentError("analytic inversion needs batch size 1");
-  if (record.spec.architecture != Architecture::kMlp) {
-    return absl::InvalidArgumentError("analytic inversion needs a first Linear layer on the input (the MLP)");
+  const std::optional<LayerParameters> first = s.model.FirstLinearLayer();
+  if (!first || !first->has_bias) {
+    return absl::InvalidArgumentError("analytic inversion needs a first Linear layer with a bias on the input (the MLP)");
   }
-  // fc1 weight and bias are the first two parameters of the MLP.
-  const torch::Tensor dw = s.target[0];
-  const torch::Tensor db = s.target[1];
+  const torch::Tensor dw = s.target[first->weight];
+  const torch::Tensor db = s.target[first->bias];
   const int64_t row = db.abs().argmax().item<int64_t>();
   AttackResult result;
   const InputShape& in = record.spec.input;

@@ -6,13 +6,11 @@
 
 namespace biofed {
 
-BatchSizeEstimate EstimateBatchSize(const ModelSpec& spec, const std::vector<at::Tensor>& target,
-                                    const std::vector<std::string>& names) {
+BatchSizeEstimate EstimateBatchSize(const Model& model, const std::vector<at::Tensor>& target) {
   torch::NoGradGuard no_grad;
-  // MLP: its first parameter is the first Linear weight [hidden, inputs].
-  // Others: the classifier weight [C, F] is the second-to-last parameter.
-  const bool first_layer = spec.architecture == Architecture::kMlp;
-  const size_t index = first_layer ? 0 : target.size() - 2;
+  const std::optional<LayerParameters> first = model.FirstLinearLayer();
+  const bool first_layer = first.has_value();
+  const size_t index = first_layer ? first->weight : model.Classifier().weight;
   const at::Tensor weight = target[index].detach().to(torch::kCPU, torch::kDouble).flatten(1);
   const at::Tensor sigma = torch::linalg_svdvals(weight);
   const double* s = sigma.data_ptr<double>();
@@ -23,7 +21,7 @@ BatchSizeEstimate EstimateBatchSize(const ModelSpec& spec, const std::vector<at:
   int64_t count = 0;
   while (count < sigma.size(0) && s[count] > 1e-12 * s[0]) ++count;
   BatchSizeEstimate estimate;
-  estimate.layer = names[index];
+  estimate.layer = model.named_parameters()[index].name;
   estimate.batch_size = std::max<int64_t>(count, 1);
   // The largest drop sigma_k / sigma_{k+1} among those.
   for (int64_t k = 0; k + 1 < count; ++k) {
@@ -33,7 +31,7 @@ BatchSizeEstimate EstimateBatchSize(const ModelSpec& spec, const std::vector<at:
       estimate.batch_size = k + 1;
     }
   }
-  estimate.lower_bound = !first_layer && estimate.batch_size >= spec.num_classes - 1;
+  estimate.lower_bound = !first_layer && estimate.batch_size >= model.spec().num_classes - 1;
   return estimate;
 }
 

@@ -17,7 +17,7 @@
 
 #include <ATen/ATen.h>
 
-#include "models/model_spec.h"
+#include "models/model.h"
 
 namespace biofed {
 
@@ -28,10 +28,10 @@ struct BatchSizeEstimate {
   std::string layer;         // which gradient it was read from
 };
 
-// `target` holds the attacker's gradients aligned with the model's
-// parameters (TargetGradients); `names` their parameter names.
-BatchSizeEstimate EstimateBatchSize(const ModelSpec& spec, const std::vector<at::Tensor>& target,
-                                    const std::vector<std::string>& names);
+// `target` holds the attacker's gradients aligned with `model`'s parameters
+// (TargetGradients). Reads the first Linear layer when the model has one on
+// its input, else the classifier.
+BatchSizeEstimate EstimateBatchSize(const Model& model, const std::vector<at::Tensor>& target);
 
 }  // namespace biofed
 

@@ -9,10 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "client/biomod_options.h"
+#include "cli/flag_groups.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/runtime.h"
+#include "common/status_macros.h"
 #include "server/federation_server.h"
 #include "server/model_evaluator.h"
 #include "wire/torch_bridge.h"
@@ -23,122 +24,139 @@ namespace {
 std::atomic<bool> interrupted{false};
 void OnSignal(int) { interrupted.store(true); }
 
+struct ServerFlags {
+  std::string address = "0.0.0.0:50051";
+  std::string credentials;
+  ServerSecurity security{false, "", "", ""};
+  std::string model = "mlp";
+  int64_t gamma = 0;
+  DataFlags data;
+  FederationConfig config;
+  std::string mode = "fedavg";
+  double deadline_s = 300, client_timeout_s = 60, linger_s = 5;
+  int64_t seed = 0;
+  ComputeFlags compute;
+  std::string out;
+};
+
+void AddFederationFlags(FlagSet& flags, ServerFlags& f) {
+  FederationConfig& c = f.config;
+  flags.AddString("run-id", &c.run_id, "name of the run (recorded in the checkpoint)");
+  flags.AddInt("rounds", &c.rounds, "rounds to run");
+  flags.AddDouble("fraction", &c.fraction, "fraction of live clients sampled per round");
+  flags.AddInt("min-clients", &c.min_clients, "updates needed to close a round at its deadline");
+  flags.AddInt("min-available", &c.min_available, "live clients needed to open a round (0: --min-clients)");
+  flags.AddString("mode", &f.mode, "fedavg (local epochs) or fedsgd (one local step)");
+  flags.AddDouble("lr", &c.lr, "the clients' SGD learning rate");
+  flags.AddInt("local-epochs", &c.local_epochs, "FedAvg local epochs");
+  flags.AddInt("batch", &c.batch_size, "local batch size (0: the whole partition)");
+  flags.AddDouble("server-lr", &c.server_lr, "server step = server-lr * lr * mean pseudo-gradient");
+  flags.AddDouble("round-deadline-s", &f.deadline_s, "seconds after which stragglers are dropped");
+  flags.AddDouble("client-timeout-s", &f.client_timeout_s, "a client silent this long is not sampled");
+  flags.AddString("checkpoint", &c.checkpoint_path, "checkpoint file, written after every round");
+  flags.AddBool("audit-manifests", &c.collect_audit_manifests, "testbed mode: collect audit manifests for scorers");
+}
+
+void AddFlags(FlagSet& flags, ServerFlags& f) {
+  f.config.run_id = "biofed";
+  f.config.min_clients = 2;
+  flags.AddString("address", &f.address, "host:port to listen on");
+  flags.AddString("credentials", &f.credentials, "file of '<name> <roles> <token>' lines (required)");
+  flags.AddString("tls-cert", &f.security.certificate_path, "PEM certificate chain of the server");
+  flags.AddString("tls-key", &f.security.private_key_path, "PEM private key of the server");
+  flags.AddString("client-ca", &f.security.client_ca_path, "PEM CA of client certificates: turns on mutual TLS");
+  flags.AddBool("insecure", &f.security.insecure, "plain TCP without TLS (tokens travel in clear)");
+  flags.AddString("model", &f.model, "mlp, alexnet, resnet20, resnet32 or resnet56");
+  flags.AddInt("ws-gamma", &f.gamma, "weight splitting factor of the model (0: no WS)");
+  AddDataFlags(flags, &f.data);
+  AddFederationFlags(flags, f);
+  flags.AddInt("seed", &f.seed, "seed of the initial model and the client sampling");
+  AddComputeFlags(flags, &f.compute);
+  flags.AddString("out", &f.out, "directory for summary.json (rewritten after each round)");
+  flags.AddDouble("linger-s", &f.linger_s, "seconds to keep serving after the last round, so clients hear it ended");
+}
+
+// The server's per-round line and summary.json (when --out is given).
+void ReportRound(const ServerFlags& f, const FederationCore& core, const RoundSummary& s) {
+  std::printf("round %lld: test accuracy %.4f, %zu updates, %zu dropped, %.1f s\n", static_cast<long long>(s.round),
+              s.test_accuracy, s.participants.size(), s.dropped.size(), s.seconds);
+  std::fflush(stdout);
+  if (f.out.empty()) return;
+  const FederationConfig& c = core.config();
+  const nlohmann::json summary = {{"run_id", c.run_id}, {"model_spec", nlohmann::json::parse(c.model_spec_json)},
+                                  {"dataset", c.dataset}, {"mode", f.mode}, {"rounds", c.rounds},
+                                  {"history", nlohmann::json::parse(RoundHistoryJson(core.history()))}};
+  const absl::Status written = WriteFileAtomically((std::filesystem::path(f.out) / "summary.json").string(),
+                                                   summary.dump(2) + "\n");
+  if (!written.ok()) LogError("server", written.ToString());
+}
+
+absl::StatusOr<std::unique_ptr<FederationCore>> MakeCore(const ServerFlags& f, const CredentialStore& credentials) {
+  BIOFED_ASSIGN_OR_RETURN(Architecture architecture, ParseArchitecture(f.model));
+  FederationConfig config = f.config;
+  BIOFED_ASSIGN_OR_RETURN(config.mode, ParseTrainingMode(f.mode));
+  BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
+  const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
+                       data.train.num_classes, f.gamma};
+  BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(spec, static_cast<uint64_t>(f.seed)));
+  BIOFED_ASSIGN_OR_RETURN(ModelEvaluator evaluator, MakeModelEvaluator(spec, std::make_shared<const Dataset>(data.test),
+                                                                       data.norm, f.compute.device));
+  config.model_spec_json = ModelSpecToJson(spec);
+  config.dataset = data.train.name;
+  config.round_deadline = absl::Seconds(f.deadline_s);
+  config.client_timeout = absl::Seconds(f.client_timeout_s);
+  config.seed = static_cast<uint64_t>(f.seed);
+  // Auditors may lag behind a round or two; keep the updates they have not read.
+  if (credentials.AnyoneHas(Role::kAuditor)) config.observation_log_limit = 256;
+  return FederationCore::Create(config, ModelStateTable(initial), evaluator);
+}
+
+// Serves until the federation ends (then lingers) or a signal arrives.
+// Returns whether it ended.
+bool ServeUntilDone(const ServerFlags& f, FederationCore& core) {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  core.Start();
+  while (!interrupted.load() && !core.WaitUntilFinished(absl::Milliseconds(200))) {
+  }
+  if (!core.finished()) {
+    LogWarning("server", "interrupted; completed rounds are in the checkpoint");
+    return false;
+  }
+  const absl::Time end = absl::Now() + absl::Seconds(f.linger_s);
+  while (!interrupted.load() && absl::Now() < end) absl::SleepFor(absl::Milliseconds(100));
+  return true;
+}
+
+absl::StatusOr<bool> Serve(const ServerFlags& f) {
+  if (f.credentials.empty()) return absl::InvalidArgumentError("--credentials is required");
+  BIOFED_ASSIGN_OR_RETURN(CredentialStore credentials, CredentialStore::Load(f.credentials));
+  ConfigureThreads(f.compute.threads);
+  BIOFED_ASSIGN_OR_RETURN(std::unique_ptr<FederationCore> core, MakeCore(f, credentials));
+  core->SetRoundListener([&](const RoundSummary& s) { ReportRound(f, *core, s); });
+  BIOFED_ASSIGN_OR_RETURN(auto server, FederationServer::Start(f.address, f.security, core.get(), std::move(credentials)));
+  LogInfo("server", absl::StrCat("listening on port ", server->port(), f.security.insecure ? " (insecure)" : " (TLS)",
+                                 f.security.client_ca_path.empty() ? "" : " with client certificates"));
+  const bool ended = ServeUntilDone(f, *core);
+  server->Shutdown(absl::Seconds(1));
+  core->Stop();
+  return ended;
+}
+
 }  // namespace
 
 int RunServerCommand(const std::vector<std::string>& args) {
-  std::string address = "0.0.0.0:50051", credentials_path, cert, key, client_ca;
-  bool insecure = false, audit = false;
-  std::string model = "mlp", dataset = "fashion-mnist", data_dir, mode = "fedavg", device = "auto";
-  std::string checkpoint, out, run_id = "biofed";
-  int64_t rounds = 5, min_clients = 2, min_available = 0, local_epochs = 1, batch = 32, seed = 0, threads = 0;
-  int64_t gamma = 0;
-  double fraction = 1.0, lr = 0.05, server_lr = 1.0, deadline_s = 300, client_timeout_s = 60, linger_s = 5;
+  ServerFlags f;
   FlagSet flags("server",
                 "A federation server: waits for clients, runs rounds (sampling, FedSGD or FedAvg,\n"
                 "example-weighted aggregation, a deadline for stragglers), evaluates the global\n"
                 "model on the test split each round and checkpoints it atomically; restarted with\n"
                 "the same --checkpoint it resumes after the last completed round. TLS by default.");
-  flags.AddString("address", &address, "host:port to listen on");
-  flags.AddString("credentials", &credentials_path, "file of '<name> <roles> <token>' lines (required)");
-  flags.AddString("tls-cert", &cert, "PEM certificate chain of the server");
-  flags.AddString("tls-key", &key, "PEM private key of the server");
-  flags.AddString("client-ca", &client_ca, "PEM CA of client certificates: turns on mutual TLS");
-  flags.AddBool("insecure", &insecure, "plain TCP without TLS (tokens travel in clear)");
-  flags.AddString("run-id", &run_id, "name of the run (recorded in the checkpoint)");
-  flags.AddString("model", &model, "mlp, alexnet, resnet20, resnet32 or resnet56");
-  flags.AddInt("ws-gamma", &gamma, "weight splitting factor of the model (0: no WS)");
-  flags.AddString("dataset", &dataset, "dataset of the clients; its test split scores each round");
-  flags.AddString("data-dir", &data_dir, "directory of the dataset files (default per dataset)");
-  flags.AddInt("rounds", &rounds, "rounds to run");
-  flags.AddDouble("fraction", &fraction, "fraction of live clients sampled per round");
-  flags.AddInt("min-clients", &min_clients, "updates needed to close a round at its deadline");
-  flags.AddInt("min-available", &min_available, "live clients needed to open a round (0: --min-clients)");
-  flags.AddString("mode", &mode, "fedavg (local epochs) or fedsgd (one local step)");
-  flags.AddDouble("lr", &lr, "the clients' SGD learning rate");
-  flags.AddInt("local-epochs", &local_epochs, "FedAvg local epochs");
-  flags.AddInt("batch", &batch, "local batch size (0: the whole partition)");
-  flags.AddDouble("server-lr", &server_lr, "server step = server-lr * lr * mean pseudo-gradient");
-  flags.AddDouble("round-deadline-s", &deadline_s, "seconds after which stragglers are dropped");
-  flags.AddDouble("client-timeout-s", &client_timeout_s, "a client silent this long is not sampled");
-  flags.AddInt("seed", &seed, "seed of the initial model and the client sampling");
-  flags.AddString("checkpoint", &checkpoint, "checkpoint file, written after every round");
-  flags.AddBool("audit-manifests", &audit, "testbed mode: collect audit manifests for scorers");
-  flags.AddString("device", &device, "device of the per-round evaluation");
-  flags.AddInt("threads", &threads, "LibTorch threads (0 = all cores)");
-  flags.AddString("out", &out, "directory for summary.json (rewritten after each round)");
-  flags.AddDouble("linger-s", &linger_s, "seconds to keep serving after the last round, so clients hear it ended");
+  AddFlags(flags, f);
   if (auto exit = ParseOrExit(flags, args)) return *exit;
-
-  if (credentials_path.empty()) return Fail("server", absl::InvalidArgumentError("--credentials is required"));
-  auto credentials = CredentialStore::Load(credentials_path);
-  if (!credentials.ok()) return Fail("server", credentials.status());
-  auto architecture = ParseArchitecture(model);
-  if (!architecture.ok()) return Fail("server", architecture.status());
-  auto training_mode = ParseTrainingMode(mode);
-  if (!training_mode.ok()) return Fail("server", training_mode.status());
-  ConfigureThreads(threads);
-  auto data = LoadDataset(dataset, data_dir);
-  if (!data.ok()) return Fail("server", data.status());
-  ModelSpec spec{*architecture, {data->train.channels(), data->train.height(), data->train.width()},
-                 data->train.num_classes, gamma};
-  auto initial = BuildModel(spec, static_cast<uint64_t>(seed));
-  if (!initial.ok()) return Fail("server", initial.status());
-  auto evaluator = MakeModelEvaluator(spec, std::make_shared<const Dataset>(data->test), data->norm, device);
-  if (!evaluator.ok()) return Fail("server", evaluator.status());
-
-  FederationConfig config;
-  config.run_id = run_id;
-  config.model_spec_json = ModelSpecToJson(spec);
-  config.dataset = data->train.name;
-  config.rounds = rounds;
-  config.fraction = fraction;
-  config.min_clients = min_clients;
-  config.min_available = min_available;
-  config.mode = *training_mode;
-  config.lr = lr;
-  config.local_epochs = local_epochs;
-  config.batch_size = batch;
-  config.server_lr = server_lr;
-  config.round_deadline = absl::Seconds(deadline_s);
-  config.client_timeout = absl::Seconds(client_timeout_s);
-  config.seed = static_cast<uint64_t>(seed);
-  config.checkpoint_path = checkpoint;
-  config.collect_audit_manifests = audit;
-  // Auditors may lag behind a round or two; keep the updates they have not read.
-  if (credentials->AnyoneHas(Role::kAuditor)) config.observation_log_limit = 256;
-  auto core = FederationCore::Create(config, ModelStateTable(*initial), *evaluator);
-  if (!core.ok()) return Fail("server", core.status());
-  const std::string summary_path = out.empty() ? "" : (std::filesystem::path(out) / "summary.json").string();
-  (*core)->SetRoundListener([&](const RoundSummary& s) {
-    std::printf("round %lld: test accuracy %.4f, %zu updates, %zu dropped, %.1f s\n",
-                static_cast<long long>(s.round), s.test_accuracy, s.participants.size(), s.dropped.size(), s.seconds);
-    std::fflush(stdout);
-    if (summary_path.empty()) return;
-    const nlohmann::json summary = {{"run_id", run_id}, {"model_spec", nlohmann::json::parse(config.model_spec_json)},
-                                    {"dataset", config.dataset}, {"mode", mode}, {"rounds", rounds},
-                                    {"history", nlohmann::json::parse(RoundHistoryJson((*core)->history()))}};
-    const absl::Status written = WriteFileAtomically(summary_path, summary.dump(2) + "\n");
-    if (!written.ok()) LogError("server", written.ToString());
-  });
-  ServerSecurity security{insecure, cert, key, client_ca};
-  auto server = FederationServer::Start(address, security, core->get(), std::move(*credentials));
-  if (!server.ok()) return Fail("server", server.status());
-  LogInfo("server", absl::StrCat("listening on port ", (*server)->port(), insecure ? " (insecure)" : " (TLS)",
-                                 client_ca.empty() ? "" : " with client certificates"));
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  (*core)->Start();
-  while (!interrupted.load() && !(*core)->WaitUntilFinished(absl::Milliseconds(200))) {
-  }
-  if ((*core)->finished()) {
-    const absl::Time end = absl::Now() + absl::Seconds(linger_s);
-    while (!interrupted.load() && absl::Now() < end) absl::SleepFor(absl::Milliseconds(100));
-  } else {
-    LogWarning("server", "interrupted; completed rounds are in the checkpoint");
-  }
-  (*server)->Shutdown(absl::Seconds(1));
-  (*core)->Stop();
-  return (*core)->finished() ? 0 : 130;
+  absl::StatusOr<bool> ended = Serve(f);
+  if (!ended.ok()) return Fail("server", ended.status());
+  return *ended ? 0 : 130;
 }
 
 }  // namespace biofed

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "report/html_report.h"
 #include "report/sweep_report.h"
 #include "sweep/sweep_cells.h"
@@ -39,72 +40,64 @@ std::string FlagValue(const std::vector<std::string>& args, const std::string& n
   return value;
 }
 
-}  // namespace
-
-int RunSweepCommand(const std::vector<std::string>& args) {
-  // The preset, then the config file, then the flags: each overrides the last.
+// The preset, then the config file over it (the flags come last).
+absl::StatusOr<SweepConfig> PresetAndFile(const std::vector<std::string>& args) {
   std::string preset = FlagValue(args, "preset");
-  std::string config_path = FlagValue(args, "config");
-  if (preset.empty()) preset = "quick";
-  auto base = SweepPreset(preset);
-  if (!base.ok()) return Fail("sweep", base.status());
-  SweepConfig c = *base;
-  if (!config_path.empty()) {
-    auto text = ReadFile(config_path);
-    if (!text.ok()) return Fail("sweep", text.status());
-    auto parsed = ParseSweepConfig(*text, config_path, c);
-    if (!parsed.ok()) return Fail("sweep", parsed.status());
-    c = *parsed;
-  }
+  const std::string config_path = FlagValue(args, "config");
+  BIOFED_ASSIGN_OR_RETURN(SweepConfig c, SweepPreset(preset.empty() ? "quick" : preset));
+  if (config_path.empty()) return c;
+  BIOFED_ASSIGN_OR_RETURN(std::string text, ReadFile(config_path));
+  return ParseSweepConfig(text, config_path, c);
+}
+
+struct SweepFlags {
+  std::string preset = "quick";
+  std::string config_path;
   std::string out;
   int64_t jobs = 0;
   bool print_config = false, dry_run = false;
-  FlagSet flags("sweep",
-                "The paper's gradient-inversion experiment as a grid: models x mechanism subsets\n"
-                "(all 8 of FL/WR/WS) x victim state (untrained, or trained by a FedSGD federation)\n"
-                "x attacks x batch sizes x seeds x defenses (clipped Gaussian noise, top-k). Each\n"
-                "cell: a victim client sends one defended update, the attacker reconstructs its\n"
-                "batch, the reconstruction is scored against the truth. Cells run in parallel and\n"
-                "land in OUT/study.db as they finish; rerunning the same command resumes (a\n"
-                "finished cell is never recomputed). Ends with a table and OUT/report.html.\n"
-                "Presets: smoke (a regression check, under a minute on 2 cores), quick (about 15 minutes on 2\n"
-                "cores) and paper (the full grid on CIFAR-10).\n"
-                "A JSON --config sets any key over the preset (see --print-config).");
-  flags.AddString("preset", &preset, "smoke, quick or paper");
-  flags.AddString("config", &config_path, "JSON config applied over the preset (keys as --print-config shows)");
-  flags.AddString("out", &out, "study directory (default: results/sweep-PRESET)");
-  flags.AddInt("jobs", &jobs, "cells run in parallel (0 = one per core); results do not depend on it");
+};
+
+void AddFlags(FlagSet& flags, SweepFlags& f, SweepConfig& c) {
+  flags.AddString("preset", &f.preset, "smoke, quick or paper");
+  flags.AddString("config", &f.config_path, "JSON config applied over the preset (keys as --print-config shows)");
+  flags.AddString("out", &f.out, "study directory (default: results/sweep-PRESET)");
+  flags.AddInt("jobs", &f.jobs, "cells run in parallel (0 = one per core); results do not depend on it");
   flags.AddString("dataset", &c.dataset, "fashion-mnist, mnist, cifar10 or cifar100");
   flags.AddString("data-dir", &c.data_dir, "directory of the dataset files (default per dataset)");
-  flags.AddBool("print-config", &print_config, "print the effective config as JSON and exit");
-  flags.AddBool("dry-run", &dry_run, "print how many cells and trainings there are, and exit");
-  if (auto exit = ParseOrExit(flags, args)) return *exit;
-  if (print_config) {
-    std::printf("%s\n", SweepConfigJson(c).c_str());
-    return 0;
-  }
-  if (auto s = ValidateSweepConfig(c); !s.ok()) return Fail("sweep", s);
-  if (jobs <= 0) jobs = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  if (out.empty()) out = "results/sweep-" + preset;
-  const std::vector<AttackCell> cells = ExpandCells(c);
-  if (dry_run) {
-    std::printf("%zu attack cells, %zu training federations\n", cells.size(), TrainingJobsFor(cells).size());
-    return 0;
-  }
+  flags.AddBool("print-config", &f.print_config, "print the effective config as JSON and exit");
+  flags.AddBool("dry-run", &f.dry_run, "print how many cells and trainings there are, and exit");
+}
+
+// The summary table and report of a finished study.
+absl::Status Report(const std::string& db_path, const std::string& out) {
+  BIOFED_ASSIGN_OR_RETURN(std::string table, SweepSummaryText(db_path));
+  std::printf("\nreconstruction quality (mean over seeds and batch sizes)\n%s", table.c_str());
+  BIOFED_ASSIGN_OR_RETURN(std::string html, RenderHtmlReport(db_path));
+  const std::string report_path = (std::filesystem::path(out) / "report.html").string();
+  BIOFED_RETURN_IF_ERROR(WriteFileAtomically(report_path, html));
+  std::printf("\nstudy:  %s\nreport: %s\n", db_path.c_str(), report_path.c_str());
+  return absl::OkStatus();
+}
+
+// Runs (or resumes) the sweep into OUT/study.db. Returns whether it finished
+// (false: interrupted, resumable).
+absl::StatusOr<bool> Sweep(const SweepConfig& c, const SweepFlags& f) {
+  const int64_t jobs = f.jobs > 0 ? f.jobs : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const std::string out = f.out.empty() ? "results/sweep-" + f.preset : f.out;
   SetLogQuiet(true);
-  if (auto s = MakeDirectories(out); !s.ok()) return Fail("sweep", s);
+  BIOFED_RETURN_IF_ERROR(MakeDirectories(out));
   const std::string db_path = (std::filesystem::path(out) / "study.db").string();
-  auto store = SweepStore::Open(db_path, SweepSharedSettingsJson(c));
-  if (!store.ok()) return Fail("sweep", store.status());
-  if (auto s = (*store)->AddInvocation(SweepConfigJson(c)); !s.ok()) return Fail("sweep", s);
+  BIOFED_ASSIGN_OR_RETURN(std::unique_ptr<SweepStore> store, SweepStore::Open(db_path, SweepSharedSettingsJson(c)));
+  BIOFED_RETURN_IF_ERROR(store->AddInvocation(SweepConfigJson(c)));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   const absl::Time start = absl::Now();
-  auto counts = RunSweep(c, **store, jobs, stop_requested, [&](const std::string& line) {
+  absl::StatusOr<SweepCounts> counts = RunSweep(c, *store, jobs, stop_requested, [&](const std::string& line) {
     std::fprintf(stderr, "[%6.0fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), line.c_str());
   });
-  store->reset();  // closes the database before the report reads it
-  if (!counts.ok()) return Fail("sweep", counts.status());
+  store.reset();  // closes the database before the report reads it
+  BIOFED_RETURN_IF_ERROR(counts.status());
   std::fprintf(stderr, "biofed sweep: ran %lld trainings and %lld cells in %.0f s\n",
                static_cast<long long>(counts->trainings_run), static_cast<long long>(counts->cells_run),
                absl::ToDoubleSeconds(absl::Now() - start));
@@ -113,17 +106,45 @@ int RunSweepCommand(const std::vector<std::string>& args) {
                  "biofed sweep: interrupted with %lld of %lld cells in %s; run the same command again to resume\n",
                  static_cast<long long>(counts->cells_already_done + counts->cells_run),
                  static_cast<long long>(counts->cells), db_path.c_str());
-    return 130;
+    return false;
   }
-  auto table = SweepSummaryText(db_path);
-  if (!table.ok()) return Fail("sweep", table.status());
-  std::printf("\nreconstruction quality (mean over seeds and batch sizes)\n%s", table->c_str());
-  auto html = RenderHtmlReport(db_path);
-  if (!html.ok()) return Fail("sweep", html.status());
-  const std::string report_path = (std::filesystem::path(out) / "report.html").string();
-  if (auto s = WriteFileAtomically(report_path, *html); !s.ok()) return Fail("sweep", s);
-  std::printf("\nstudy:  %s\nreport: %s\n", db_path.c_str(), report_path.c_str());
-  return 0;
+  BIOFED_RETURN_IF_ERROR(Report(db_path, out));
+  return true;
+}
+
+}  // namespace
+
+int RunSweepCommand(const std::vector<std::string>& args) {
+  auto base = PresetAndFile(args);
+  if (!base.ok()) return Fail("sweep", base.status());
+  SweepConfig c = *base;
+  SweepFlags f;
+  FlagSet flags("sweep",
+                "The paper's gradient-inversion experiment as a grid: models x mechanism subsets\n"
+                "(all 8 of FL/WR/WS) x victim state (untrained, or trained by a FedSGD federation)\n"
+                "x attacks x batch sizes x seeds x defenses (clipped Gaussian noise, top-k). Each\n"
+                "cell: a victim client sends one defended update, the attacker reconstructs its\n"
+                "batch, the reconstruction is scored against the truth. Cells run in parallel and\n"
+                "land in OUT/study.db as they finish; rerunning the same command resumes (a\n"
+                "finished cell is never recomputed). Ends with a table and OUT/report.html.\n"
+                "Presets: smoke (a regression check, under a minute on 2 cores), quick (about 15\n"
+                "minutes on 2 cores) and paper (the full grid on CIFAR-10).\n"
+                "A JSON --config sets any key over the preset (see --print-config).");
+  AddFlags(flags, f, c);
+  if (auto exit = ParseOrExit(flags, args)) return *exit;
+  if (f.print_config) {
+    std::printf("%s\n", SweepConfigJson(c).c_str());
+    return 0;
+  }
+  if (auto s = ValidateSweepConfig(c); !s.ok()) return Fail("sweep", s);
+  if (f.dry_run) {
+    const std::vector<AttackCell> cells = ExpandCells(c);
+    std::printf("%zu attack cells, %zu training federations\n", cells.size(), TrainingJobsFor(cells).size());
+    return 0;
+  }
+  absl::StatusOr<bool> finished = Sweep(c, f);
+  if (!finished.ok()) return Fail("sweep", finished.status());
+  return *finished ? 0 : 130;
 }
 
 }  // namespace biofed

@@ -7,8 +7,10 @@
 #include "absl/strings/str_format.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/flag_groups.h"
 #include "client/centralized_training.h"
 #include "common/files.h"
+#include "common/json_config.h"
 #include "common/progress.h"
 #include "common/runtime.h"
 #include "common/status_macros.h"
@@ -18,26 +20,34 @@ namespace {
 
 struct TrainFlags {
   std::string model = "mlp";
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;
-  std::string optimizer = "sgd";
-  double lr = 0.01;
-  double momentum = 0.0;
-  double weight_decay = 0.0;
+  DataFlags data;
+  OptimizerOptions optimizer;
   int64_t batch = 100;
   int64_t epochs = 1;
   int64_t seed = 0;
-  int64_t threads = 0;
   int64_t train_subset = 0;
-  std::string device = "auto";
-  std::string biomod = "none";
-  double tau = 0.18;
-  double d_re = 14.0;
-  int64_t gamma = 2;
-  std::string wr_variant = "reference";
+  ComputeFlags compute;
+  BiomodFlags biomod;
   bool compare = false;
   std::string out;
 };
+
+void AddFlags(FlagSet& flags, TrainFlags& f) {
+  flags.AddString("model", &f.model, "mlp, alexnet, resnet20, resnet32 or resnet56");
+  AddDataFlags(flags, &f.data);
+  flags.AddString("optimizer", &f.optimizer.name, "sgd or adam (FL is largely normalised away by adam)");
+  flags.AddDouble("lr", &f.optimizer.lr, "learning rate");
+  flags.AddDouble("momentum", &f.optimizer.momentum, "SGD momentum");
+  flags.AddDouble("weight-decay", &f.optimizer.weight_decay, "L2 weight decay");
+  flags.AddInt("batch", &f.batch, "mini-batch size");
+  flags.AddInt("epochs", &f.epochs, "number of epochs");
+  flags.AddInt("seed", &f.seed, "seed of the model init, data order and biomod state");
+  flags.AddInt("train-subset", &f.train_subset, "use only the first N training samples (0 = all)");
+  AddComputeFlags(flags, &f.compute);
+  AddBiomodFlags(flags, &f.biomod, "none, or fl, wr, ws joined by + (with --compare: default fl+wr+ws)");
+  flags.AddBool("compare", &f.compare, "run baseline and biomod and compare them");
+  flags.AddString("out", &f.out, "directory for summary.json");
+}
 
 nlohmann::json ToJson(const TrainResult& result) {
   nlohmann::json epochs = nlohmann::json::array();
@@ -71,14 +81,14 @@ nlohmann::json ToJson(const TrainResult& result) {
 
 nlohmann::json ConfigJson(const TrainFlags& f, const TrainConfig& c, const std::string& device,
                           int64_t threads) {
-  return {{"model", f.model},       {"dataset", f.dataset},
-          {"data_dir", f.data_dir.empty() ? DefaultDataDir(f.dataset) : f.data_dir},
-          {"optimizer", f.optimizer}, {"lr", f.lr}, {"momentum", f.momentum},
-          {"weight_decay", f.weight_decay}, {"batch", f.batch}, {"epochs", f.epochs},
-          {"seed", f.seed}, {"threads", threads}, {"device", device},
-          {"train_subset", f.train_subset}, {"biomod", BiomodName(c.biomod)},
-          {"tau", c.biomod.tau}, {"d_re", c.biomod.d_re}, {"gamma", c.biomod.gamma},
-          {"wr_variant", RejuvenationVariantName(c.biomod.variant)}, {"compare", f.compare}};
+  nlohmann::json j = {{"model", f.model}, {"dataset", f.data.dataset},
+                      {"data_dir", f.data.data_dir.empty() ? DefaultDataDir(f.data.dataset) : f.data.data_dir},
+                      {"optimizer", f.optimizer.name}, {"lr", f.optimizer.lr}, {"momentum", f.optimizer.momentum},
+                      {"weight_decay", f.optimizer.weight_decay}, {"batch", f.batch}, {"epochs", f.epochs},
+                      {"seed", f.seed}, {"threads", threads}, {"device", device},
+                      {"train_subset", f.train_subset}, {"biomod", BiomodName(c.biomod)}, {"compare", f.compare}};
+  WriteJsonKeys(c.biomod, [](const BiomodOptions& o, auto&& v) { VisitParameters(o, v); }, j);
+  return j;
 }
 
 absl::StatusOr<TrainResult> TrainOne(const std::string& label, const TrainConfig& config,
@@ -111,93 +121,66 @@ void PrintEpochs(const std::string& label, const TrainResult& r) {
               r.speed.patience_exhausted ? "" : ", patience not exhausted", r.accuracy_auc);
 }
 
+absl::StatusOr<TrainConfig> ConfigOf(const TrainFlags& f) {
+  TrainConfig config;
+  BIOFED_ASSIGN_OR_RETURN(config.architecture, ParseArchitecture(f.model));
+  config.optimizer = f.optimizer;
+  BiomodFlags biomod = f.biomod;
+  if (f.compare && biomod.mechanisms == "none") biomod.mechanisms = "fl+wr+ws";
+  BIOFED_ASSIGN_OR_RETURN(config.biomod, ParseBiomodFlags(biomod));
+  if (f.compare && !config.biomod.any()) return absl::InvalidArgumentError("--compare needs a --biomod other than none");
+  config.batch_size = f.batch;
+  config.epochs = f.epochs;
+  config.seed = static_cast<uint64_t>(f.seed);
+  config.train_subset = f.train_subset;
+  return config;
+}
+
+// One run, or with --compare the baseline and the biomod run; their JSON.
+absl::StatusOr<nlohmann::json> Runs(const TrainFlags& f, const TrainConfig& config, const DatasetSplits& data,
+                                    const torch::Device& device) {
+  if (!f.compare) {
+    BIOFED_ASSIGN_OR_RETURN(TrainResult result, TrainOne(BiomodName(config.biomod), config, data, device));
+    PrintEpochs(BiomodName(config.biomod), result);
+    return nlohmann::json{{"run", ToJson(result)}};
+  }
+  TrainConfig baseline = config;
+  baseline.biomod = ParseBiomod("none", config.biomod).value();
+  BIOFED_ASSIGN_OR_RETURN(TrainResult base_result, TrainOne("baseline", baseline, data, device));
+  BIOFED_ASSIGN_OR_RETURN(TrainResult bio_result, TrainOne(BiomodName(config.biomod), config, data, device));
+  PrintEpochs("baseline", base_result);
+  PrintEpochs("biomod " + BiomodName(config.biomod), bio_result);
+  return nlohmann::json{{"runs", {{"baseline", ToJson(base_result)}, {"biomod", ToJson(bio_result)}}}};
+}
+
+absl::Status Train(const TrainFlags& f) {
+  BIOFED_ASSIGN_OR_RETURN(const TrainConfig config, ConfigOf(f));
+  const int64_t threads = ConfigureThreads(f.compute.threads);
+  BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(f.compute.device));
+  BIOFED_ASSIGN_OR_RETURN(const DatasetSplits data, LoadData(f.data));
+  std::fprintf(stderr, "biofed train: %s on %s (%lld train / %lld test), %s, %lld threads\n", f.model.c_str(),
+               f.data.dataset.c_str(), static_cast<long long>(data.train.size()),
+               static_cast<long long>(data.test.size()), device.str().c_str(), static_cast<long long>(threads));
+  BIOFED_ASSIGN_OR_RETURN(nlohmann::json summary, Runs(f, config, data, device));
+  summary["config"] = ConfigJson(f, config, device.str(), threads);
+  if (f.out.empty()) return absl::OkStatus();
+  const std::string path = (std::filesystem::path(f.out) / "summary.json").string();
+  BIOFED_RETURN_IF_ERROR(WriteFileAtomically(path, summary.dump(2) + "\n"));
+  std::printf("summary: %s\n", path.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunTrainCommand(const std::vector<std::string>& args) {
   TrainFlags f;
   FlagSet flags("train",
                 "Centralised training of one model on one dataset. With --compare, a baseline\n"
-                "run and a biomod run (--biomod, default fl,wr,ws) from the same seed on the\n"
+                "run and a biomod run (--biomod, default fl+wr+ws) from the same seed on the\n"
                 "same data order, with the paper's learning-speed measure and the accuracy AUC.");
-  flags.AddString("model", &f.model, "mlp, alexnet, resnet20, resnet32 or resnet56");
-  flags.AddString("dataset", &f.dataset, "fashion-mnist, mnist, cifar10 or cifar100");
-  flags.AddString("data-dir", &f.data_dir, "directory of the dataset files (default per dataset)");
-  flags.AddString("optimizer", &f.optimizer, "sgd or adam (FL is largely normalised away by adam)");
-  flags.AddDouble("lr", &f.lr, "learning rate");
-  flags.AddDouble("momentum", &f.momentum, "SGD momentum");
-  flags.AddDouble("weight-decay", &f.weight_decay, "L2 weight decay");
-  flags.AddInt("batch", &f.batch, "mini-batch size");
-  flags.AddInt("epochs", &f.epochs, "number of epochs");
-  flags.AddInt("seed", &f.seed, "seed of the model init, data order and biomod state");
-  flags.AddInt("threads", &f.threads, "LibTorch threads (0 = all cores)");
-  flags.AddInt("train-subset", &f.train_subset, "use only the first N training samples (0 = all)");
-  flags.AddString("device", &f.device, "auto, cpu, cuda or cuda:N");
-  flags.AddString("biomod", &f.biomod, "none, or a comma list of fl, wr, ws");
-  flags.AddDouble("tau", &f.tau, "FL spread: factors ~ U(1 - tau/2, 1 + tau/2)");
-  flags.AddDouble("d-re", &f.d_re, "WR distance: sigma = max|W| / d_re");
-  flags.AddInt("gamma", &f.gamma, "WS division factor");
-  flags.AddString("wr-variant", &f.wr_variant, "reference (two-sided on |w|) or paper (eq. 3)");
-  flags.AddBool("compare", &f.compare, "run baseline and biomod and compare them");
-  flags.AddString("out", &f.out, "directory for summary.json");
+  AddFlags(flags, f);
   if (auto exit = ParseOrExit(flags, args)) return *exit;
-
-  TrainConfig config;
-  auto architecture = ParseArchitecture(f.model);
-  if (!architecture.ok()) return Fail("train", architecture.status());
-  config.architecture = *architecture;
-  config.optimizer = {f.optimizer, f.lr, f.momentum, f.weight_decay};
-  BiomodOptions base;
-  base.tau = f.tau;
-  base.d_re = f.d_re;
-  base.gamma = f.gamma;
-  auto variant = ParseRejuvenationVariant(f.wr_variant);
-  if (!variant.ok()) return Fail("train", variant.status());
-  base.variant = *variant;
-  const std::string biomod_list = (f.compare && !flags.WasSet("biomod")) ? "fl,wr,ws" : f.biomod;
-  auto biomod = ParseBiomod(biomod_list, base);
-  if (!biomod.ok()) return Fail("train", biomod.status());
-  config.biomod = *biomod;
-  config.batch_size = f.batch;
-  config.epochs = f.epochs;
-  config.seed = static_cast<uint64_t>(f.seed);
-  config.train_subset = f.train_subset;
-  if (f.compare && !config.biomod.any()) {
-    return Fail("train", absl::InvalidArgumentError("--compare needs a --biomod other than none"));
-  }
-
-  const int64_t threads = ConfigureThreads(f.threads);
-  auto device = ResolveDevice(f.device);
-  if (!device.ok()) return Fail("train", device.status());
-  auto data = LoadDataset(f.dataset, f.data_dir);
-  if (!data.ok()) return Fail("train", data.status());
-  std::fprintf(stderr, "biofed train: %s on %s (%lld train / %lld test), %s, %lld threads\n",
-               f.model.c_str(), f.dataset.c_str(), static_cast<long long>(data->train.size()),
-               static_cast<long long>(data->test.size()), device->str().c_str(),
-               static_cast<long long>(threads));
-
-  nlohmann::json summary = {{"config", ConfigJson(f, config, device->str(), threads)}};
-  if (f.compare) {
-    TrainConfig baseline = config;
-    baseline.biomod = ParseBiomod("none", config.biomod).value();
-    auto base_result = TrainOne("baseline", baseline, *data, *device);
-    if (!base_result.ok()) return Fail("train", base_result.status());
-    auto bio_result = TrainOne(BiomodName(config.biomod), config, *data, *device);
-    if (!bio_result.ok()) return Fail("train", bio_result.status());
-    PrintEpochs("baseline", *base_result);
-    PrintEpochs("biomod " + BiomodName(config.biomod), *bio_result);
-    summary["runs"] = {{"baseline", ToJson(*base_result)}, {"biomod", ToJson(*bio_result)}};
-  } else {
-    auto result = TrainOne(BiomodName(config.biomod), config, *data, *device);
-    if (!result.ok()) return Fail("train", result.status());
-    PrintEpochs(BiomodName(config.biomod), *result);
-    summary["run"] = ToJson(*result);
-  }
-  if (!f.out.empty()) {
-    const std::string path = (std::filesystem::path(f.out) / "summary.json").string();
-    const absl::Status written = WriteFileAtomically(path, summary.dump(2) + "\n");
-    if (!written.ok()) return Fail("train", written);
-    std::printf("summary: %s\n", path.c_str());
-  }
+  if (auto s = Train(f); !s.ok()) return Fail("train", s);
   return 0;
 }
 

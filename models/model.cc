@@ -72,6 +72,43 @@ std::vector<NamedTensor> Model::MechanismTargets() const {
   return out;
 }
 
+namespace {
+
+LayerParameters Locate(const Model& model, const std::string& layer, bool has_bias) {
+  LayerParameters out;
+  out.name = layer;
+  out.has_bias = has_bias;
+  const std::vector<NamedTensor> named = model.named_parameters();
+  for (size_t i = 0; i < named.size(); ++i) {
+    if (named[i].name == layer + ".weight") out.weight = i;
+    if (named[i].name == layer + ".bias") out.bias = i;
+  }
+  return out;
+}
+
+}  // namespace
+
+LayerParameters Model::Classifier() const {
+  std::string last;
+  bool has_bias = false;
+  for (const auto& item : module_.ptr()->named_modules()) {
+    if (auto* linear = item.value()->as<torch::nn::Linear>()) {
+      last = item.key();
+      has_bias = linear->bias.defined();
+    }
+  }
+  TORCH_CHECK(!last.empty(), "the model has no Linear classifier");
+  return Locate(*this, last, has_bias);
+}
+
+std::optional<LayerParameters> Model::FirstLinearLayer() const {
+  for (const auto& item : module_.ptr()->named_modules()) {
+    if (auto* linear = item.value()->as<torch::nn::Linear>()) return Locate(*this, item.key(), linear->bias.defined());
+    if (item.value()->as<torch::nn::Conv2d>() != nullptr) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
   if (spec.num_classes < 2) return absl::InvalidArgumentError("a classifier needs >= 2 classes");
   if (spec.input.channels < 1 || spec.input.height < 8 || spec.input.width < 8) {

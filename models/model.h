@@ -5,6 +5,7 @@
 #define BIOFED_MODELS_MODEL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,14 @@ namespace biofed {
 struct NamedTensor {
   std::string name;
   torch::Tensor tensor;
+};
+
+// Where one layer's weight and bias sit among a model's named_parameters().
+struct LayerParameters {
+  std::string name;  // the layer's module name, e.g. "fc2"
+  size_t weight = 0;
+  size_t bias = 0;
+  bool has_bias = false;
 };
 
 class Model {
@@ -46,6 +55,13 @@ class Model {
   // The weights of Linear and Conv2d layers (biases, BatchNorm excluded), in
   // registration order: what fuzzy learning rates and rejuvenation act on.
   std::vector<NamedTensor> MechanismTargets() const;
+
+  // The layout the attacks read gradients by. The classifier is the last
+  // Linear layer (it produces the logits); every model here has one.
+  LayerParameters Classifier() const;
+  // The layer that takes the input, when it is a Linear layer (the MLP);
+  // nullopt when it is a convolution.
+  std::optional<LayerParameters> FirstLinearLayer() const;
 
  private:
   ModelSpec spec_;

@@ -136,7 +136,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
   BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
-  const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed)};
+  const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, torch::kCPU));
   CellRow row;
   row.key = cell.Key();

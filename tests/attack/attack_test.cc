@@ -215,9 +215,7 @@ TEST(BatchSizeEstimateTest, TheUpdatesRankGivesTheBatchSize) {
     Model model = BuildModel(c.record.spec, 0).value();
     ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
     const auto target = TargetGradients(model, c.record, std::nullopt).value();
-    std::vector<std::string> names;
-    for (const auto& p : model.named_parameters()) names.push_back(p.name);
-    const BatchSizeEstimate e = EstimateBatchSize(c.record.spec, target, names);
+    const BatchSizeEstimate e = EstimateBatchSize(model, target);
     EXPECT_EQ(e.batch_size, k.expected) << ArchitectureName(k.architecture) << " " << k.biomod << " B=" << k.batch;
     EXPECT_EQ(e.lower_bound, k.lower_bound) << ArchitectureName(k.architecture) << " B=" << k.batch;
   }

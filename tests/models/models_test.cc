@@ -139,6 +139,26 @@ torch::Tensor BlockSumByLoops(const torch::Tensor& y, int64_t gamma) {
   return out;
 }
 
+// The attacks read gradients by layer: the classifier gives C logits from its
+// input features, and only the MLP takes its input with a Linear layer.
+TEST(ModelTest, ClassifierAndFirstLinearLayerAreFoundByStructure) {
+  for (Architecture a : {Architecture::kMlp, Architecture::kAlexNet, Architecture::kResNet20, Architecture::kResNet56}) {
+    ModelSpec spec;
+    spec.architecture = a;
+    spec.num_classes = 7;
+    const Model model = BuildModel(spec, 0).value();
+    const auto named = model.named_parameters();
+    const LayerParameters classifier = model.Classifier();
+    ASSERT_TRUE(classifier.has_bias) << ArchitectureName(a);
+    EXPECT_EQ(named[classifier.weight].name, classifier.name + ".weight");
+    EXPECT_EQ(named[classifier.weight].tensor.size(0), 7) << ArchitectureName(a);
+    EXPECT_EQ(named[classifier.bias].tensor.sizes(), torch::IntArrayRef({7}));
+    const std::optional<LayerParameters> first = model.FirstLinearLayer();
+    EXPECT_EQ(first.has_value(), a == Architecture::kMlp) << ArchitectureName(a);
+    if (first) EXPECT_EQ(named[first->weight].tensor.size(1), 28 * 28);
+  }
+}
+
 TEST(WeightSplitTest, LinearEqualsBlockSumOfPlainOutput) {
   torch::manual_seed(0);
   torch::nn::Linear layer(12, 8);
