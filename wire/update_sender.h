@@ -1,11 +1,14 @@
 // The client's side of SubmitUpdate: the header with every tensor's
-// declaration and checksum, the tensors' bytes in chunks, the audit
-// manifest when there is one, and the trailer. A data chunk's message is a
-// small encoded prefix followed by a gRPC slice that points into the
-// tensor's own memory, so this side copies no tensor bytes: the transport
-// reads them straight from `update`, which the slices keep alive until the
-// transport lets go of them. The call goes through gRPC's generic stub,
-// which sends such raw messages. Thread-safe for distinct contexts.
+// declaration, the tensors' bytes in chunks (the last of each with the
+// tensor's CRC-32C), the audit manifest when there is one, and the
+// trailer. A data chunk's message is a small encoded prefix followed by a
+// gRPC slice that points into the tensor's own memory, so this side copies
+// no tensor bytes: the transport reads them straight from `update`, which
+// the slices keep alive until the transport lets go of them, at the latest
+// when the context (which owns gRPC's call) is destroyed; a call that ends
+// early may hold chunks it never sent until then. The call goes through
+// gRPC's generic stub, which sends such raw messages. Thread-safe for
+// distinct contexts.
 #ifndef BIOFED_WIRE_UPDATE_SENDER_H_
 #define BIOFED_WIRE_UPDATE_SENDER_H_
 

@@ -221,6 +221,29 @@ TEST_F(UpdateValidationTest, TruncatedStream) {
   ExpectRoundStillOpenForAlice();
 }
 
+TEST_F(UpdateValidationTest, StreamCancelledByItsClientMidway) {
+  // The header and the first tensor whole, then the client goes away: the
+  // call is cancelled rather than half-closed.
+  const Submission s = Valid();
+  grpc::ClientContext context;
+  testing::Authorize(&context, s.token);
+  v1::SubmitReply reply;
+  auto writer = stub_->SubmitUpdate(&context, &reply);
+  v1::UpdateChunk header;
+  *header.mutable_header() = s.header;
+  DescribeTable(s.tensors, header.mutable_header()->mutable_tensors());
+  ASSERT_TRUE(writer->Write(header));
+  v1::UpdateChunk data;
+  data.mutable_data()->set_tensor_index(0);
+  data.mutable_data()->set_payload(std::string(s.tensors[0].bytes));
+  data.mutable_data()->set_tensor_crc32c(Crc32c(s.tensors[0].bytes.data(), s.tensors[0].bytes.size()));
+  ASSERT_TRUE(writer->Write(data));
+  context.TryCancel();
+  EXPECT_THAT(FromGrpcStatus(writer->Finish()), StatusIs(absl::StatusCode::kCancelled, ""));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
 TEST_F(UpdateValidationTest, ShortDataWithTrailer) {
   Submission s = Valid();
   s.withhold_bytes = 8;
