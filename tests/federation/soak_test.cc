@@ -221,9 +221,16 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   auto run_id = (*store)->AddRun("soak", "none", "{}");
   ASSERT_THAT(run_id, IsOk());
   auto record_round = [&](const RoundSummary& s) {
-    RoundRow row{s.round, s.test_accuracy, s.test_loss, s.train_loss, s.seconds, s.examples,
-                 static_cast<int64_t>(s.participants.size()), static_cast<int64_t>(s.dropped.size()),
-                 s.rejected_updates};
+    RoundRow row;
+    row.round = s.round;
+    row.test_accuracy = s.test_accuracy;
+    row.test_loss = s.test_loss;
+    row.train_loss = s.train_loss;
+    row.examples = s.examples;
+    row.participants = static_cast<int64_t>(s.participants.size());
+    row.dropped = static_cast<int64_t>(s.dropped.size());
+    row.rejected = s.rejected_updates;
+    row.seconds = s.seconds;
     EXPECT_THAT((*store)->AddRound(*run_id, row), IsOk()) << "round " << s.round;
   };
   auto start_server = [&](const std::string& address) {
