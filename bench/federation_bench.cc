@@ -122,6 +122,7 @@ void BM_UpdateOverLoopback(benchmark::State& state) {
   auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server->port()),
                                            grpc::InsecureChannelCredentials(), args);
   auto stub = v1::Federation::NewStub(channel);
+  grpc::GenericStub updates(channel);
   const auto update = std::make_shared<const TensorTable>(TenMillionParameters(0.01f));
   uint64_t bytes = 0;
   for (auto _ : state) {
@@ -148,7 +149,7 @@ void BM_UpdateOverLoopback(benchmark::State& state) {
     header.set_lr(0.01);
     v1::SubmitReply reply;
     const absl::Status status =
-        SendUpdate(channel.get(), &context, header, update, nullptr, kDefaultChunkBytes, &reply);
+        SendUpdate(updates, &context, header, update, nullptr, kDefaultChunkBytes, &reply);
     if (!status.ok()) {
       state.SkipWithError(status.ToString().c_str());
       break;

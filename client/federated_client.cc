@@ -98,13 +98,13 @@ absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const st
   return assembler->Finish(/*require_finite=*/false);
 }
 
-absl::Status SubmitUpdateTable(grpc::ChannelInterface& channel, const std::string& token, v1::UpdateHeader header,
+absl::Status SubmitUpdateTable(grpc::GenericStub& stub, const std::string& token, v1::UpdateHeader header,
                                std::shared_ptr<const TensorTable> update, const v1::AuditManifest* manifest,
                                size_t chunk_bytes) {
   grpc::ClientContext context;
   PrepareContext(&context, token);
   v1::SubmitReply reply;
-  return SendUpdate(&channel, &context, std::move(header), std::move(update), manifest, chunk_bytes, &reply);
+  return SendUpdate(stub, &context, std::move(header), std::move(update), manifest, chunk_bytes, &reply);
 }
 
 FederatedClient::FederatedClient(FederatedClientOptions options, LocalData data)
@@ -133,10 +133,11 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
 absl::Status FederatedClient::Run() {
   BIOFED_ASSIGN_OR_RETURN(auto channel, MakeFederationChannel(options_.address, options_.security));
   auto stub = v1::Federation::NewStub(channel);
+  grpc::GenericStub updates(channel);  // SubmitUpdate sends raw messages
   BIOFED_ASSIGN_OR_RETURN(const v1::JoinReply join, Join(*stub));
   HeartbeatThread heartbeat(*stub, options_.token, client_id_,
                             std::chrono::milliseconds(std::max<int64_t>(join.heartbeat_interval_ms(), 100)));
-  return ServeTasks(*stub, *channel);
+  return ServeTasks(*stub, updates);
 }
 
 absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) {
@@ -156,7 +157,7 @@ absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) 
   return join;
 }
 
-absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::ChannelInterface& channel) {
+absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::GenericStub& updates) {
   while (true) {
     if (Stopping()) return absl::CancelledError("client stopped");
     v1::Task task;
@@ -179,7 +180,7 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Chann
       absl::SleepFor(absl::Milliseconds(std::max<int64_t>(task.wait().retry_after_ms(), 10)));
       continue;
     }
-    const absl::Status round = RunRound(stub, channel, task.train());
+    const absl::Status round = RunRound(stub, updates, task.train());
     if (!round.ok()) {
       if (Stopping()) continue;  // reported at the top of the loop
       if (Fatal(round.code()) || Transient(round.code())) {  // transient: Retry gave up
@@ -192,7 +193,7 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Chann
   }
 }
 
-absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel,
+absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::GenericStub& updates,
                                        const v1::TrainTask& task) {
   if (cached_version_ != task.model_version()) {
     BIOFED_RETURN_IF_ERROR(Retry("fetch model", [&]() -> absl::Status {
@@ -239,7 +240,7 @@ absl::Status FederatedClient::RunRound(v1::Federation::Stub& stub, grpc::Channel
   // for as long as it holds them.
   auto update = std::make_shared<TensorTable>(std::move(result.update));
   const absl::Status submitted = Retry("submit update", [&] {
-    return SubmitUpdateTable(channel, options_.token, header, update, send_manifest_ ? &manifest : nullptr);
+    return SubmitUpdateTable(updates, options_.token, header, update, send_manifest_ ? &manifest : nullptr);
   });
   result.update = update.use_count() == 1 ? std::move(*update) : *update;
   BIOFED_RETURN_IF_ERROR(submitted);

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "biofed/v1/federation.grpc.pb.h"
@@ -51,8 +53,8 @@ class FederatedClient {
   absl::StatusOr<v1::JoinReply> Join(v1::Federation::Stub& stub);
   // Pulls tasks and runs rounds until the federation finishes, the client
   // stops or an error retrying cannot fix.
-  absl::Status ServeTasks(v1::Federation::Stub& stub, grpc::ChannelInterface& channel);
-  absl::Status RunRound(v1::Federation::Stub& stub, grpc::ChannelInterface& channel, const v1::TrainTask& task);
+  absl::Status ServeTasks(v1::Federation::Stub& stub, grpc::GenericStub& updates);
+  absl::Status RunRound(v1::Federation::Stub& stub, grpc::GenericStub& updates, const v1::TrainTask& task);
   template <typename Call>
   absl::Status Retry(const char* what, Call call);
   bool Stopping() const { return options_.stop != nullptr && options_.stop->load(); }
@@ -74,7 +76,7 @@ absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const st
 // Sends header (tensor declarations filled in here), chunks, the optional
 // manifest and the trailer (SendUpdate: no copy of the tensors' bytes);
 // returns the server's verdict.
-absl::Status SubmitUpdateTable(grpc::ChannelInterface& channel, const std::string& token, v1::UpdateHeader header,
+absl::Status SubmitUpdateTable(grpc::GenericStub& stub, const std::string& token, v1::UpdateHeader header,
                                std::shared_ptr<const TensorTable> update, const v1::AuditManifest* manifest,
                                size_t chunk_bytes = kDefaultChunkBytes);
 

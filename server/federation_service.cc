@@ -1,15 +1,12 @@
 #include "server/federation_service.h"
 
 #include <algorithm>
-#include <optional>
-
-#include <grpcpp/support/proto_buffer_reader.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "wire/update_stream.h"
+#include "server/update_reactor.h"
 
 namespace biofed {
 namespace {
@@ -28,20 +25,9 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 }  // namespace
 
 FederationService::FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes)
-    : core_(core), credentials_(std::move(credentials)), chunk_bytes_(chunk_bytes) {
-  // Still a synchronous handler on gRPC's threads; gRPC counts it as a
-  // bidirectional stream, which on the server differs from a client stream
-  // only in what the handler may do (it reads many, answers once).
-  MarkMethodStreamed(SubmitUpdateMethodIndex(),
-                     new grpc::internal::ClientStreamingHandler<FederationService, grpc::ByteBuffer, v1::SubmitReply>(
-                         [](FederationService* service, grpc::ServerContext* context,
-                            grpc::ServerReader<grpc::ByteBuffer>* reader, v1::SubmitReply* reply) {
-                           return service->SubmitRawUpdate(context, reader, reply);
-                         },
-                         this));
-}
+    : core_(core), credentials_(std::move(credentials)), chunk_bytes_(chunk_bytes) {}
 
-absl::StatusOr<const Principal*> FederationService::Authorize(const grpc::ServerContext* context, Role role) const {
+absl::StatusOr<const Principal*> FederationService::Authorize(const grpc::ServerContextBase* context, Role role) const {
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return absl::UnauthenticatedError("missing authorization metadata (Bearer token)");
@@ -122,51 +108,14 @@ grpc::Status FederationService::FetchModel(grpc::ServerContext* context, const v
   return complete ? grpc::Status::OK : grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
 }
 
-absl::Status FederationService::ReceiveUpdate(const Principal& principal,
-                                              grpc::ServerReader<grpc::ByteBuffer>* reader) {
-  // Each read decodes the next message in place: a data chunk's payload
-  // points into `buffer` (or the reader's decompressed copy of it) until
-  // the next read.
-  grpc::ByteBuffer buffer;
-  std::optional<grpc::ProtoBufferReader> input;
-  const UpdateChunkReader read = [&](UpdateChunkView* chunk) -> absl::StatusOr<bool> {
-    input.reset();
-    buffer.Clear();
-    if (!reader->Read(&buffer)) return false;
-    input.emplace(&buffer);
-    if (!input->status().ok()) return absl::InvalidArgumentError("an update chunk that cannot be read");
-    BIOFED_RETURN_IF_ERROR(DecodeUpdateChunk(&*input, chunk));
-    return true;
-  };
-  UpdateChunkView first;
-  BIOFED_ASSIGN_OR_RETURN(const bool any, read(&first));
-  if (!any) return absl::DataLossError("truncated update: the stream ended before the header");
-  if (first.is_data || !first.message.has_header()) {
-    return absl::InvalidArgumentError("the first chunk of an update must be its header");
-  }
-  const v1::UpdateHeader header = first.message.header();
-  BIOFED_RETURN_IF_ERROR(core_->CheckSubmission(principal.name, header));
-  BIOFED_ASSIGN_OR_RETURN(ReceivedUpdate update,
-                          ReceiveUpdateBody(header, read, core_->update_schema(), core_->config().limits));
-  return core_->AcceptUpdate(principal.name, header, std::move(update.tensors), std::move(update.audit));
-}
-
-grpc::Status FederationService::SubmitRawUpdate(grpc::ServerContext* context,
-                                                grpc::ServerReader<grpc::ByteBuffer>* reader, v1::SubmitReply* reply) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* FederationService::SubmitUpdate(grpc::CallbackServerContext* context,
+                                                                           grpc::ByteBuffer* reply) {
   auto principal = Authorize(context, Role::kClient);
   if (!principal.ok()) {
     LogWarning(kLog, absl::StrCat("rejected an update from ", context->peer(), ": ", principal.status().ToString()));
-    return ToGrpcStatus(principal.status());
+    return UpdateReactor::Refuse(ToGrpcStatus(principal.status()));
   }
-  const absl::Status status = ReceiveUpdate(**principal, reader);
-  if (!status.ok()) {
-    core_->CountRejection();
-    LogWarning(kLog, absl::StrCat("rejected an update from '", (*principal)->name, "': ", status.ToString()));
-    return ToGrpcStatus(status);
-  }
-  reply->set_accepted(true);
-  reply->set_round(core_->completed_rounds() + 1);
-  return grpc::Status::OK;
+  return new UpdateReactor(core_, (*principal)->name, reply);
 }
 
 grpc::Status FederationService::Observe(grpc::ServerContext* context, const v1::ObserveRequest* request,

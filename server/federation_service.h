@@ -3,6 +3,8 @@
 // models and observations in chunks, and validates every incoming update
 // before the core sees it. Each rejection is a precise status to the
 // caller plus a log line; the core and the global model are untouched.
+// SubmitUpdate uses gRPC's callback API with raw messages (UpdateReactor);
+// the other methods are synchronous handlers.
 // Thread-safe (gRPC calls handlers from its own threads).
 #ifndef BIOFED_SERVER_FEDERATION_SERVICE_H_
 #define BIOFED_SERVER_FEDERATION_SERVICE_H_
@@ -18,7 +20,7 @@
 
 namespace biofed {
 
-class FederationService final : public v1::Federation::Service {
+class FederationService final : public v1::Federation::WithRawCallbackMethod_SubmitUpdate<v1::Federation::Service> {
  public:
   FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes = kDefaultChunkBytes);
 
@@ -26,12 +28,11 @@ class FederationService final : public v1::Federation::Service {
   grpc::Status PullTask(grpc::ServerContext* context, const v1::PullTaskRequest* request, v1::Task* task) override;
   grpc::Status FetchModel(grpc::ServerContext* context, const v1::FetchModelRequest* request,
                           grpc::ServerWriter<v1::ModelChunk>* writer) override;
-  // SubmitUpdate, reading raw messages: a data chunk's payload is copied
-  // once, from gRPC's receive buffers into the assembled tensor (the
-  // generated handler would first copy it into a message). Registered in
-  // place of the generated handler.
-  grpc::Status SubmitRawUpdate(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
-                               v1::SubmitReply* reply);
+  // Reads raw messages: a data chunk's payload is copied once, from gRPC's
+  // receive buffers into the assembled tensor (the generated handler would
+  // first copy it into a message). `reply` is a serialized SubmitReply.
+  grpc::ServerReadReactor<grpc::ByteBuffer>* SubmitUpdate(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* reply) override;
   grpc::Status Heartbeat(grpc::ServerContext* context, const v1::HeartbeatRequest* request,
                          v1::HeartbeatReply* reply) override;
   grpc::Status Observe(grpc::ServerContext* context, const v1::ObserveRequest* request,
@@ -41,8 +42,7 @@ class FederationService final : public v1::Federation::Service {
 
  private:
   // UNAUTHENTICATED without a known token; PERMISSION_DENIED without `role`.
-  absl::StatusOr<const Principal*> Authorize(const grpc::ServerContext* context, Role role) const;
-  absl::Status ReceiveUpdate(const Principal& principal, grpc::ServerReader<grpc::ByteBuffer>* reader);
+  absl::StatusOr<const Principal*> Authorize(const grpc::ServerContextBase* context, Role role) const;
 
   FederationCore* core_;
   const CredentialStore credentials_;

@@ -138,21 +138,13 @@ std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t paylo
   return prefix + fields;
 }
 
-namespace {
-
-const google::protobuf::MethodDescriptor& SubmitUpdateMethod() {
-  static const google::protobuf::MethodDescriptor* method =
-      v1::UpdateChunk::descriptor()->file()->FindServiceByName("Federation")->FindMethodByName("SubmitUpdate");
-  return *method;
-}
-
-}  // namespace
-
 const std::string& SubmitUpdateMethodPath() {
-  static const std::string path = "/" + SubmitUpdateMethod().service()->full_name() + "/" + SubmitUpdateMethod().name();
+  static const std::string path = [] {
+    const google::protobuf::MethodDescriptor* method =
+        v1::UpdateChunk::descriptor()->file()->FindServiceByName("Federation")->FindMethodByName("SubmitUpdate");
+    return "/" + method->service()->full_name() + "/" + method->name();
+  }();
   return path;
 }
-
-int SubmitUpdateMethodIndex() { return SubmitUpdateMethod().index(); }
 
 }  // namespace biofed

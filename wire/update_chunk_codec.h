@@ -49,11 +49,9 @@ absl::Status DecodeUpdateChunk(google::protobuf::io::ZeroCopyInputStream* in, Up
 std::string DataChunkPrefix(uint32_t tensor_index, uint64_t offset, size_t payload_size,
                             std::optional<uint32_t> tensor_crc);
 
-// The SubmitUpdate method of the compiled service: its path for gRPC
-// ("/biofed.v1.Federation/SubmitUpdate") and its index among the
-// service's methods (the order in which generated code registers them).
+// The path of the compiled service's SubmitUpdate method for gRPC
+// ("/biofed.v1.Federation/SubmitUpdate").
 const std::string& SubmitUpdateMethodPath();
-int SubmitUpdateMethodIndex();
 
 }  // namespace biofed
 

@@ -97,12 +97,15 @@ bool RunUpdateStream(const uint8_t* data, size_t size) {
   limits.max_total_bytes = 1 << 17;
   limits.max_tensors = 16;
   FramedChunks chunks(data, size);
-  UpdateChunkView first;
-  auto any = chunks.Next(&first);
-  if (!any.ok() || !*any || first.is_data || !first.message.has_header()) return false;
-  auto update = ReceiveUpdateBody(
-      first.message.header(), [&chunks](UpdateChunkView* next) { return chunks.Next(next); }, schema, limits);
-  return update.ok();
+  UpdateChunkView chunk;
+  auto more = chunks.Next(&chunk);
+  if (!more.ok() || !*more || chunk.is_data || !chunk.message.has_header()) return false;
+  auto receiver = UpdateReceiver::Start(chunk.message.header(), schema, limits);
+  if (!receiver.ok()) return false;
+  while ((more = chunks.Next(&chunk)).ok() && *more) {
+    if (!receiver->Add(&chunk).ok()) return false;
+  }
+  return more.ok() && receiver->Finish().ok();
 }
 
 }  // namespace
@@ -141,7 +144,7 @@ const std::vector<FuzzTarget>& FuzzTargets() {
       {"cifar", "ParseCifar (CIFAR-10 and CIFAR-100 binary)", RunCifar},
       {"capture", "DecodeCapture (update records, .bfu)", RunCapture},
       {"checkpoint", "DecodeCheckpoint (the server's checkpoint)", RunCheckpoint},
-      {"update_stream", "ReceiveUpdateBody (a submitted update's chunks, TableAssembler)", RunUpdateStream},
+      {"update_stream", "UpdateReceiver (a submitted update's chunks, TableAssembler)", RunUpdateStream},
       {"credentials", "CredentialStore::Parse (the server's token table)", RunCredentials},
       {"simulation_config", "ParseSimulationConfig + ValidateSimulationConfig", RunSimulationConfig},
   };

@@ -1,10 +1,12 @@
 // Every kind of bad update gets its own precise status, and leaves the
 // round and the global model exactly as they were.
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include "common/log.h"
 #include "tests/testing/federation_harness.h"
 #include "tests/testing/status_matchers.h"
+#include "wire/update_sender.h"
 
 namespace biofed {
 namespace {
@@ -79,6 +81,38 @@ class UpdateValidationTest : public ::testing::Test {
 
   // After a rejection the round still takes alice's valid update.
   void ExpectRoundStillOpenForAlice() { EXPECT_THAT(Submit(*stub_, Valid()), IsOk()); }
+
+  // `s` sent as the real client sends it (SendUpdate: raw messages through
+  // the generic stub, the payload read from the tensors' own memory).
+  absl::Status Send(const Submission& s, size_t chunk_bytes, v1::SubmitReply* reply) const {
+    grpc::GenericStub stub(grpc::CreateChannel(federation_->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    testing::Authorize(&context, s.token);
+    const v1::AuditManifest* audit = s.audit ? &*s.audit : nullptr;
+    return SendUpdate(stub, &context, s.header, std::make_shared<const TensorTable>(s.tensors), audit, chunk_bytes,
+                      reply);
+  }
+
+  // After round 1 closes with `a` and `b`: the model moved by their
+  // example-weighted mean, computed here independently.
+  void ExpectRoundAggregated(const Submission& a, const Submission& b) const {
+    const absl::Time end = absl::Now() + absl::Seconds(10);
+    while (federation_->core->completed_rounds() < 1 && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_EQ(federation_->core->completed_rounds(), 1);
+    const TensorTable& after = *federation_->core->current_model();
+    const double total = static_cast<double>(a.header.num_examples() + b.header.num_examples());
+    const double wa = static_cast<double>(a.header.num_examples()) / total;
+    for (size_t t = 0; t < 3; ++t) {
+      const HostTensor& w0 = before_[t];
+      for (size_t i = 0; i < w0.bytes.size() / 4; ++i) {
+        const double mean = wa * a.tensors[t].floats()[i] + (1 - wa) * b.tensors[t].floats()[i];
+        const double expected = w0.role == TensorRole::kParameter ? w0.floats()[i] - 0.1 * mean : mean;
+        // float32 accumulation of two terms: a few ulps of values below 4.
+        EXPECT_NEAR(after[t].floats()[i], expected, 1e-6) << w0.name << "[" << i << "]";
+      }
+    }
+    EXPECT_EQ(after[3].bytes, before_[3].bytes);  // the int64 counter is kept
+  }
 
   std::unique_ptr<testing::RunningFederation> federation_;
   std::unique_ptr<v1::Federation::Stub> stub_;
@@ -187,6 +221,29 @@ TEST_F(UpdateValidationTest, TruncatedStream) {
   ExpectRoundStillOpenForAlice();
 }
 
+TEST_F(UpdateValidationTest, StreamCancelledByItsClientMidway) {
+  // The header and the first tensor whole, then the client goes away: the
+  // call is cancelled rather than half-closed.
+  const Submission s = Valid();
+  grpc::ClientContext context;
+  testing::Authorize(&context, s.token);
+  v1::SubmitReply reply;
+  auto writer = stub_->SubmitUpdate(&context, &reply);
+  v1::UpdateChunk header;
+  *header.mutable_header() = s.header;
+  DescribeTable(s.tensors, header.mutable_header()->mutable_tensors());
+  ASSERT_TRUE(writer->Write(header));
+  v1::UpdateChunk data;
+  data.mutable_data()->set_tensor_index(0);
+  data.mutable_data()->set_payload(std::string(s.tensors[0].bytes));
+  data.mutable_data()->set_tensor_crc32c(Crc32c(s.tensors[0].bytes.data(), s.tensors[0].bytes.size()));
+  ASSERT_TRUE(writer->Write(data));
+  context.TryCancel();
+  EXPECT_THAT(FromGrpcStatus(writer->Finish()), StatusIs(absl::StatusCode::kCancelled, ""));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
 TEST_F(UpdateValidationTest, ShortDataWithTrailer) {
   Submission s = Valid();
   s.withhold_bytes = 8;
@@ -243,24 +300,42 @@ TEST_F(UpdateValidationTest, RoundAggregatesTheExampleWeightedMean) {
                FloatTensor("bn.running_mean", {4}, 3.0f, TensorRole::kBuffer)};
   ASSERT_THAT(Submit(*stub_, a), IsOk());
   ASSERT_THAT(Submit(*stub_, b), IsOk());
-  const absl::Time end = absl::Now() + absl::Seconds(10);
-  while (federation_->core->completed_rounds() < 1 && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
-  ASSERT_EQ(federation_->core->completed_rounds(), 1);
-  const TensorTable& after = *federation_->core->current_model();
-  // Independently: weights 10/40 and 30/40, step lr * server_lr = 0.1.
-  for (size_t t = 0; t < 3; ++t) {
-    const HostTensor& w0 = before_[t];
-    for (size_t i = 0; i < w0.bytes.size() / 4; ++i) {
-      const double mean = 0.25 * a.tensors[t].floats()[i] + 0.75 * b.tensors[t].floats()[i];
-      const double expected = w0.role == TensorRole::kParameter ? w0.floats()[i] - 0.1 * mean : mean;
-      // float32 accumulation of two terms: a few ulps of values below 4.
-      EXPECT_NEAR(after[t].floats()[i], expected, 1e-6) << w0.name << "[" << i << "]";
-    }
-  }
-  EXPECT_EQ(after[3].bytes, before_[3].bytes);  // the int64 counter is kept
+  ExpectRoundAggregated(a, b);  // weights 10/40 and 30/40, step lr * server_lr = 0.1
   const RoundSummary summary = federation_->core->history().at(0);
   EXPECT_EQ(summary.examples, 40);
   EXPECT_EQ(summary.participants, (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST_F(UpdateValidationTest, TheClientsSenderIsAcceptedAndAggregated) {
+  Submission a = Valid();
+  a.tensors[0].mutable_floats()[7] = -0.75f;
+  a.audit.emplace();
+  a.audit->set_dataset("fashion_mnist");
+  Submission b = Valid("bob", kBob);
+  b.header.set_num_examples(30);
+  b.tensors = {FloatTensor("fc.weight", {4, 3}, -1.0f), FloatTensor("fc.bias", {4}, 2.0f),
+               FloatTensor("bn.running_mean", {4}, 3.0f, TensorRole::kBuffer)};
+  v1::SubmitReply reply;
+  // 12-byte chunks: several per tensor.
+  ASSERT_THAT(Send(a, /*chunk_bytes=*/12, &reply), IsOk());
+  EXPECT_TRUE(reply.accepted());
+  EXPECT_EQ(reply.round(), 1);
+  ASSERT_THAT(Send(b, kDefaultChunkBytes, &reply), IsOk());
+  ExpectRoundAggregated(a, b);
+}
+
+TEST_F(UpdateValidationTest, TheClientsSenderGetsEachRefusalsStatus) {
+  v1::SubmitReply reply;
+  Submission stale = Valid();
+  stale.header.set_round(0);
+  EXPECT_THAT(Send(stale, 12, &reply), StatusIs(absl::StatusCode::kFailedPrecondition, "stale round 0"));
+  Submission nan = Valid();
+  nan.tensors[0].mutable_floats()[5] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THAT(Send(nan, 12, &reply), StatusIs(absl::StatusCode::kInvalidArgument, "NaN or infinite"));
+  EXPECT_THAT(Send(Valid("alice", "not-a-known-token-at-all"), 12, &reply),
+              StatusIs(absl::StatusCode::kUnauthenticated, "unknown credential"));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "server/aggregation.h"
 #include "server/checkpoint.h"
 #include "server/credentials.h"
+#include "tests/testing/crc32c_reference.h"
 #include "tests/testing/federation_harness.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -17,20 +18,10 @@
 namespace biofed {
 namespace {
 
+using ::biofed::testing::BitwiseCrc32c;
 using ::biofed::testing::FloatTensor;
 using ::biofed::testing::IsOk;
 using ::biofed::testing::StatusIs;
-
-// Bit-at-a-time CRC-32C straight from the definition (reflected polynomial
-// 0x82F63B78), independent of the table and SSE4.2 code.
-uint32_t BitwiseCrc32c(const std::string& bytes) {
-  uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char c : bytes) {
-    crc ^= c;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
 
 TEST(Crc32cTest, CheckValueOfTheStandard) {
   // The CRC-32C check value (RFC 3720, appendix B.4 catalogue): "123456789".
