@@ -101,6 +101,16 @@ absl::StatusOr<bool> Sweep(const SweepConfig& c, const SweepFlags& f) {
   std::fprintf(stderr, "biofed sweep: ran %lld trainings and %lld cells in %.0f s\n",
                static_cast<long long>(counts->trainings_run), static_cast<long long>(counts->cells_run),
                absl::ToDoubleSeconds(absl::Now() - start));
+  for (const auto& [model, times] : counts->by_model) {
+    std::fprintf(stderr, "biofed sweep: %s: %.0f cells per hour on %lld workers (%lld cells, %.1f s each)\n",
+                 model.c_str(), CellsPerHour(times, counts->workers), static_cast<long long>(counts->workers),
+                 static_cast<long long>(times.cells), times.seconds / static_cast<double>(times.cells));
+  }
+  if (counts->cells_run > 0 && counts->cell_phase_seconds > 0) {
+    std::fprintf(stderr, "biofed sweep: all models: %.0f cells per hour (%lld cells in %.0f s)\n",
+                 3600.0 * static_cast<double>(counts->cells_run) / counts->cell_phase_seconds,
+                 static_cast<long long>(counts->cells_run), counts->cell_phase_seconds);
+  }
   if (counts->interrupted) {
     std::fprintf(stderr,
                  "biofed sweep: interrupted with %lld of %lld cells in %s; run the same command again to resume\n",

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "models/batch_norm.h"
 #include "models/weight_split.h"
 
 namespace biofed {
@@ -32,8 +33,8 @@ void BasicBlockImpl::reset() {
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(bn1_->forward(SplitConv2dForward(conv1_, x, split_gamma_)));
-  out = bn2_->forward(SplitConv2dForward(conv2_, out, split_gamma_));
+  torch::Tensor out = torch::relu(BatchNorm2dForward(bn1_, SplitConv2dForward(conv1_, x, split_gamma_)));
+  out = BatchNorm2dForward(bn2_, SplitConv2dForward(conv2_, out, split_gamma_));
   torch::Tensor shortcut = x;
   if (stride_ != 1 || in_planes_ != planes_) {
     // Option A: subsample spatially, zero-pad the new channels on both sides.
@@ -74,7 +75,7 @@ void ResNetImpl::reset() {
 }
 
 torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = torch::relu(bn1_->forward(SplitConv2dForward(conv1_, x, spec_.split_gamma)));
+  torch::Tensor h = torch::relu(BatchNorm2dForward(bn1_, SplitConv2dForward(conv1_, x, spec_.split_gamma)));
   for (const auto& stage : stages_) {
     for (const auto& block : *stage) h = block->as<BasicBlockImpl>()->forward(h);
   }

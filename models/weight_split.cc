@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "models/conv2d.h"
+
 namespace biofed {
 namespace {
 
@@ -21,6 +23,15 @@ const torch::ExpandingArray<2>* ExplicitPadding(const torch::nn::detail::ConvNdO
   return std::get_if<torch::ExpandingArray<2>>(&options.padding());
 #else
   return c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+#endif
+}
+
+// Whether a Conv2d pads with zeros (its default padding mode).
+bool PadsWithZeros(const torch::nn::detail::ConvNdOptions<2>& options) {
+#if TORCH_VERSION_MAJOR >= 2
+  return std::holds_alternative<torch::enumtype::kZeros>(options.padding_mode());
+#else
+  return c10::holds_alternative<torch::enumtype::kZeros>(options.padding_mode());
 #endif
 }
 
@@ -50,14 +61,17 @@ torch::Tensor SplitLinearForward(const torch::nn::Linear& layer, const torch::Te
 
 torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Tensor& input,
                                  int64_t gamma) {
-  if (gamma <= 1) return layer.ptr()->forward(input);
   const auto& options = layer->options;
   const auto* padding = ExplicitPadding(options);
-  TORCH_CHECK(padding != nullptr, "weight splitting needs explicit Conv2d padding");
+  const bool plain = padding != nullptr && options.groups() == 1 && *options.dilation() == at::IntArrayRef{1, 1} &&
+                     PadsWithZeros(options);
+  if (gamma <= 1) {
+    if (!plain) return layer.ptr()->forward(input);
+    return Conv2d(input, layer->weight, layer->bias, *options.stride(), **padding);
+  }
+  TORCH_CHECK(plain, "weight splitting needs a Conv2d with explicit padding, no dilation, groups or padding mode");
   const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
-  const torch::Tensor y = at::conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(),
-                                     **padding, *options.dilation(), options.groups());
-  return RepeatChannels(y, gamma);
+  return RepeatChannels(Conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(), **padding), gamma);
 }
 
 }  // namespace biofed

@@ -1,5 +1,6 @@
 #include "sweep/sweep_runner.h"
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "attack/attack_settings.h"
 #include "attack/victim.h"
 #include "client/seeds.h"
 #include "common/runtime.h"
@@ -150,7 +152,51 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   return row;
 }
 
+// Seconds per Inverting Gradients iteration on one LibTorch thread at batch
+// 1, and the relative growth per further image: BM_InvertingGradients with
+// BIOFED_BENCH_THREADS=1, best of 3 (docs/benchmarks.md); ResNet32 and 56
+// scaled from ResNet20 by depth. Only the ratios matter here.
+struct IterationCost {
+  double batch_one_seconds;
+  double per_extra_image;
+};
+
+IterationCost CostPerIteration(const std::string& model) {
+  if (model == "mlp") return {0.0064, 0.065};
+  if (model == "alexnet") return {0.052, 0.2};
+  if (model == "resnet20") return {0.029, 0.57};
+  if (model == "resnet32") return {0.047, 0.57};
+  return {0.082, 0.57};  // resnet56
+}
+
 }  // namespace
+
+double CellsPerHour(const ModelCellTimes& times, int64_t workers) {
+  if (times.cells == 0 || times.seconds <= 0) return 0;
+  return static_cast<double>(workers) * 3600.0 / (times.seconds / static_cast<double>(times.cells));
+}
+
+double ExpectedCellSeconds(const AttackCell& cell) {
+  const IterationCost cost = CostPerIteration(cell.model);
+  double per_iteration = cost.batch_one_seconds * (1 + cost.per_extra_image * static_cast<double>(cell.batch_size - 1));
+  // DLG's L-BFGS evaluates the objective up to 20 times per step; the
+  // analytic attack has no iterations. The cell's own settings (restarts)
+  // come over the defaults; an unparsable name is refused before any cell
+  // runs (ValidateSweepConfig), so it only needs some place in the order.
+  auto attack = ParseAttackSpec(cell.attack, AttackSpec{});
+  if (!attack.ok()) return per_iteration * static_cast<double>(cell.iterations);
+  if (attack->config.kind == AttackKind::kDlg) per_iteration *= 20;
+  if (attack->config.kind == AttackKind::kAnalytic) per_iteration = 0;
+  const int64_t restarts = std::max<int64_t>(1, attack->config.restarts);
+  return per_iteration * static_cast<double>(cell.iterations) * static_cast<double>(restarts);
+}
+
+std::vector<AttackCell> LongestFirst(std::vector<AttackCell> cells) {
+  std::stable_sort(cells.begin(), cells.end(), [](const AttackCell& a, const AttackCell& b) {
+    return ExpectedCellSeconds(a) > ExpectedCellSeconds(b);
+  });
+  return cells;
+}
 
 absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, int64_t jobs,
                                      const std::atomic<bool>& stop,
@@ -169,7 +215,9 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
   for (const AttackCell& cell : cells) {
     if (!finished.count(cell.Key())) pending_cells.push_back(cell);
   }
+  pending_cells = LongestFirst(std::move(pending_cells));
   SweepCounts counts;
+  counts.workers = std::max<int64_t>(1, jobs);
   counts.trainings = static_cast<int64_t>(trainings.size());
   counts.trainings_already_done = counts.trainings - static_cast<int64_t>(pending_trainings.size());
   counts.cells = static_cast<int64_t>(cells.size());
@@ -202,21 +250,31 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
     return absl::OkStatus();
   }));
   PhaseClock cell_clock(static_cast<int64_t>(pending_cells.size()));
+  const absl::Time cells_start = absl::Now();
+  std::mutex times_mutex;  // guards counts.by_model
   if (!stop.load()) {
     BIOFED_RETURN_IF_ERROR(RunParallel(pending_cells.size(), jobs, stop, [&](size_t i) -> absl::Status {
       const AttackCell& cell = pending_cells[i];
+      const absl::Time cell_start = absl::Now();
       auto row = CallTorch("attack cell", [&] { return RunCell(c, cell, data, store); });
       if (!row.ok()) {
         return absl::Status(row.status().code(), absl::StrCat("cell ", cell.Key(), ": ", row.status().message()));
       }
       BIOFED_RETURN_IF_ERROR(store.AddCell(*row));
       ++cells_run;
+      {
+        std::lock_guard<std::mutex> lock(times_mutex);
+        ModelCellTimes& times = counts.by_model[cell.model];
+        ++times.cells;
+        times.seconds += absl::ToDoubleSeconds(absl::Now() - cell_start);
+      }
       const ScoredAttack& scored = row->scored;
       tell(absl::StrFormat("%s: PSNR %.2f dB, SSIM %.3f, rel. error %.1f%% (%.1fs) [%s]", cell.Key(), scored.psnr,
                            scored.ssim, scored.relative_error_percent, scored.seconds, cell_clock.Tick()));
       return absl::OkStatus();
     }));
   }
+  counts.cell_phase_seconds = absl::ToDoubleSeconds(absl::Now() - cells_start);
   counts.trainings_run = trainings_run.load();
   counts.cells_run = cells_run.load();
   counts.interrupted = stop.load();

@@ -1,8 +1,9 @@
 // Runs a sweep into its study: first the training federations the
-// "trained" cells need, then the attack cells, each phase spread over
-// `jobs` worker threads. Whatever the study already holds is skipped, so an
-// interrupted sweep resumes where it stopped and an extended grid computes
-// only its new cells. Every cell runs on one LibTorch thread (the runner
+// "trained" cells need, then the attack cells, longest expected first (so
+// the sweep ends on short cells), each phase spread over `jobs` worker
+// threads. Whatever the study already holds is skipped, so an interrupted
+// sweep resumes where it stopped and an extended grid computes only its new
+// cells. Every cell runs on one LibTorch thread (the runner
 // sets it), which makes each result independent of `jobs` and of the order
 // cells run in: a resumed sweep equals an uninterrupted one.
 #ifndef BIOFED_SWEEP_SWEEP_RUNNER_H_
@@ -11,19 +12,47 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
 #include "sweep/sweep_store.h"
 
 namespace biofed {
 
+// The cells of one model run by a sweep and their summed wall time (each
+// on one worker).
+struct ModelCellTimes {
+  int64_t cells = 0;
+  double seconds = 0;
+};
+
 struct SweepCounts {
   int64_t trainings = 0, trainings_already_done = 0, trainings_run = 0;
   int64_t cells = 0, cells_already_done = 0, cells_run = 0;
   bool interrupted = false;  // `stop` was raised; rerun to finish
+  int64_t workers = 1;
+  double cell_phase_seconds = 0;                 // wall time of the attack cells' phase
+  std::map<std::string, ModelCellTimes> by_model;  // cells run, by model
 };
+
+// Cells per hour of a model with every worker on it: workers * 3600 / its
+// mean seconds per cell (0 without cells).
+double CellsPerHour(const ModelCellTimes& times, int64_t workers);
+
+// What a cell is expected to cost, in seconds on one LibTorch thread: its
+// attack's iterations times its model's cost per iteration at its batch
+// size (BM_InvertingGradients; docs/benchmarks.md). A rough guide, used to
+// order cells.
+double ExpectedCellSeconds(const AttackCell& cell);
+
+// `cells` longest expected first (equal costs in their given order), so the
+// last cells of a sweep are short ones and no worker idles through a long
+// single-cell tail.
+std::vector<AttackCell> LongestFirst(std::vector<AttackCell> cells);
 
 // `progress` receives one line per finished training or cell (it may be
 // called from worker threads, one call at a time). A cell that fails (e.g.

@@ -174,12 +174,49 @@ TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
   EXPECT_EQ(first->trainings_run, 4);
   EXPECT_FALSE(first->interrupted);
   EXPECT_EQ(lines.size(), 1u + 4 + 8);
+  EXPECT_EQ(first->workers, 2);
+  ASSERT_EQ(first->by_model.size(), 1u);
+  EXPECT_EQ(first->by_model.at("mlp").cells, 8);
+  EXPECT_GT(first->by_model.at("mlp").seconds, 0);
+  EXPECT_LE(first->by_model.at("mlp").seconds, 2 * first->cell_phase_seconds);
   EXPECT_EQ((*store)->FinishedCells()->size(), 8u);
   auto second = RunSweep(c, **store, 2, stop, [](const std::string&) {});
   ASSERT_THAT(second, IsOk());
   EXPECT_EQ(second->cells_already_done, 8);
   EXPECT_EQ(second->trainings_already_done, 4);
   EXPECT_EQ(second->cells_run + second->trainings_run, 0);
+}
+
+// The quick preset's convolutional cells (300 iterations at 5-10x the MLP's
+// cost per iteration) come first, then the MLP's batch-4 cells, then its
+// batch-1 cells; cells of equal cost keep grid order.
+TEST(SweepRunnerTest, CellsRunLongestExpectedFirst) {
+  const std::vector<AttackCell> grid = ExpandCells(*SweepPreset("quick"));
+  const std::vector<AttackCell> ordered = LongestFirst(grid);
+  ASSERT_EQ(ordered.size(), grid.size());
+  for (size_t i = 0; i < 16; ++i) EXPECT_NE(ordered[i].model, "mlp") << i;
+  for (size_t i = 1; i < ordered.size(); ++i) {
+    EXPECT_GE(ExpectedCellSeconds(ordered[i - 1]), ExpectedCellSeconds(ordered[i])) << i;
+  }
+  size_t last_batch_four = 0, first_batch_one = ordered.size();
+  for (size_t i = 16; i < ordered.size(); ++i) {
+    if (ordered[i].batch_size == 4) last_batch_four = i;
+    if (ordered[i].batch_size == 1) first_batch_one = std::min(first_batch_one, i);
+  }
+  EXPECT_LT(last_batch_four, first_batch_one);
+  std::vector<std::string> mlp_batch_one_in_grid, mlp_batch_one_ordered;
+  for (const AttackCell& c : grid) {
+    if (c.model == "mlp" && c.batch_size == 1 && c.attack == "ig") mlp_batch_one_in_grid.push_back(c.Key());
+  }
+  for (const AttackCell& c : ordered) {
+    if (c.model == "mlp" && c.batch_size == 1 && c.attack == "ig") mlp_batch_one_ordered.push_back(c.Key());
+  }
+  EXPECT_EQ(mlp_batch_one_ordered, mlp_batch_one_in_grid);
+}
+
+TEST(SweepRunnerTest, CellsPerHourCountsEveryWorker) {
+  EXPECT_DOUBLE_EQ(CellsPerHour({10, 100.0}, 2), 720.0);  // 10 s per cell, two at a time
+  EXPECT_EQ(CellsPerHour({0, 0.0}, 2), 0.0);
 }
 
 }  // namespace
