@@ -273,8 +273,12 @@ void FederationCore::MaybeOpenRound(std::unique_lock<std::mutex>&) {
 // updates) the round keeps what it received: a slow machine must not cost
 // live clients their work. Sampled clients that are gone (silent beyond the
 // client timeout) are replaced by live clients not yet sampled, and the
-// round waits another deadline. What it waits for is logged when it changes.
-// False when the round has its quorum (it closes).
+// round waits another deadline for the others. From the second deadline on,
+// sampled clients that are alive but still have not sent are replaced too
+// where there are live clients to replace them (a client that heartbeats but
+// never submits cannot hold the round); with none, the round keeps waiting.
+// What it waits for is logged when that changes. False when the round has
+// its quorum (it closes).
 bool FederationCore::KeepWaitingPastDeadline() {
   OpenRound& round = *open_;
   const int64_t needed = std::min<int64_t>(config_.min_clients, static_cast<int64_t>(round.sampled.size()));
@@ -285,19 +289,25 @@ bool FederationCore::KeepWaitingPastDeadline() {
     auto client = clients_.find(name);
     return client != clients_.end() && now - client->second.last_seen <= config_.client_timeout;
   };
+  constexpr int kDeadlinesForLiveClients = 2;
+  const bool replace_live = ++round.extensions >= kDeadlinesForLiveClients;
   std::vector<std::string> waiting, gone, candidates;
   for (const std::string& name : round.sampled) {
-    if (round.received.count(name) == 0) (alive(name) ? waiting : gone).push_back(name);
+    if (round.received.count(name) == 0) (alive(name) && !replace_live ? waiting : gone).push_back(name);
   }
   for (const auto& [name, state] : clients_) {
     if (alive(name) && std::find(round.sampled.begin(), round.sampled.end(), name) == round.sampled.end()) {
       candidates.push_back(name);
     }
   }
-  std::mt19937_64 rng(Mix(config_.seed ^ Mix(static_cast<uint64_t>(round.round) * 1000003u + ++round.extensions)));
+  std::mt19937_64 rng(Mix(config_.seed ^ Mix(static_cast<uint64_t>(round.round) * 1000003u + round.extensions)));
   std::shuffle(candidates.begin(), candidates.end(), rng);
   std::vector<std::string> replaced;
-  for (size_t i = 0; i < gone.size() && i < candidates.size(); ++i) {
+  for (size_t i = 0; i < gone.size(); ++i) {
+    if (i >= candidates.size()) {
+      if (alive(gone[i])) waiting.push_back(gone[i]);  // alive, and nobody to replace it
+      continue;
+    }
     round.sampled.erase(std::find(round.sampled.begin(), round.sampled.end(), gone[i]));
     round.sampled.push_back(candidates[i]);
     round.replaced.push_back(gone[i]);
@@ -310,7 +320,7 @@ bool FederationCore::KeepWaitingPastDeadline() {
       "round ", round.round, ": deadline passed with ", received, " of ", needed, " required updates; ",
       waiting.empty() ? "no sampled client is alive, waiting for one to come back"
                       : absl::StrCat("waiting for ", absl::StrJoin(waiting, ", ")),
-      replaced.empty() ? "" : absl::StrCat(" (gone clients replaced: ", absl::StrJoin(replaced, ", "), ")"));
+      replaced.empty() ? "" : absl::StrCat(" (replaced: ", absl::StrJoin(replaced, ", "), ")"));
   if (what != round.waiting_for) LogWarning(kLog, what);
   round.waiting_for = what;
   changed_.notify_all();

@@ -128,7 +128,7 @@ class FederationCore {
     std::map<std::string, double> train_loss;
     absl::Time opened, deadline;
     int extensions = 0;                 // deadlines passed short of the quorum
-    std::vector<std::string> replaced;  // sampled, gone, and replaced by others
+    std::vector<std::string> replaced;  // sampled, then replaced by others
     std::string waiting_for;            // what the last deadline logged
     int64_t rejected = 0;
   };
