@@ -198,6 +198,31 @@ std::vector<AttackCell> LongestFirst(std::vector<AttackCell> cells) {
   return cells;
 }
 
+namespace {
+
+// What the study does not hold yet: trainings in order, cells longest first.
+struct PendingWork {
+  std::vector<TrainingJob> trainings;
+  std::vector<AttackCell> cells;
+};
+
+absl::StatusOr<PendingWork> PendingWorkOf(const std::vector<TrainingJob>& trainings,
+                                          const std::vector<AttackCell>& cells, SweepStore& store) {
+  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> trained, store.FinishedTrainings());
+  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> finished, store.FinishedCells());
+  PendingWork pending;
+  for (const TrainingJob& j : trainings) {
+    if (!trained.count(j.Key())) pending.trainings.push_back(j);
+  }
+  for (const AttackCell& cell : cells) {
+    if (!finished.count(cell.Key())) pending.cells.push_back(cell);
+  }
+  pending.cells = LongestFirst(std::move(pending.cells));
+  return pending;
+}
+
+}  // namespace
+
 absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, int64_t jobs,
                                      const std::atomic<bool>& stop,
                                      const std::function<void(const std::string&)>& progress) {
@@ -205,17 +230,9 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
   ConfigureThreads(1);
   const std::vector<AttackCell> cells = ExpandCells(c);
   const std::vector<TrainingJob> trainings = TrainingJobsFor(cells);
-  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> trained, store.FinishedTrainings());
-  BIOFED_ASSIGN_OR_RETURN(std::set<std::string> finished, store.FinishedCells());
-  std::vector<TrainingJob> pending_trainings;
-  for (const TrainingJob& j : trainings) {
-    if (!trained.count(j.Key())) pending_trainings.push_back(j);
-  }
-  std::vector<AttackCell> pending_cells;
-  for (const AttackCell& cell : cells) {
-    if (!finished.count(cell.Key())) pending_cells.push_back(cell);
-  }
-  pending_cells = LongestFirst(std::move(pending_cells));
+  BIOFED_ASSIGN_OR_RETURN(PendingWork pending, PendingWorkOf(trainings, cells, store));
+  const std::vector<TrainingJob>& pending_trainings = pending.trainings;
+  const std::vector<AttackCell>& pending_cells = pending.cells;
   SweepCounts counts;
   counts.workers = std::max<int64_t>(1, jobs);
   counts.trainings = static_cast<int64_t>(trainings.size());
