@@ -8,14 +8,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define BIOFED_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    const ::absl::Status biofed_status_ = (expr); \
-    if (!biofed_status_.ok()) return biofed_status_; \
-  } while (false)
-
 #define BIOFED_CONCAT_INNER_(a, b) a##b
 #define BIOFED_CONCAT_(a, b) BIOFED_CONCAT_INNER_(a, b)
+
+// The status variable is named by line, so a nested use (in a lambda of
+// `expr`) does not shadow an outer one.
+#define BIOFED_RETURN_IF_ERROR(expr) BIOFED_RETURN_IF_ERROR_IMPL_(BIOFED_CONCAT_(biofed_status_, __LINE__), expr)
+#define BIOFED_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                             \
+    const ::absl::Status status = (expr);          \
+    if (!status.ok()) return status;               \
+  } while (false)
 
 #define BIOFED_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                  \

@@ -49,7 +49,7 @@ const std::map<std::string, std::string>& OwnHelp() {
 std::string SimulationConfigJson(const SimulationConfig& config) {
   SimulationConfig c = config;
   Json j = Json::object();
-  WriteJsonKeys(c, [](SimulationConfig& config, auto&& v) { VisitFields(config, v); }, j);
+  WriteJsonKeys(c, [](SimulationConfig& target, auto&& v) { VisitFields(target, v); }, j);
   return j.dump(2);
 }
 

@@ -50,7 +50,7 @@ void VisitSharedFields(SweepConfig& c, Visitor&& v) {
 Json SharedJson(const SweepConfig& config) {
   SweepConfig c = config;
   Json j = Json::object();
-  WriteJsonKeys(c, [](SweepConfig& config, auto&& v) { VisitSharedFields(config, v); }, j);
+  WriteJsonKeys(c, [](SweepConfig& target, auto&& v) { VisitSharedFields(target, v); }, j);
   return j;
 }
 

@@ -251,16 +251,16 @@ TEST(TrainingStepTest, OneFlWrSgdStepMatchesTheFormulas) {
     int64_t mismatches = 0;
     for (int64_t i = 0; i < w0.numel(); ++i) {
       // SplitMix64 counter stream, written out from its definition.
-      uint64_t x = SplitMix64(key ^ SplitMix64(layer)) + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
-      x += 0x9e3779b97f4a7c15ULL;
-      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-      x ^= x >> 31;
-      const double u = (static_cast<double>(x >> 32) + 0.5) / 4294967296.0;
+      uint64_t z = SplitMix64(key ^ SplitMix64(layer)) + static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL;
+      z += 0x9e3779b97f4a7c15ULL;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      z ^= z >> 31;
+      const double u = (static_cast<double>(z >> 32) + 0.5) / 4294967296.0;
       float value = w0[i].item<float>();
       if (u < std::erfc(std::abs(value) / (sigma * std::sqrt(2.0)))) {
         value = static_cast<float>(m) *
-                static_cast<float>(2.0 * ((static_cast<double>(x & 0xffffffffULL) + 0.5) / 4294967296.0) - 1.0);
+                static_cast<float>(2.0 * ((static_cast<double>(z & 0xffffffffULL) + 0.5) / 4294967296.0) - 1.0);
       }
       const float expected = value - static_cast<float>(lr) * (g[i].item<float>() * f[i].item<float>());
       if (std::abs(actual[i].item<float>() - expected) > 1e-6f) ++mismatches;

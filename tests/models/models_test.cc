@@ -155,7 +155,9 @@ TEST(ModelTest, ClassifierAndFirstLinearLayerAreFoundByStructure) {
     EXPECT_EQ(named[classifier.bias].tensor.sizes(), torch::IntArrayRef({7}));
     const std::optional<LayerParameters> first = model.FirstLinearLayer();
     EXPECT_EQ(first.has_value(), a == Architecture::kMlp) << ArchitectureName(a);
-    if (first) EXPECT_EQ(named[first->weight].tensor.size(1), 28 * 28);
+    if (first) {
+      EXPECT_EQ(named[first->weight].tensor.size(1), 28 * 28);
+    }
   }
 }
 
