@@ -6,6 +6,10 @@
 namespace biofed {
 namespace {
 
+// Elements one parallel_for task should cover at least (ATen uses the same
+// figure internally; its constant is not public API).
+constexpr int64_t kGrainElements = 32768;
+
 using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
@@ -114,7 +118,7 @@ variable_list BatchNormBackwardFunction::backward(AutogradContext* ctx, variable
   if (ctx->needs_input_grad(1)) dgy = at::empty_like(in.x);
   if (ctx->needs_input_grad(2)) dw = at::empty_like(in.gamma);
   const int64_t c = in.x.size(1), per_channel = in.x.numel() / c;
-  at::parallel_for(0, c, std::max<int64_t>(1, at::internal::GRAIN_SIZE / per_channel), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, c, std::max<int64_t>(1, kGrainElements / per_channel), [&](int64_t begin, int64_t end) {
     DoubleBackwardChannels(in, begin, end, dx.defined() ? dx.data_ptr<float>() : nullptr,
                            dgy.defined() ? dgy.data_ptr<float>() : nullptr, dw.defined() ? dw.data_ptr<float>() : nullptr);
   });
