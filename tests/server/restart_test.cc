@@ -105,16 +105,23 @@ TEST(ServerRestartTest, ResumesAtTheNextRoundWithIdenticalWeights) {
   EXPECT_EQ(task->model_version(), 2);
 }
 
-TEST(ClientLossTest, RoundClosesAtTheDeadlineWithTheRemainingClients) {
-  SetLogQuiet(true);
+// One round, three clients of which two must send: the set-up of the
+// client-loss tests.
+FederationConfig OneRoundOfThree(const std::string& run_id, absl::Duration deadline) {
   FederationConfig config;
-  config.run_id = "loss";
+  config.run_id = run_id;
   config.model_spec_json = "{}";
   config.rounds = 1;
   config.min_clients = 2;
   config.min_available = 3;
   config.poll_interval = absl::Milliseconds(10);
-  config.round_deadline = absl::Milliseconds(1500);
+  config.round_deadline = deadline;
+  return config;
+}
+
+TEST(ClientLossTest, RoundClosesAtTheDeadlineWithTheRemainingClients) {
+  SetLogQuiet(true);
+  const FederationConfig config = OneRoundOfThree("loss", absl::Milliseconds(1500));
   auto f = testing::StartFederation(config, {FloatTensor("w", {6}, 1.0f)}, nullptr, Credentials());
   ASSERT_NE(f, nullptr);
   auto stub = testing::InsecureStub(f->address());
@@ -158,14 +165,7 @@ void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const 
 // needs, never reopened).
 TEST(ClientLossTest, LiveClientsSlowerThanTheDeadlineKeepTheirRound) {
   SetLogQuiet(true);
-  FederationConfig config;
-  config.run_id = "slow";
-  config.model_spec_json = "{}";
-  config.rounds = 1;
-  config.min_clients = 2;
-  config.min_available = 3;
-  config.poll_interval = absl::Milliseconds(10);
-  config.round_deadline = absl::Milliseconds(1000);
+  FederationConfig config = OneRoundOfThree("slow", absl::Milliseconds(1000));
   config.client_timeout = absl::Milliseconds(700);
   auto f = testing::StartFederation(config, {FloatTensor("w", {6}, 1.0f)}, nullptr, Credentials());
   ASSERT_NE(f, nullptr);
@@ -196,15 +196,8 @@ TEST(ClientLossTest, LiveClientsSlowerThanTheDeadlineKeepTheirRound) {
 // from scratch, and the update it had was refused).
 TEST(ClientLossTest, AGoneClientIsReplacedAndTheReceivedUpdateKept) {
   SetLogQuiet(true);
-  FederationConfig config;
-  config.run_id = "replace";
-  config.model_spec_json = "{}";
-  config.rounds = 1;
-  config.min_clients = 2;
-  config.min_available = 3;
+  FederationConfig config = OneRoundOfThree("replace", absl::Milliseconds(1000));
   config.fraction = 0.5;  // max(ceil(0.5 x 3), 2) = 2 sampled
-  config.poll_interval = absl::Milliseconds(10);
-  config.round_deadline = absl::Milliseconds(1000);
   config.client_timeout = absl::Milliseconds(700);
   auto f = testing::StartFederation(config, {FloatTensor("w", {6}, 1.0f)}, nullptr, Credentials());
   ASSERT_NE(f, nullptr);
