@@ -17,6 +17,7 @@ int RunClientCommand(const std::vector<std::string>& args);
 int RunSimulateCommand(const std::vector<std::string>& args);
 int RunSweepCommand(const std::vector<std::string>& args);
 int RunReportCommand(const std::vector<std::string>& args);
+int RunStudyCommand(const std::vector<std::string>& args);
 int RunAuditCommand(const std::vector<std::string>& args);
 
 }  // namespace biofed

@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"client", "a federated client: trains its partition and sends updates", biofed::RunClientCommand},
 #endif
     {"report", "a self-contained HTML report of a study database", biofed::RunReportCommand},
+    {"study", "merge the studies of a sharded sweep; what a study holds and lacks", biofed::RunStudyCommand},
     {"info", "list models (with parameter counts) and datasets", biofed::RunInfoCommand},
 };
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/cli_util.h"
@@ -17,6 +18,7 @@
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
 #include "sweep/sweep_runner.h"
+#include "sweep/sweep_shard.h"
 #include "sweep/sweep_store.h"
 
 namespace biofed {
@@ -54,6 +56,7 @@ struct SweepFlags {
   std::string preset = "quick";
   std::string config_path;
   std::string out;
+  SweepShard shard;
   int64_t jobs = 0;
   bool print_config = false, dry_run = false;
 };
@@ -61,12 +64,26 @@ struct SweepFlags {
 void AddFlags(FlagSet& flags, SweepFlags& f, SweepConfig& c) {
   flags.AddString("preset", &f.preset, "smoke, quick or paper");
   flags.AddString("config", &f.config_path, "JSON config applied over the preset (keys as --print-config shows)");
-  flags.AddString("out", &f.out, "study directory (default: results/sweep-PRESET)");
+  flags.AddString("out", &f.out, "study directory (default: results/sweep-PRESET, a shard's: .../shard-K-of-N)");
   flags.AddInt("jobs", &f.jobs, "cells run in parallel (0 = one per core); results do not depend on it");
+  flags.AddParsed("shard", "1/1",
+                  "K/N: run only the K-th of N parts of the plan (balanced by expected cost; a training with "
+                  "its cells), for a job array; join the shards' studies with `biofed study merge`",
+                  [&f](const std::string& text) -> absl::Status {
+                    BIOFED_ASSIGN_OR_RETURN(f.shard, ParseSweepShard(text));
+                    return absl::OkStatus();
+                  });
   flags.AddString("dataset", &c.dataset, "fashion-mnist, mnist, cifar10 or cifar100");
   flags.AddString("data-dir", &c.data_dir, "directory of the dataset files (default per dataset)");
   flags.AddBool("print-config", &f.print_config, "print the effective config as JSON and exit");
-  flags.AddBool("dry-run", &f.dry_run, "print how many cells and trainings there are, and exit");
+  flags.AddBool("dry-run", &f.dry_run, "print how many cells and trainings there are (in the shard), and exit");
+}
+
+std::string OutDirectory(const SweepFlags& f) {
+  if (!f.out.empty()) return f.out;
+  const std::string whole = "results/sweep-" + f.preset;
+  if (f.shard.whole()) return whole;
+  return absl::StrCat(whole, "/shard-", f.shard.index, "-of-", f.shard.count);
 }
 
 // The summary table and report of a finished study.
@@ -80,43 +97,54 @@ absl::Status Report(const std::string& db_path, const std::string& out) {
   return absl::OkStatus();
 }
 
-// Runs (or resumes) the sweep into OUT/study.db. Returns whether it finished
-// (false: interrupted, resumable).
+void PrintThroughput(const SweepCounts& counts, double seconds) {
+  std::fprintf(stderr, "biofed sweep: ran %lld trainings and %lld cells in %.0f s\n",
+               static_cast<long long>(counts.trainings_run), static_cast<long long>(counts.cells_run), seconds);
+  for (const auto& [model, times] : counts.by_model) {
+    std::fprintf(stderr, "biofed sweep: %s: %.0f cells per hour on %lld workers (%lld cells, %.1f s each)\n",
+                 model.c_str(), CellsPerHour(times, counts.workers), static_cast<long long>(counts.workers),
+                 static_cast<long long>(times.cells), times.seconds / static_cast<double>(times.cells));
+  }
+  if (counts.cells_run > 0 && counts.cell_phase_seconds > 0) {
+    std::fprintf(stderr, "biofed sweep: all models: %.0f cells per hour (%lld cells in %.0f s)\n",
+                 3600.0 * static_cast<double>(counts.cells_run) / counts.cell_phase_seconds,
+                 static_cast<long long>(counts.cells_run), counts.cell_phase_seconds);
+  }
+}
+
+// Runs (or resumes) the sweep, or its shard, into OUT/study.db. Returns
+// whether it finished (false: interrupted, resumable).
 absl::StatusOr<bool> Sweep(const SweepConfig& c, const SweepFlags& f) {
   const int64_t jobs = f.jobs > 0 ? f.jobs : std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const std::string out = f.out.empty() ? "results/sweep-" + f.preset : f.out;
+  const std::string out = OutDirectory(f);
   SetLogQuiet(true);
   BIOFED_RETURN_IF_ERROR(MakeDirectories(out));
   const std::string db_path = (std::filesystem::path(out) / "study.db").string();
   BIOFED_ASSIGN_OR_RETURN(std::unique_ptr<SweepStore> store, SweepStore::Open(db_path, SweepSharedSettingsJson(c)));
-  BIOFED_RETURN_IF_ERROR(store->AddInvocation(SweepConfigJson(c)));
+  BIOFED_RETURN_IF_ERROR(store->AddInvocation(SweepConfigJson(c), f.shard.Name()));
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   const absl::Time start = absl::Now();
-  absl::StatusOr<SweepCounts> counts = RunSweep(c, *store, jobs, stop_requested, [&](const std::string& line) {
-    std::fprintf(stderr, "[%6.0fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), line.c_str());
-  });
+  absl::StatusOr<SweepCounts> counts = RunSweep(
+      c, *store, jobs, stop_requested,
+      [&](const std::string& line) {
+        std::fprintf(stderr, "[%6.0fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), line.c_str());
+      },
+      f.shard);
   store.reset();  // closes the database before the report reads it
   BIOFED_RETURN_IF_ERROR(counts.status());
-  std::fprintf(stderr, "biofed sweep: ran %lld trainings and %lld cells in %.0f s\n",
-               static_cast<long long>(counts->trainings_run), static_cast<long long>(counts->cells_run),
-               absl::ToDoubleSeconds(absl::Now() - start));
-  for (const auto& [model, times] : counts->by_model) {
-    std::fprintf(stderr, "biofed sweep: %s: %.0f cells per hour on %lld workers (%lld cells, %.1f s each)\n",
-                 model.c_str(), CellsPerHour(times, counts->workers), static_cast<long long>(counts->workers),
-                 static_cast<long long>(times.cells), times.seconds / static_cast<double>(times.cells));
-  }
-  if (counts->cells_run > 0 && counts->cell_phase_seconds > 0) {
-    std::fprintf(stderr, "biofed sweep: all models: %.0f cells per hour (%lld cells in %.0f s)\n",
-                 3600.0 * static_cast<double>(counts->cells_run) / counts->cell_phase_seconds,
-                 static_cast<long long>(counts->cells_run), counts->cell_phase_seconds);
-  }
+  PrintThroughput(*counts, absl::ToDoubleSeconds(absl::Now() - start));
   if (counts->interrupted) {
     std::fprintf(stderr,
                  "biofed sweep: interrupted with %lld of %lld cells in %s; run the same command again to resume\n",
                  static_cast<long long>(counts->cells_already_done + counts->cells_run),
                  static_cast<long long>(counts->cells), db_path.c_str());
     return false;
+  }
+  if (!f.shard.whole()) {
+    std::printf("shard %s finished: %s\njoin the shards with: biofed study merge OUT.db SHARD.db...\n",
+                f.shard.Name().c_str(), db_path.c_str());
+    return true;
   }
   BIOFED_RETURN_IF_ERROR(Report(db_path, out));
   return true;
@@ -148,7 +176,7 @@ int RunSweepCommand(const std::vector<std::string>& args) {
   }
   if (auto s = ValidateSweepConfig(c); !s.ok()) return Fail("sweep", s);
   if (f.dry_run) {
-    const std::vector<AttackCell> cells = ExpandCells(c);
+    const std::vector<AttackCell> cells = CellsOfShard(c, ExpandCells(c), f.shard);
     std::printf("%zu attack cells, %zu training federations\n", cells.size(), TrainingJobsFor(cells).size());
     return 0;
   }

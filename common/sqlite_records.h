@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/record_fields.h"
@@ -128,6 +129,28 @@ absl::Status AddMissingColumns(sqlite3* db, const std::string& table) {
                                          SqlType<std::decay_t<decltype(field)>, std::decay_t<decltype(codec)>...>()));
   });
   return status;
+}
+
+// The SELECT list that reads Record from `table` (may be qualified by its
+// schema, "other.t") under the alias `alias`, in declaration order, for
+// ReadFields: a column the table lacks (made by older code, and not to be
+// altered) reads as NULL. INVALID_ARGUMENT when there is no such table.
+template <typename Record>
+absl::StatusOr<std::string> SqlColumnsOrNull(sqlite3* db, const std::string& table, const std::string& alias) {
+  const size_t dot = table.find('.');
+  const std::string pragma = dot == std::string::npos
+                                 ? absl::StrCat("PRAGMA table_info(", table, ")")
+                                 : absl::StrCat("PRAGMA ", table.substr(0, dot), ".table_info(", table.substr(dot + 1), ")");
+  std::set<std::string> present;
+  SqliteStatement info(db, pragma.c_str());
+  while (info.NextRow()) present.insert(info.Text(1));
+  if (absl::Status s = info.status(); !s.ok()) return s;
+  if (present.empty()) return absl::InvalidArgumentError(absl::StrCat("there is no table ", table));
+  std::vector<std::string> columns;
+  for (const std::string& name : FieldNames<Record>()) {
+    columns.push_back(present.count(name) ? absl::StrCat(alias, ".", name) : absl::StrCat("NULL AS ", name));
+  }
+  return absl::StrJoin(columns, ", ");
 }
 
 }  // namespace biofed

@@ -1,6 +1,7 @@
 // The rows of a sweep study: one per finished attack cell (the cell's axes,
-// the scored attack, the norm of what the attacker saw) and one per finished
-// training federation (its accuracy curve and trained model). Declared once
+// the scored attack, the norm of what the attacker saw), one per finished
+// training federation (its accuracy curve and trained model) and one per
+// invocation of `biofed sweep` on it. Declared once
 // (VisitFields): the study's tables, INSERTs and the sweep report's reading
 // derive from these lists. Torch-free plain data; thread-safe.
 #ifndef BIOFED_EXPERIMENT_SWEEP_ROWS_H_
@@ -65,6 +66,24 @@ void VisitFields(Record& r, Visitor&& v) {
   v("accuracy_curve_json", r.accuracy_curve_json);
   v("code_version", r.code_version);
   v("model_state", r.model_state);
+}
+
+// One run of `biofed sweep` on a study: when, by which code, with which
+// config (SweepConfigJson) and on which shard of its plan.
+struct InvocationRow {
+  std::string started_utc;  // "2026-12-01T01:02:03Z"
+  std::string code_version;
+  std::string config_json;
+  std::string shard;  // "K/N" ("1/1": the whole plan; "" in studies made before shards)
+};
+
+template <typename Record, typename Visitor,
+          std::enable_if_t<std::is_same_v<std::decay_t<Record>, InvocationRow>, int> = 0>
+void VisitFields(Record& r, Visitor&& v) {
+  v("started_utc", r.started_utc);
+  v("code_version", r.code_version);
+  v("config_json", r.config_json);
+  v("shard", r.shard);
 }
 
 }  // namespace biofed

@@ -152,50 +152,11 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   return row;
 }
 
-// Seconds per Inverting Gradients iteration on one LibTorch thread at batch
-// 1, and the relative growth per further image: BM_InvertingGradients with
-// BIOFED_BENCH_THREADS=1, best of 3 (docs/benchmarks.md); ResNet32 and 56
-// scaled from ResNet20 by depth. Only the ratios matter here.
-struct IterationCost {
-  double batch_one_seconds;
-  double per_extra_image;
-};
-
-IterationCost CostPerIteration(const std::string& model) {
-  if (model == "mlp") return {0.0064, 0.065};
-  if (model == "alexnet") return {0.052, 0.2};
-  if (model == "resnet20") return {0.029, 0.57};
-  if (model == "resnet32") return {0.047, 0.57};
-  return {0.082, 0.57};  // resnet56
-}
-
 }  // namespace
 
 double CellsPerHour(const ModelCellTimes& times, int64_t workers) {
   if (times.cells == 0 || times.seconds <= 0) return 0;
   return static_cast<double>(workers) * 3600.0 / (times.seconds / static_cast<double>(times.cells));
-}
-
-double ExpectedCellSeconds(const AttackCell& cell) {
-  const IterationCost cost = CostPerIteration(cell.model);
-  double per_iteration = cost.batch_one_seconds * (1 + cost.per_extra_image * static_cast<double>(cell.batch_size - 1));
-  // DLG's L-BFGS evaluates the objective up to 20 times per step; the
-  // analytic attack has no iterations. The cell's own settings (restarts)
-  // come over the defaults; an unparsable name is refused before any cell
-  // runs (ValidateSweepConfig), so it only needs some place in the order.
-  auto attack = ParseAttackSpec(cell.attack, AttackSpec{});
-  if (!attack.ok()) return per_iteration * static_cast<double>(cell.iterations);
-  if (attack->config.kind == AttackKind::kDlg) per_iteration *= 20;
-  if (attack->config.kind == AttackKind::kAnalytic) per_iteration = 0;
-  const int64_t restarts = std::max<int64_t>(1, attack->config.restarts);
-  return per_iteration * static_cast<double>(cell.iterations) * static_cast<double>(restarts);
-}
-
-std::vector<AttackCell> LongestFirst(std::vector<AttackCell> cells) {
-  std::stable_sort(cells.begin(), cells.end(), [](const AttackCell& a, const AttackCell& b) {
-    return ExpectedCellSeconds(a) > ExpectedCellSeconds(b);
-  });
-  return cells;
 }
 
 namespace {
@@ -225,10 +186,11 @@ absl::StatusOr<PendingWork> PendingWorkOf(const std::vector<TrainingJob>& traini
 
 absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, int64_t jobs,
                                      const std::atomic<bool>& stop,
-                                     const std::function<void(const std::string&)>& progress) {
+                                     const std::function<void(const std::string&)>& progress,
+                                     const SweepShard& shard) {
   BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
   ConfigureThreads(1);
-  const std::vector<AttackCell> cells = ExpandCells(c);
+  const std::vector<AttackCell> cells = CellsOfShard(c, ExpandCells(c), shard);
   const std::vector<TrainingJob> trainings = TrainingJobsFor(cells);
   BIOFED_ASSIGN_OR_RETURN(PendingWork pending, PendingWorkOf(trainings, cells, store));
   const std::vector<TrainingJob>& pending_trainings = pending.trainings;
@@ -239,10 +201,10 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
   counts.trainings_already_done = counts.trainings - static_cast<int64_t>(pending_trainings.size());
   counts.cells = static_cast<int64_t>(cells.size());
   counts.cells_already_done = counts.cells - static_cast<int64_t>(pending_cells.size());
-  progress(absl::StrFormat("%d cells (%d already in the study), %d training federations (%d already in the study), "
-                           "%d workers",
-                           counts.cells, counts.cells_already_done, counts.trainings, counts.trainings_already_done,
-                           jobs));
+  progress(absl::StrFormat("%s%d cells (%d already in the study), %d training federations (%d already in the "
+                           "study), %d workers",
+                           shard.whole() ? "" : absl::StrCat("shard ", shard.Name(), ": "), counts.cells,
+                           counts.cells_already_done, counts.trainings, counts.trainings_already_done, jobs));
   if (pending_trainings.empty() && pending_cells.empty()) return counts;
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadDataset(c.dataset, c.data_dir));
 

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sweep/cell_cost.h"
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
+#include "sweep/sweep_shard.h"
 #include "sweep/sweep_store.h"
 
 namespace biofed {
@@ -43,24 +45,16 @@ struct SweepCounts {
 // mean seconds per cell (0 without cells).
 double CellsPerHour(const ModelCellTimes& times, int64_t workers);
 
-// What a cell is expected to cost, in seconds on one LibTorch thread: its
-// attack's iterations times its model's cost per iteration at its batch
-// size (BM_InvertingGradients; docs/benchmarks.md). A rough guide, used to
-// order cells.
-double ExpectedCellSeconds(const AttackCell& cell);
-
-// `cells` longest expected first (equal costs in their given order), so the
-// last cells of a sweep are short ones and no worker idles through a long
-// single-cell tail.
-std::vector<AttackCell> LongestFirst(std::vector<AttackCell> cells);
-
 // `progress` receives one line per finished training or cell (it may be
 // called from worker threads, one call at a time). A cell that fails (e.g.
 // analytic inversion of a convolutional model) stops the sweep with an
 // error naming it; the cells finished before it stay in the study.
+// `shard` runs only its part of the plan (sweep/sweep_shard.h); the counts
+// are then those of the shard.
 absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& config, SweepStore& store, int64_t jobs,
                                      const std::atomic<bool>& stop,
-                                     const std::function<void(const std::string&)>& progress);
+                                     const std::function<void(const std::string&)>& progress,
+                                     const SweepShard& shard = SweepShard{});
 
 }  // namespace biofed
 

@@ -21,6 +21,18 @@ struct sqlite3;
 
 namespace biofed {
 
+// What copying another study's rows added: a row whose key this study
+// already holds is kept as it is here; `differing` counts those whose
+// results (every column but seconds and code_version) are not equal.
+struct CopiedRows {
+  int64_t added = 0, already_here = 0, differing = 0;
+};
+
+struct MergedStudy {
+  CopiedRows cells, trainings;
+  int64_t invocations_added = 0;
+};
+
 class SweepStore {
  public:
   // Opens or creates the study at `path`. A new study records
@@ -29,7 +41,8 @@ class SweepStore {
   static absl::StatusOr<std::unique_ptr<SweepStore>> Open(const std::string& path, const std::string& shared_settings);
   ~SweepStore();
 
-  absl::Status AddInvocation(const std::string& config_json);
+  // `shard` is SweepShard::Name() ("1/1" for the whole plan).
+  absl::Status AddInvocation(const std::string& config_json, const std::string& shard);
   absl::StatusOr<std::set<std::string>> FinishedTrainings();
   absl::StatusOr<std::set<std::string>> FinishedCells();
   // Both stamp the row with this binary's CodeVersion().
@@ -38,9 +51,19 @@ class SweepStore {
   absl::StatusOr<std::string> TrainedModel(const std::string& training_key);
   absl::Status AddCell(CellRow row);
 
+  // Copies into this study, in one transaction, every cell, training and
+  // invocation of the study at `path` that this one lacks, so copying the
+  // same study twice adds nothing. Columns the other study lacks (older
+  // code) arrive as NULL. The caller checks that the two studies are
+  // comparable (sweep/study_merge.h).
+  absl::StatusOr<MergedStudy> CopyRowsFrom(const std::string& path);
+
  private:
   explicit SweepStore(sqlite3* db) : db_(db) {}
   absl::StatusOr<std::set<std::string>> Keys(const char* sql);
+  template <typename Row>
+  absl::StatusOr<CopiedRows> CopyKeyedRows(const std::string& table);
+  absl::StatusOr<int64_t> CopyNewInvocations();
   std::mutex mutex_;
   sqlite3* db_;
 };
