@@ -25,13 +25,25 @@ absl::StatusOr<sqlite3*> OpenSqliteDatabase(const std::string& path) {
 
 absl::StatusOr<sqlite3*> OpenSqliteReadOnly(const std::string& path) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("no study at ", path));
+  // Read-write without create, every statement refused but queries
+  // (query_only): a SQLITE_OPEN_READONLY connection to a WAL database makes
+  // its -wal and -shm files and, being read-only, cannot remove them when it
+  // closes. Read-only for real where the file is not writable.
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
-    return absl::InvalidArgumentError(absl::StrCat("cannot open ", path, ": ", why));
+    db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      return absl::InvalidArgumentError(absl::StrCat("cannot open ", path, ": ", why));
+    }
   }
   sqlite3_busy_timeout(db, 10000);
+  if (auto s = SqliteExec(db, "PRAGMA query_only = 1;"); !s.ok()) {
+    sqlite3_close(db);
+    return absl::InvalidArgumentError(absl::StrCat("cannot open ", path, ": ", s.message()));
+  }
   return db;
 }
 

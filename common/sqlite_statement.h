@@ -19,8 +19,9 @@ namespace biofed {
 // 10 s busy timeout. INTERNAL naming the file on error.
 absl::StatusOr<sqlite3*> OpenSqliteDatabase(const std::string& path);
 
-// Opens an existing database read-only; NOT_FOUND when there is none,
-// INVALID_ARGUMENT when it cannot be read.
+// Opens an existing database for queries only (no statement can change
+// it), leaving no -wal or -shm file behind when closed; NOT_FOUND when there
+// is none, INVALID_ARGUMENT when it cannot be read.
 absl::StatusOr<sqlite3*> OpenSqliteReadOnly(const std::string& path);
 // Runs a script of statements; INTERNAL with SQLite's message on error.
 absl::Status SqliteExec(sqlite3* db, const std::string& sql);

@@ -28,6 +28,8 @@ grep -q "test accuracy per round" "$work/sim.out" || fail "no accuracy table"
 grep -q "^baseline  *3  *c0" "$work/sim.out" || fail "no baseline attack row for round 3: $(cat "$work/sim.out")"
 grep -q "^fl+wr+ws  *1  *c0" "$work/sim.out" || fail "no biomod attack row for round 1"
 echo "ok: simulate printed the comparison"
+# Every connection closed: SQLite's -wal and -shm files go with the last one.
+for f in "$work/out/study.db-wal" "$work/out/study.db-shm"; do [[ ! -e "$f" ]] || fail "$f left behind"; done
 python3 - "$work/out" <<'PY' || fail "results"
 import json, sqlite3, sys
 out = sys.argv[1]

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <numeric>
 #include <set>
@@ -260,6 +261,9 @@ TEST(StudyInfoTest, CountsDoneAndMissingPerGridAndForTheShard) {
   }
   auto facts = ReadStudyFacts(path);
   ASSERT_THAT(facts, IsOk());
+  // Reading leaves the study as it was: no -wal or -shm file behind.
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
   auto progress = ProgressOf(*facts);
   ASSERT_THAT(progress, IsOk());
   ASSERT_EQ(progress->grids.size(), 1u);
