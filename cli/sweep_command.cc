@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/runtime.h"
 #include "common/status_macros.h"
 #include "report/html_report.h"
 #include "report/sweep_report.h"
@@ -75,6 +76,7 @@ void AddFlags(FlagSet& flags, SweepFlags& f, SweepConfig& c) {
                   });
   flags.AddString("dataset", &c.dataset, "fashion-mnist, mnist, cifar10 or cifar100");
   flags.AddString("data-dir", &c.data_dir, "directory of the dataset files (default per dataset)");
+  flags.AddString("device", &c.device, "cpu or cuda: where the training federations and the attacks run");
   flags.AddBool("print-config", &f.print_config, "print the effective config as JSON and exit");
   flags.AddBool("dry-run", &f.dry_run, "print how many cells and trainings there are (in the shard), and exit");
 }
@@ -117,6 +119,7 @@ void PrintThroughput(const SweepCounts& counts, double seconds) {
 absl::StatusOr<bool> Sweep(const SweepConfig& c, const SweepFlags& f) {
   const int64_t jobs = f.jobs > 0 ? f.jobs : std::max<int64_t>(1, std::thread::hardware_concurrency());
   const std::string out = OutDirectory(f);
+  BIOFED_RETURN_IF_ERROR(ResolveDevice(c.device).status());  // before a study is made
   SetLogQuiet(true);
   BIOFED_RETURN_IF_ERROR(MakeDirectories(out));
   const std::string db_path = (std::filesystem::path(out) / "study.db").string();

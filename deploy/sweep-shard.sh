@@ -12,6 +12,7 @@
 #   BIOFED_PRESET   sweep preset (default quick)
 #   BIOFED_CONFIG   optional JSON config over the preset (biofed sweep --config)
 #   BIOFED_JOBS     cells in parallel (default: SLURM_CPUS_PER_TASK, else one per core)
+#   BIOFED_DEVICE   cpu (default) or cuda (the GPU variant: one GPU per task)
 #   BIOFED          the biofed binary (default: biofed on PATH)
 # Arguments are passed on to `biofed sweep` (e.g. --dry-run).
 set -euo pipefail
@@ -29,6 +30,7 @@ shard=$((index + 1))
 args=(sweep --preset "${BIOFED_PRESET:-quick}" --shard "$shard/$shards"
       --out "$BIOFED_STUDIES/shard-$shard-of-$shards")
 [[ -n "${BIOFED_CONFIG:-}" ]] && args+=(--config "$BIOFED_CONFIG")
+[[ -n "${BIOFED_DEVICE:-}" ]] && args+=(--device "$BIOFED_DEVICE")
 jobs="${BIOFED_JOBS:-${SLURM_CPUS_PER_TASK:-}}"
 [[ -n "$jobs" ]] && args+=(--jobs "$jobs")
 exec "${BIOFED:-biofed}" "${args[@]}" "$@"

@@ -35,6 +35,7 @@ template <typename Visitor>
 void VisitSharedFields(SweepConfig& c, Visitor&& v) {
   v("dataset", c.dataset);
   v("data_dir", c.data_dir);
+  v("device", c.device);
   VisitParameters(c.mechanism_parameters, v);
   v("train_rounds", c.train_rounds);
   v("train_clients", c.train_clients);
@@ -51,6 +52,9 @@ Json SharedJson(const SweepConfig& config) {
   SweepConfig c = config;
   Json j = Json::object();
   WriteJsonKeys(c, [](SweepConfig& target, auto&& v) { VisitSharedFields(target, v); }, j);
+  // Studies made before the device was a setting ran on the CPU and
+  // recorded no "device": the default stays unwritten, so they still resume.
+  if (j.value("device", "") == "cpu") j.erase("device");
   return j;
 }
 
@@ -140,6 +144,9 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
     return absl::InvalidArgumentError("train_rounds, train_clients, train_batch and eval_every must be >= 1");
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
+  if (c.device != "cpu" && c.device != "cuda") {
+    return absl::InvalidArgumentError(absl::StrCat("device is 'cpu' or 'cuda', not '", c.device, "'"));
+  }
   BIOFED_RETURN_IF_ERROR(ValidateAttackSpec(c.attacker));
   if (c.grids.empty()) return absl::InvalidArgumentError("the sweep needs at least one grid");
   for (size_t i = 0; i < c.grids.size(); ++i) {

@@ -41,6 +41,10 @@ struct SweepGrid {
 struct SweepConfig {
   std::string dataset = "fashion-mnist";
   std::string data_dir;
+  // Where the training federations' clients train and the attacks run:
+  // "cpu" or "cuda" (a shard of a GPU job array gets one GPU). A setting
+  // every cell shares: a study is not resumed or merged across devices.
+  std::string device = "cpu";
   // The mechanisms' parameters: tau, d_re, gamma, wr_variant (the authors'
   // victims used d_re 8).
   BiomodOptions mechanism_parameters = DefaultSweepMechanismParameters();

@@ -139,7 +139,8 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
-  BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, torch::kCPU));
+  BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(c.device));
+  BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
   CellRow row;
   row.key = cell.Key();
   row.model = cell.model;
@@ -189,6 +190,7 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
                                      const std::function<void(const std::string&)>& progress,
                                      const SweepShard& shard) {
   BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
+  BIOFED_RETURN_IF_ERROR(ResolveDevice(c.device).status());  // no CUDA: refused before any work
   ConfigureThreads(1);
   const std::vector<AttackCell> cells = CellsOfShard(c, ExpandCells(c), shard);
   const std::vector<TrainingJob> trainings = TrainingJobsFor(cells);

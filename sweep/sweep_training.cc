@@ -56,12 +56,13 @@ absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const Training
                             LocalData{train, partition[k], data.norm}});
   }
   plan.rounds = c.train_rounds;
+  plan.device = c.device;
   plan.task.fedsgd = true;
   plan.task.lr = c.lr;
   plan.task.batch_size = c.train_batch;
   plan.evaluate_every = c.eval_every;
   BIOFED_ASSIGN_OR_RETURN(plan.evaluate,
-                          MakeModelEvaluator(plan.spec, std::make_shared<const Dataset>(data.test), data.norm, "cpu"));
+                          MakeModelEvaluator(plan.spec, std::make_shared<const Dataset>(data.test), data.norm, c.device));
   const int64_t clients = c.train_clients;
   plan.defend = [defense, seed, clients](int64_t round, size_t k, TensorTable& update) {
     return ApplyDefense(defense, MixSeed(seed, kDefenseStream, static_cast<uint64_t>(round * clients) + k), update);

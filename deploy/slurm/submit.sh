@@ -5,8 +5,8 @@
 #   deploy/slurm/submit.sh [options] PRESET N STUDIES_DIR
 #
 #   --cpus C         CPUs per shard (default 2; also the shard's --jobs)
-#   --gpu            the GPU variant: each shard also asks --gres=gpu:1 (see the README:
-#                    which parts of a sweep use the GPU)
+#   --gpu            the GPU variant: each shard asks --gres=gpu:1 and runs with --device cuda
+#                    (its training federations and attacks on the GPU)
 #   --config FILE    JSON config over the preset
 #   --time T         time limit per shard (sbatch --time)
 #   --sbatch "ARGS"  more sbatch arguments for both jobs (e.g. "--partition=long --account=lab")
@@ -44,10 +44,12 @@ if [[ -z "$biofed" ]]; then
 fi
 [[ -n "$biofed" && -x "$biofed" ]] || { echo "submit: no biofed binary (build it, or pass --biofed)" >&2; exit 2; }
 # Refuse a bad preset or config here, not in N tasks.
-"$biofed" sweep --preset "$preset" ${config:+--config "$config"} --shard "1/$shards" --dry-run >/dev/null
+"$biofed" sweep --preset "$preset" ${config:+--config "$config"} ${gpu:+--device cuda} --shard "1/$shards" --dry-run \
+  >/dev/null
 
 export BIOFED="$biofed" BIOFED_DEPLOY="$(cd "$here/.." && pwd)" BIOFED_STUDIES="$studies"
 export BIOFED_SHARDS="$shards" BIOFED_PRESET="$preset" BIOFED_CONFIG="$config" BIOFED_JOBS="$cpus"
+export BIOFED_DEVICE="${gpu:+cuda}"
 common=(--parsable --export=ALL)
 [[ -n "$time_limit" ]] && common+=(--time "$time_limit")
 # shellcheck disable=SC2206  # --sbatch takes a word list on purpose

@@ -74,3 +74,19 @@ tries=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execu
 python3 "$src/tests/cli/study_rows.py" compare "$studies/study.db" "$src/tests/testdata/smoke_sweep_rows.json" \
   --rtol 1e-6 --atol 1e-9 || fail "the merged study differs from the one-process smoke rows"
 echo "ok: 3 shards on Slurm, one cancelled and resubmitted, merged = one process ($(( $(date +%s) - began )) s)"
+
+# The GPU variant (no GPU node here): what submit.sh --gpu hands to sbatch.
+mkdir -p "$work/fake-bin"
+cat > "$work/fake-bin/sbatch" <<'FAKE'
+#!/usr/bin/env bash
+echo "$* BIOFED_DEVICE=$BIOFED_DEVICE" >> "$FAKE_SBATCH_LOG"
+echo 77
+FAKE
+chmod +x "$work/fake-bin/sbatch"
+FAKE_SBATCH_LOG="$work/sbatch.log" PATH="$work/fake-bin:$PATH" \
+  "$src/deploy/slurm/submit.sh" --gpu --cpus 4 --biofed "$biofed" smoke 2 "$work/gpu-studies" > /dev/null \
+  || fail "submit.sh --gpu"
+grep -q -- "--array=0-1 --cpus-per-task=4 .*--gres=gpu:1 .*sweep-array.sbatch BIOFED_DEVICE=cuda" "$work/sbatch.log" \
+  || fail "the GPU variant's array job: $(cat "$work/sbatch.log")"
+grep -q -- "--dependency=afterok:77 .*merge.sbatch" "$work/sbatch.log" || fail "no merge job after the GPU array"
+echo "ok: submit.sh --gpu asks one GPU per shard and runs the shards with --device cuda"

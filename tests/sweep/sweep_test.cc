@@ -6,6 +6,7 @@
 #include <atomic>
 #include <set>
 
+#include "common/runtime.h"
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
 #include "sweep/sweep_runner.h"
@@ -111,6 +112,28 @@ TEST(SweepConfigTest, ValidationNamesTheBadValue) {
   EXPECT_THAT(with_grid([](SweepGrid& g) { g.mechanisms = {"fl,xx"}; }), StatusIs(absl::StatusCode::kInvalidArgument, "grid 1"));
   EXPECT_THAT(ParseSweepConfig(R"({"labels": "guessed"})", "x.json"),
               StatusIs(absl::StatusCode::kInvalidArgument, "labels: expected known or inferred"));
+}
+
+// The device is a setting every cell shares; the default (cpu) is left
+// out of the recorded settings, so studies made before it existed resume.
+TEST(SweepConfigTest, DeviceIsASharedSettingRecordedOffTheCpu) {
+  SweepConfig c;
+  EXPECT_EQ(SweepSharedSettingsJson(c).find("device"), std::string::npos);
+  auto parsed = ParseSweepConfig(R"({"device": "cuda"})", "x.json", c);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->device, "cuda");
+  EXPECT_NE(SweepSharedSettingsJson(*parsed).find(R"("device":"cuda")"), std::string::npos);
+  c.device = "gpu";
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "device is 'cpu' or 'cuda'"));
+  if (!CudaAvailable()) {
+    TempDir dir;
+    c.device = "cuda";
+    auto store = SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c));
+    ASSERT_THAT(store, IsOk());
+    std::atomic<bool> stop{false};
+    EXPECT_THAT(RunSweep(c, **store, 1, stop, [](const std::string&) {}),
+                StatusIs(absl::StatusCode::kFailedPrecondition, "no CUDA device"));
+  }
 }
 
 TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
