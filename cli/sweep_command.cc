@@ -114,6 +114,17 @@ void PrintThroughput(const SweepCounts& counts, double seconds) {
   }
 }
 
+// --dry-run: the size of the plan (or of the shard) and its expected work.
+void PrintPlan(const SweepConfig& c, const SweepShard& shard) {
+  const std::vector<AttackCell> all = ExpandCells(c);
+  const std::vector<AttackCell> cells = CellsOfShard(c, all, shard);
+  const std::vector<double> seconds = ExpectedShardSeconds(c, all, shard.count);
+  std::printf("%zu attack cells, %zu training federations\n", cells.size(), TrainingJobsFor(cells).size());
+  const double expected = seconds[static_cast<size_t>(shard.index - 1)];
+  std::printf("expected work: about %.1f %s on one core (a rough guide, sweep/cell_cost.h)\n",
+              expected < 3600 ? expected / 60 : expected / 3600, expected < 3600 ? "minutes" : "hours");
+}
+
 // Runs (or resumes) the sweep, or its shard, into OUT/study.db. Returns
 // whether it finished (false: interrupted, resumable).
 absl::StatusOr<bool> Sweep(const SweepConfig& c, const SweepFlags& f) {
@@ -179,8 +190,7 @@ int RunSweepCommand(const std::vector<std::string>& args) {
   }
   if (auto s = ValidateSweepConfig(c); !s.ok()) return Fail("sweep", s);
   if (f.dry_run) {
-    const std::vector<AttackCell> cells = CellsOfShard(c, ExpandCells(c), f.shard);
-    std::printf("%zu attack cells, %zu training federations\n", cells.size(), TrainingJobsFor(cells).size());
+    PrintPlan(c, f.shard);
     return 0;
   }
   absl::StatusOr<bool> finished = Sweep(c, f);

@@ -76,7 +76,8 @@ std::string StudyInfoText(const StudyFacts& facts, const StudyProgress& progress
   absl::StrAppend(&text, "code versions: ", absl::StrJoin(versions, ", "), "\n");
   absl::StrAppend(&text, "invocations: ", facts.invocations.size(), " (", facts.invocations.front().started_utc, " to ",
                   facts.invocations.back().started_utc, "), shards: ", absl::StrJoin(shards, ", "), "\n");
-  absl::StrAppend(&text, "plan (the last invocation's config): ", progress.grids.size(), " grids\n");
+  absl::StrAppend(&text, "plan (the last invocation's config): ", progress.grids.size(),
+                  progress.grids.size() == 1 ? " grid\n" : " grids\n");
   for (size_t g = 0; g < progress.grids.size(); ++g) absl::StrAppend(&text, Line(absl::StrCat("grid ", g + 1), progress.grids[g]));
   absl::StrAppend(&text, Line("all grids", progress.all));
   absl::StrAppend(&text, "  trainings: ", progress.trainings, ", ", progress.trainings_done, " done, ",
