@@ -18,7 +18,7 @@ enum class RejuvenationVariant {
   // The authors' code: reset where a half-normal draw exceeds |w|, i.e. with
   // probability erfc(|w| / (sigma sqrt 2)). The default.
   kReference,
-  // The paper's eq. 3: reset with probability 1 - Phi(w / sigma) (one-sided).
+  // The paper's eq. 3 on the magnitude: reset with probability 1 - Phi(|w| / sigma).
   kPaper,
 };
 

@@ -44,9 +44,13 @@ BIOFED_HOST_DEVICE inline double InverseSigma(float m, double d_re) {
 }
 
 // P(reset) of a weight at y = w / sigma: erfc(|y| / sqrt 2) (reference, the
-// authors' code) or erfc(y / sqrt 2) / 2 = 1 - Phi(y) (the paper's eq. 3).
+// authors' code) or erfc(|y| / sqrt 2) / 2 = 1 - Phi(|y|) (the paper's eq. 3
+// on the magnitude, as its text says: "the smaller a weight, the higher its
+// probability"; on the signed weight every negative weight would reset with
+// probability above 1/2 at every step).
 BIOFED_HOST_DEVICE inline double ResetProbability(double y, bool reference) {
-  return reference ? ::erfc(::fabs(y) / ::sqrt(2.0)) : 0.5 * ::erfc(y / ::sqrt(2.0));
+  const double tail = ::erfc(::fabs(y) / ::sqrt(2.0));
+  return reference ? tail : 0.5 * tail;
 }
 
 // (bits + 0.5) / 2^32: a uniform in (0, 1) that is never 0 or 1.

@@ -17,9 +17,9 @@ namespace {
 namespace law = rejuvenation_law;
 
 // A weight at y = w / sigma is reset when its uniform u satisfies
-// u < P(y), P(y) = erfc(|y| / sqrt 2) (reference) or erfc(y / sqrt 2) / 2
-// (paper). P falls as z = |y| (reference) or z = y (paper) grows, so this
-// is z < T(u) with T the inverse of P. T is tabulated at u = k / kBins; for
+// u < P(y), P(y) = erfc(|y| / sqrt 2) (reference) or erfc(|y| / sqrt 2) / 2
+// (paper). P falls as z = |y| grows, so this is z < T(u) with T the inverse
+// of P (T = 0 where u >= P(0), i.e. u >= 1/2 for the paper's law). T is tabulated at u = k / kBins; for
 // u in bin k, T(u) lies in (T[k + 1], T[k]], which settles almost every
 // weight with two comparisons. The few z inside that interval are decided
 // with the law itself (rejuvenation_law.h), so the decisions are exact.
@@ -36,10 +36,10 @@ const ThresholdTable* BuildTable(bool reference) {
   auto* table = new ThresholdTable;
   constexpr double kFar = 40.0;  // P(40) ~ 1e-350: beyond every double
   table->t[0] = std::numeric_limits<double>::infinity();
-  table->t[kBins] = reference ? 0.0 : -std::numeric_limits<double>::infinity();
+  table->t[kBins] = 0.0;
   for (int k = 1; k < kBins; ++k) {
     const double p = static_cast<double>(k) / kBins;
-    double lo = reference ? 0.0 : -kFar, hi = kFar;  // P(lo) >= p > P(hi)
+    double lo = 0.0, hi = kFar;  // P(lo) >= p > P(hi), or lo stays at 0 when P(0) < p
     for (int iteration = 0; iteration < 80; ++iteration) {
       const double mid = 0.5 * (lo + hi);
       (law::ResetProbability(mid, reference) >= p ? lo : hi) = mid;
@@ -96,7 +96,7 @@ int64_t RejuvenateOnCpu(torch::Tensor& weight, double d_re, RejuvenationVariant 
     int64_t local = 0;
     for (int64_t i = begin; i < end; ++i) {
       const double y = w[i] * inv_sigma;
-      const double z = reference ? std::abs(y) : y;
+      const double z = std::abs(y);
       const uint64_t word = law::WeightWord(stream, static_cast<uint64_t>(i));
       // The top bits of the decision half are the table bin.
       const int bin = static_cast<int>(law::DecisionBits(word) >> (32 - kBinBits));
@@ -141,9 +141,8 @@ torch::Tensor RejuvenateWithTensorOps(torch::Tensor& weight, double d_re, Rejuve
   const torch::Tensor m = flat.numel() > 0 ? flat.abs().max() : torch::zeros({}, flat.options());
   const torch::Tensor inv_sigma = 1.0 / (m.to(torch::kDouble) / d_re + 1e-13);
   const torch::Tensor y = flat.to(torch::kDouble) * inv_sigma;
-  const torch::Tensor probability = variant == RejuvenationVariant::kReference
-                                        ? torch::erfc(y.abs() / std::sqrt(2.0))
-                                        : 0.5 * torch::erfc(y / std::sqrt(2.0));
+  const torch::Tensor tail = torch::erfc(y.abs() / std::sqrt(2.0));
+  const torch::Tensor probability = variant == RejuvenationVariant::kReference ? tail : 0.5 * tail;
   const int64_t stream = static_cast<int64_t>(law::LayerStream(key, subsequence));
   const torch::Tensor word = SplitMix64Tensor(
       torch::arange(flat.numel(), long_options) * static_cast<int64_t>(law::kWeightStride) + stream);

@@ -1,7 +1,8 @@
 // Weight rejuvenation (WR). Per layer and call: m = max|W|, sigma = m / d_re
 // (+1e-13); each weight is reset to a fresh draw from U(-m, m) with
 // probability erfc(|w| / (sigma sqrt 2)) (reference variant: a half-normal
-// draw exceeding |w|) or 1 - Phi(w / sigma) (paper variant). Gradients are
+// draw exceeding |w|) or 1 - Phi(|w| / sigma) (paper variant: eq. 3 on the
+// magnitude, half the reference's probability). Gradients are
 // left as they are. Random draws come from a counter-based stream keyed by
 // the client's private seed, so they are reproducible and never stored.
 //

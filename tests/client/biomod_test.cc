@@ -95,10 +95,10 @@ torch::Tensor UniformLayer(int64_t n, uint64_t seed) {
 }
 
 // Reset probability written from the definitions: reference P(sigma |Z| > |w|)
-// = erfc(|w| / (sigma sqrt 2)); paper 1 - Phi(w / sigma) = erfc(w / (sigma sqrt 2)) / 2.
+// = erfc(|w| / (sigma sqrt 2)); paper 1 - Phi(|w| / sigma) = erfc(|w| / (sigma sqrt 2)) / 2.
 double ExpectedResetProbability(double w, double sigma, RejuvenationVariant variant) {
   if (variant == RejuvenationVariant::kReference) return std::erfc(std::abs(w) / (sigma * std::sqrt(2.0)));
-  return 0.5 * std::erfc(w / (sigma * std::sqrt(2.0)));
+  return 0.5 * std::erfc(std::abs(w) / (sigma * std::sqrt(2.0)));
 }
 
 enum class Path { kFusedCpu, kTensorOps };
@@ -183,6 +183,26 @@ TEST(WeightRejuvenationTest, TensorOperationPassEqualsTheFusedCpuPass) {
       EXPECT_TRUE(torch::equal(fused, ops)) << "subsequence " << subsequence;
     }
   }
+}
+
+// The paper's law acts on the magnitude: weights of either sign and equal
+// size reset equally often. Here half the layer is +0.05 and half -0.05 (one
+// weight at 1 fixes m), d_re = 14: sigma = 1/14, |w| / sigma = 0.7, so each
+// resets with p = erfc(0.7 / sqrt 2) / 2 = 0.24196 (the signed law gave the
+// negative half 1 - Phi(-0.7) = 0.75804). 5 binomial standard deviations.
+TEST(WeightRejuvenationTest, PaperVariantResetsBothSignsByMagnitude) {
+  const int64_t n = 1 << 18;
+  torch::Tensor w = torch::full({n}, 0.05f);
+  w.slice(0, 0, n / 2).fill_(-0.05f);
+  w[n - 1] = 1.0f;
+  const torch::Tensor before = w.clone();
+  RejuvenateOnCpu(w, 14.0, RejuvenationVariant::kPaper, /*key=*/21, /*subsequence=*/0);
+  const double p = 0.5 * std::erfc(0.7 / std::sqrt(2.0));
+  const double half = n / 2;
+  const double sd = std::sqrt(half * p * (1 - p));
+  const torch::Tensor changed = w.ne(before);
+  EXPECT_NEAR(changed.slice(0, 0, n / 2).sum().item<double>(), half * p, 5 * sd);
+  EXPECT_NEAR(changed.slice(0, n / 2, n - 1).sum().item<double>(), (half - 1) * p, 5 * sd);
 }
 
 TEST(WeightRejuvenationTest, ResetsAbout6PercentOfAUniformLayerAtDre14) {
