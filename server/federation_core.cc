@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 
 namespace biofed {
 namespace {
@@ -104,7 +105,7 @@ void FederationCore::Stop() {
 void FederationCore::Touch(const std::string& client) {
   auto [it, inserted] = clients_.try_emplace(client);
   it->second.last_seen = absl::Now();
-  if (inserted) LogInfo(kLog, absl::StrCat("client '", client, "' joined"));
+  if (inserted) LogInfo(kLog, absl::StrCat("client '", EscapedForLog(client), "' joined"));
 }
 
 void FederationCore::Join(const std::string& client) {
@@ -161,9 +162,10 @@ absl::StatusOr<std::shared_ptr<const TensorTable>> FederationCore::Model(int64_t
 
 absl::Status FederationCore::CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& h) const {
   const std::string& id = h.client_id();
-  if (clients_.count(id) == 0) return absl::NotFoundError(absl::StrCat("unknown client '", id, "'"));
+  if (clients_.count(id) == 0) return absl::NotFoundError(absl::StrCat("unknown client '", EscapedForLog(id), "'"));
   if (id != principal) {
-    return absl::PermissionDeniedError(absl::StrCat("the credential of '", principal, "' cannot submit for '", id, "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("the credential of '", principal, "' cannot submit for '", EscapedForLog(id), "'"));
   }
   if (completed_ >= config_.rounds) return absl::FailedPreconditionError("the federation has finished");
   const int64_t current = completed_ + 1;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "server/update_reactor.h"
 
 namespace biofed {
@@ -72,7 +73,7 @@ grpc::Status FederationService::PullTask(grpc::ServerContext* context, const v1:
   if (request->client_id() != (*principal)->name) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("the credential of '", (*principal)->name, "' cannot act for '",
-                                     request->client_id(), "'"));
+                                     EscapedForLog(request->client_id()), "'"));
   }
   *task = core_->PullTask((*principal)->name);
   return grpc::Status::OK;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "wire/crc32c.h"
 
 namespace biofed {
@@ -49,6 +50,13 @@ void FillTensorData(const TensorChunk& chunk, v1::TensorData* data) {
   }
 }
 
+namespace {
+
+// A tensor name from the other side, quoted, escaped and bounded.
+std::string Quoted(const std::string& name) { return absl::StrCat("'", EscapedForLog(name), "'"); }
+
+}  // namespace
+
 absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
                                                      const WireLimits& limits) {
   if (static_cast<size_t>(declared.size()) > limits.max_tensors) {
@@ -61,16 +69,16 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
   for (const v1::TensorSpec& spec : declared) {
     HostTensor t;
     t.name = spec.name();
-    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' declared twice"));
+    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
     auto dtype = DTypeFromInt(spec.dtype());
-    if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "': ", dtype.status().message()));
+    if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", dtype.status().message()));
     auto role = TensorRoleFromInt(spec.role());
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "': ", role.status().message()));
+    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
     t.dtype = *dtype;
     t.role = *role;
     t.shape.assign(spec.shape().begin(), spec.shape().end());
     auto bytes = CheckedByteCount(t.shape, t.dtype, limits.max_tensor_bytes);
-    if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("tensor '", t.name, "': ", bytes.status().message()));
+    if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("tensor ", Quoted(t.name), ": ", bytes.status().message()));
     total += *bytes;
     if (total > limits.max_total_bytes) {
       return absl::ResourceExhaustedError(
@@ -78,17 +86,18 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
     }
     if (schema != nullptr) {
       const HostTensor* want = FindTensor(*schema, t.name);
-      if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor '", t.name, "'"));
+      if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor ", Quoted(t.name)));
       if (want->dtype != t.dtype) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has dtype ", DTypeName(t.dtype),
+        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has dtype ", DTypeName(t.dtype),
                                                        ", expected ", DTypeName(want->dtype)));
       }
       if (want->shape != t.shape) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has shape ", ShapeString(t.shape),
+        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has shape ",
+                                                       EscapedForLog(ShapeString(t.shape)),
                                                        ", expected ", ShapeString(want->shape)));
       }
       if (want->role != t.role) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has the wrong role"));
+        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has the wrong role"));
       }
     }
     t.bytes.ResizeUninitialized(*bytes);  // every byte is written before Finish succeeds
@@ -97,7 +106,7 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
   }
   if (schema != nullptr) {
     for (const HostTensor& want : *schema) {
-      if (names.count(want.name) == 0) return absl::InvalidArgumentError(absl::StrCat("missing tensor '", want.name, "'"));
+      if (names.count(want.name) == 0) return absl::InvalidArgumentError(absl::StrCat("missing tensor ", Quoted(want.name)));
     }
   }
   return a;
@@ -142,13 +151,13 @@ absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<con
   HostTensor& t = table_[index];
   Progress& p = progress_[index];
   if (offset != p.received) {
-    return absl::InvalidArgumentError(absl::StrCat("chunk of tensor '", t.name, "' at offset ", offset,
+    return absl::InvalidArgumentError(absl::StrCat("chunk of tensor ", Quoted(t.name), " at offset ", offset,
                                                    ", expected offset ", p.received));
   }
   uint64_t size = 0;
   for (std::string_view piece : pieces) size += piece.size();
   if (size > t.bytes.size() - offset) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' gets more bytes than its declared ",
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " gets more bytes than its declared ",
                                                    t.bytes.size()));
   }
   for (std::string_view piece : pieces) Copy(t, p, piece.data(), piece.size());
@@ -156,12 +165,12 @@ absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<con
   if (p.received < t.bytes.size()) {
     if (tensor_crc) {
       return absl::InvalidArgumentError(
-          absl::StrCat("a checksum on a chunk that does not end tensor '", t.name, "'"));
+          absl::StrCat("a checksum on a chunk that does not end tensor ", Quoted(t.name)));
     }
   } else if (!tensor_crc) {
-    return absl::DataLossError(absl::StrCat("tensor '", t.name, "' ended without its checksum"));
+    return absl::DataLossError(absl::StrCat("tensor ", Quoted(t.name), " ended without its checksum"));
   } else if (*tensor_crc != p.crc) {
-    return absl::DataLossError(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
+    return absl::DataLossError(absl::StrCat("checksum mismatch in tensor ", Quoted(t.name)));
   }
   return absl::OkStatus();
 }
@@ -171,14 +180,14 @@ absl::StatusOr<TensorTable> TableAssembler::Finish(bool require_finite) {
     const HostTensor& t = table_[i];
     const Progress& p = progress_[i];
     if (p.received != t.bytes.size()) {
-      return absl::DataLossError(absl::StrCat("truncated: tensor '", t.name, "' has ", p.received, " of ",
+      return absl::DataLossError(absl::StrCat("truncated: tensor ", Quoted(t.name), " has ", p.received, " of ",
                                               t.bytes.size(), " bytes"));
     }
   }
   if (require_finite) {
     for (size_t i = 0; i < table_.size(); ++i) {
       if (!progress_[i].finite) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", table_[i].name, "' holds a NaN or infinite value"));
+        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(table_[i].name), " holds a NaN or infinite value"));
       }
     }
   }

@@ -1,0 +1,141 @@
+// Issue #20, "Hostile clients": what an authenticated client can send
+// beyond a malformed stream (absurd numbers, control characters, huge
+// strings, calls without joining) gets its precise status and leaves the
+// round and the global model as they were.
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "common/log.h"
+#include "tests/testing/federation_harness.h"
+#include "tests/testing/status_matchers.h"
+
+namespace biofed {
+namespace {
+
+using ::biofed::testing::AwaitTrainTask;
+using ::biofed::testing::FloatTensor;
+using ::biofed::testing::IsOk;
+using ::biofed::testing::StatusIs;
+using ::biofed::testing::Submission;
+
+constexpr char kAlice[] = "alice-token-0123456789";
+constexpr char kBob[] = "bob-token-0123456789ab";
+constexpr char kCarol[] = "carol-token-0123456789";
+
+TensorTable SmallModel() {
+  return {FloatTensor("fc.weight", {4, 3}, 0.1f), FloatTensor("fc.bias", {4}, -0.2f),
+          FloatTensor("bn.running_mean", {4}, 0.0f, TensorRole::kBuffer)};
+}
+
+class HostileClientTest : public ::testing::Test {
+ protected:
+  // A federation of alice and bob (carol has a credential but does not
+  // join), changed by `adjust`; waits until alice is sampled for round 1
+  // unless the round needs more clients than that.
+  void Start(const std::function<void(FederationConfig&)>& adjust = nullptr) {
+    SetLogQuiet(true);
+    FederationConfig config;
+    config.run_id = "hostile";
+    config.model_spec_json = "{}";
+    config.rounds = 2;
+    config.min_clients = 2;
+    config.lr = 0.1;
+    config.round_deadline = absl::Seconds(120);
+    config.poll_interval = absl::Milliseconds(10);
+    if (adjust) adjust(config);
+    CredentialStore credentials;
+    ASSERT_THAT(credentials.Add("alice", {Role::kClient}, kAlice), IsOk());
+    ASSERT_THAT(credentials.Add("bob", {Role::kClient}, kBob), IsOk());
+    ASSERT_THAT(credentials.Add("carol", {Role::kClient}, kCarol), IsOk());
+    federation_ = testing::StartFederation(config, SmallModel(), nullptr, std::move(credentials));
+    ASSERT_NE(federation_, nullptr);
+    stub_ = testing::InsecureStub(federation_->address());
+    ASSERT_THAT(testing::JoinAs(*stub_, kAlice), IsOk());
+    ASSERT_THAT(testing::JoinAs(*stub_, kBob), IsOk());
+    before_ = *federation_->core->current_model();
+    if (config.min_available <= 2) {
+      ASSERT_TRUE(AwaitTrainTask(*stub_, kAlice, "alice").has_value());
+    }
+  }
+
+  static Submission Valid(const std::string& client = "alice", const std::string& token = kAlice) {
+    Submission s;
+    s.token = token;
+    s.header.set_client_id(client);
+    s.header.set_round(1);
+    s.header.set_model_version(0);
+    s.header.set_num_examples(10);
+    s.header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
+    s.header.set_lr(0.1);
+    (*s.header.mutable_metrics())["train_loss"] = 0.5;
+    s.tensors = {FloatTensor("fc.weight", {4, 3}, 0.5f), FloatTensor("fc.bias", {4}, 0.25f),
+                 FloatTensor("bn.running_mean", {4}, 1.0f, TensorRole::kBuffer)};
+    return s;
+  }
+
+  // Every value of the first tensor FLT_MAX: finite, and ruinous.
+  static Submission Ruinous() {
+    Submission s = Valid();
+    HostTensor& w = s.tensors[0];
+    for (size_t i = 0; i < w.bytes.size() / 4; ++i) w.mutable_floats()[i] = FLT_MAX;
+    return s;
+  }
+
+  void ExpectModelUnchanged() const {
+    const TensorTable& now = *federation_->core->current_model();
+    ASSERT_EQ(now.size(), before_.size());
+    for (size_t i = 0; i < now.size(); ++i) EXPECT_EQ(now[i].bytes, before_[i].bytes) << now[i].name;
+    EXPECT_EQ(federation_->core->completed_rounds(), 0);
+  }
+
+  // The refusal left round 1 open: alice's valid update is still taken.
+  void ExpectRoundStillOpenForAlice() { EXPECT_THAT(Submit(*stub_, Valid()), IsOk()); }
+
+  bool WaitForRound(int64_t round) const {
+    const absl::Time end = absl::Now() + absl::Seconds(10);
+    while (federation_->core->completed_rounds() < round && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+    return federation_->core->completed_rounds() >= round;
+  }
+
+  std::unique_ptr<testing::RunningFederation> federation_;
+  std::unique_ptr<v1::Federation::Stub> stub_;
+  TensorTable before_;
+};
+
+// Defect 3: client ids and tensor names reached log lines and status
+// messages verbatim, newlines included.
+TEST_F(HostileClientTest, ControlCharactersInClientStringsAreEscaped) {
+  Start();
+  const absl::Status unknown = Submit(*stub_, Valid("alice\nW 12:00:00.000 [server] forged", kAlice));
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kNotFound, "unknown client 'alice\\nW 12:00:00.000"));
+  EXPECT_EQ(std::string(unknown.message()).find('\n'), std::string::npos);
+  Submission named = Valid();
+  named.tensors.push_back(FloatTensor("fc2.weight\n\x1b[2J'", {2}, 0.f));
+  const absl::Status unexpected = Submit(*stub_, named);
+  EXPECT_THAT(unexpected, StatusIs(absl::StatusCode::kInvalidArgument, "unexpected tensor 'fc2.weight\\n\\x1b[2J\\''"));
+  EXPECT_EQ(std::string(unexpected.message()).find_first_of("\n\x1b"), std::string::npos);
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
+// Defect 4: a 3 MiB tensor name came back in the status message, which
+// exceeded the client's metadata limit: the caller saw RESOURCE_EXHAUSTED
+// instead of the real code.
+TEST_F(HostileClientTest, AHugeTensorNameKeepsTheRealStatusCode) {
+  Start();
+  Submission named = Valid();
+  named.tensors.push_back(FloatTensor(std::string(3 << 20, 'x'), {2}, 0.f));
+  const absl::Status status = Submit(*stub_, named);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, "...(3145728 bytes)'"));
+  EXPECT_LT(status.message().size(), 1024u);
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
+}  // namespace
+}  // namespace biofed
