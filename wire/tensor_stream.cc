@@ -55,52 +55,80 @@ namespace {
 // A tensor name from the other side, quoted, escaped and bounded.
 std::string Quoted(const std::string& name) { return absl::StrCat("'", EscapedForLog(name), "'"); }
 
-}  // namespace
+// The byte size `spec` declares: RESOURCE_EXHAUSTED above the per-tensor
+// limit, INVALID_ARGUMENT for a dtype or shape that has no size.
+absl::StatusOr<uint64_t> DeclaredBytes(const v1::TensorSpec& spec, const WireLimits& limits) {
+  auto dtype = DTypeFromInt(spec.dtype());
+  if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(spec.name()), ": ", dtype.status().message()));
+  const std::vector<int64_t> shape(spec.shape().begin(), spec.shape().end());
+  auto bytes = CheckedByteCount(shape, *dtype, limits.max_tensor_bytes);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("tensor ", Quoted(spec.name()), ": ", bytes.status().message()));
+  }
+  return *bytes;
+}
 
-absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
-                                                     const WireLimits& limits) {
+// RESOURCE_EXHAUSTED when the declarations exceed a limit, whatever else is
+// wrong with them: the sizes of all `declared` tensors.
+absl::StatusOr<std::vector<uint64_t>> CheckSizes(const TensorSpecList& declared, const WireLimits& limits) {
   if (static_cast<size_t>(declared.size()) > limits.max_tensors) {
     return absl::ResourceExhaustedError(
         absl::StrCat(declared.size(), " tensors declared, the limit is ", limits.max_tensors));
   }
-  TableAssembler a;
-  std::unordered_set<std::string> names;
+  std::vector<uint64_t> sizes;
   uint64_t total = 0;
   for (const v1::TensorSpec& spec : declared) {
-    HostTensor t;
-    t.name = spec.name();
-    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
-    auto dtype = DTypeFromInt(spec.dtype());
-    if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", dtype.status().message()));
-    auto role = TensorRoleFromInt(spec.role());
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
-    t.dtype = *dtype;
-    t.role = *role;
-    t.shape.assign(spec.shape().begin(), spec.shape().end());
-    auto bytes = CheckedByteCount(t.shape, t.dtype, limits.max_tensor_bytes);
-    if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("tensor ", Quoted(t.name), ": ", bytes.status().message()));
-    total += *bytes;
+    BIOFED_ASSIGN_OR_RETURN(const uint64_t bytes, DeclaredBytes(spec, limits));
+    total += bytes;  // at most 4096 tensors of at most max_tensor_bytes each
     if (total > limits.max_total_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("declared tensors exceed the total size limit of ", limits.max_total_bytes, " bytes"));
     }
-    if (schema != nullptr) {
-      const HostTensor* want = FindTensor(*schema, t.name);
-      if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor ", Quoted(t.name)));
-      if (want->dtype != t.dtype) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has dtype ", DTypeName(t.dtype),
-                                                       ", expected ", DTypeName(want->dtype)));
-      }
-      if (want->shape != t.shape) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has shape ",
-                                                       EscapedForLog(ShapeString(t.shape)),
-                                                       ", expected ", ShapeString(want->shape)));
-      }
-      if (want->role != t.role) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has the wrong role"));
-      }
-    }
-    t.bytes.ResizeUninitialized(*bytes);  // every byte is written before Finish succeeds
+    sizes.push_back(bytes);
+  }
+  return sizes;
+}
+
+// INVALID_ARGUMENT naming the first difference between `t` and `schema`.
+absl::Status CheckAgainstSchema(const HostTensor& t, const TensorTable& schema) {
+  const HostTensor* want = FindTensor(schema, t.name);
+  if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor ", Quoted(t.name)));
+  if (want->dtype != t.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has dtype ", DTypeName(t.dtype),
+                                                   ", expected ", DTypeName(want->dtype)));
+  }
+  if (want->shape != t.shape) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has shape ",
+                                                   EscapedForLog(ShapeString(t.shape)), ", expected ",
+                                                   ShapeString(want->shape)));
+  }
+  if (want->role != t.role) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has the wrong role"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
+                                                     const WireLimits& limits) {
+  // The limits first, so an oversized update is RESOURCE_EXHAUSTED even when
+  // its shapes differ from the schema too.
+  BIOFED_ASSIGN_OR_RETURN(const std::vector<uint64_t> sizes, CheckSizes(declared, limits));
+  TableAssembler a;
+  std::unordered_set<std::string> names;
+  for (int i = 0; i < declared.size(); ++i) {
+    const v1::TensorSpec& spec = declared[i];
+    HostTensor t;
+    t.name = spec.name();
+    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
+    auto role = TensorRoleFromInt(spec.role());
+    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
+    t.dtype = *DTypeFromInt(spec.dtype());  // CheckSizes parsed it
+    t.role = *role;
+    t.shape.assign(spec.shape().begin(), spec.shape().end());
+    if (schema != nullptr) BIOFED_RETURN_IF_ERROR(CheckAgainstSchema(t, *schema));
+    t.bytes.ResizeUninitialized(sizes[i]);  // every byte is written before Finish succeeds
     a.table_.push_back(std::move(t));
     a.progress_.emplace_back();
   }

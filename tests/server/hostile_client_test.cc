@@ -137,5 +137,17 @@ TEST_F(HostileClientTest, AHugeTensorNameKeepsTheRealStatusCode) {
   ExpectRoundStillOpenForAlice();
 }
 
+// Defect 6: the 2 GiB total was checked after the shapes, so an oversized
+// update got INVALID_ARGUMENT (its first shape differs from the model's)
+// instead of RESOURCE_EXHAUSTED.
+TEST_F(HostileClientTest, AnUpdateAboveTheTotalSizeLimitIsResourceExhausted) {
+  Start();
+  Submission s = Valid();
+  for (HostTensor& t : s.tensors) t.shape = {16384, 16384};  // 1 GiB each, 3 GiB in all
+  EXPECT_THAT(Submit(*stub_, s), StatusIs(absl::StatusCode::kResourceExhausted, "total size limit"));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
 }  // namespace
 }  // namespace biofed
