@@ -26,6 +26,22 @@ uint64_t Mix(uint64_t x) {
 
 int64_t Millis(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
 
+// What the header claims about the update: INVALID_ARGUMENT for the first
+// claim that cannot be true or that the federation does not take.
+absl::Status CheckClaims(const v1::UpdateHeader& h) {
+  if (h.num_examples() < 1) return absl::InvalidArgumentError("num_examples must be at least 1");
+  if (!(h.lr() > 0) || !std::isfinite(h.lr())) return absl::InvalidArgumentError("lr must be a positive number");
+  if (h.shared_kind() != v1::SHARED_PSEUDO_GRADIENT) {
+    return absl::InvalidArgumentError("this federation aggregates pseudo-gradients (shared_kind)");
+  }
+  for (const auto& [name, value] : h.metrics()) {
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("metric '", EscapedForLog(name), "' is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TrainingMode> ParseTrainingMode(const std::string& name) {
@@ -186,12 +202,7 @@ absl::Status FederationCore::CheckSubmissionLocked(const std::string& principal,
   if (open_->received.count(id)) {
     return absl::AlreadyExistsError(absl::StrCat("'", id, "' already submitted an update for round ", current));
   }
-  if (h.num_examples() < 1) return absl::InvalidArgumentError("num_examples must be at least 1");
-  if (!(h.lr() > 0) || !std::isfinite(h.lr())) return absl::InvalidArgumentError("lr must be a positive number");
-  if (h.shared_kind() != v1::SHARED_PSEUDO_GRADIENT) {
-    return absl::InvalidArgumentError("this federation aggregates pseudo-gradients (shared_kind)");
-  }
-  return absl::OkStatus();
+  return CheckClaims(h);
 }
 
 absl::Status FederationCore::CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const {

@@ -107,6 +107,22 @@ class HostileClientTest : public ::testing::Test {
   TensorTable before_;
 };
 
+// Defect 1: a NaN loss was accepted, written to the checkpoint as null, and
+// the restarted server refused its own checkpoint.
+TEST_F(HostileClientTest, NonFiniteMetricsAreRefused) {
+  Start();
+  Submission nan = Valid();
+  (*nan.header.mutable_metrics())["train_loss"] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THAT(Submit(*stub_, nan),
+              StatusIs(absl::StatusCode::kInvalidArgument, "metric 'train_loss' is not a finite number"));
+  Submission inf = Valid();
+  (*inf.header.mutable_metrics())["train_accuracy"] = -std::numeric_limits<double>::infinity();
+  EXPECT_THAT(Submit(*stub_, inf),
+              StatusIs(absl::StatusCode::kInvalidArgument, "metric 'train_accuracy' is not a finite number"));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
 // Defect 3: client ids and tensor names reached log lines and status
 // messages verbatim, newlines included.
 TEST_F(HostileClientTest, ControlCharactersInClientStringsAreEscaped) {
