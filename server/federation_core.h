@@ -31,6 +31,7 @@
 #include "server/checkpoint.h"
 #include "server/evaluation.h"
 #include "server/observation_log.h"
+#include "server/update_norm.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 
@@ -59,6 +60,14 @@ struct FederationConfig {
   std::string checkpoint_path;  // empty: no checkpoint
   bool collect_audit_manifests = false;
   WireLimits limits;
+  // What one client may claim and send (docs/security.md): a larger
+  // num_examples is refused, so that no client owns the weighted mean and
+  // the round's sum cannot overflow.
+  int64_t max_examples_per_update = 10'000'000;
+  // Bound on each update's L2 norm; 0: none beyond a finite norm. An update
+  // above it is refused or scaled down to it, as the policy says.
+  double max_update_norm = 0;
+  UpdateNormPolicy update_norm_policy = UpdateNormPolicy::kReject;
   // Accepted updates kept for auditors (oldest dropped beyond this); 0 keeps
   // none, so a federation without auditors holds no old updates in memory.
   size_t observation_log_limit = 0;
@@ -92,7 +101,9 @@ class FederationCore {
   // Whether `principal` may submit an update with this header now: the
   // precise status of the first violation (see docs/federation.md).
   absl::Status CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const;
-  // Re-checks and stores a complete, validated update.
+  // Re-checks and stores a complete, validated update, after bounding its
+  // norm (config().max_update_norm): INVALID_ARGUMENT when refused, scaled
+  // down (and logged) when clipped.
   absl::Status AcceptUpdate(const std::string& principal, const v1::UpdateHeader& header, TensorTable tensors,
                             std::optional<v1::AuditManifest> audit);
   void CountRejection();

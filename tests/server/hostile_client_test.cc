@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "common/log.h"
+#include "server/update_norm.h"
 #include "tests/testing/federation_harness.h"
 #include "tests/testing/status_matchers.h"
 
@@ -123,6 +124,72 @@ TEST_F(HostileClientTest, NonFiniteMetricsAreRefused) {
   ExpectRoundStillOpenForAlice();
 }
 
+// Defect 2: one client claiming 1e15 examples owned the weighted mean.
+TEST_F(HostileClientTest, ExampleCountsAboveTheCapAreRefused) {
+  Start([](FederationConfig& c) { c.max_examples_per_update = 1000; });
+  Submission s = Valid();
+  s.header.set_num_examples(1000000000000000);
+  EXPECT_THAT(Submit(*stub_, s),
+              StatusIs(absl::StatusCode::kInvalidArgument, "num_examples 1000000000000000 exceeds the limit of 1000"));
+  s.header.set_num_examples(1000);  // the cap itself is allowed
+  EXPECT_THAT(Submit(*stub_, s), IsOk());
+  ExpectModelUnchanged();
+}
+
+TEST_F(HostileClientTest, TheDefaultCapRefusesAbsurdExampleCounts) {
+  Start();
+  Submission s = Valid();
+  s.header.set_num_examples(std::numeric_limits<int64_t>::max());
+  EXPECT_THAT(Submit(*stub_, s), StatusIs(absl::StatusCode::kInvalidArgument, "exceeds the limit of 10000000"));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
+// Defect 2: two clients claiming 2^63 - 1 examples overflowed the round's
+// sum (signed overflow: undefined, in practice -2). Even with the cap
+// lifted the sum saturates.
+TEST_F(HostileClientTest, TheRoundsExampleSumSaturates) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  Start([](FederationConfig& c) { c.max_examples_per_update = kMax; });
+  Submission a = Valid();
+  a.header.set_num_examples(kMax);
+  Submission b = Valid("bob", kBob);
+  b.header.set_num_examples(kMax);
+  ASSERT_THAT(Submit(*stub_, a), IsOk());
+  ASSERT_THAT(Submit(*stub_, b), IsOk());
+  ASSERT_TRUE(WaitForRound(1));
+  EXPECT_EQ(federation_->core->history().at(0).examples, kMax);
+}
+
+// Defect 2: an update of FLT_MAX entries was accepted and the weights
+// reached 1.7e37.
+TEST_F(HostileClientTest, AnUpdateAboveTheNormBoundIsRefused) {
+  Start([](FederationConfig& c) { c.max_update_norm = 100; });
+  EXPECT_THAT(Submit(*stub_, Ruinous()), StatusIs(absl::StatusCode::kInvalidArgument, "exceeds the limit of 100"));
+  ExpectModelUnchanged();
+  ExpectRoundStillOpenForAlice();
+}
+
+TEST_F(HostileClientTest, AnUpdateAboveTheNormBoundIsClipped) {
+  Start([](FederationConfig& c) {
+    c.max_update_norm = 10;
+    c.update_norm_policy = UpdateNormPolicy::kClip;
+  });
+  ASSERT_THAT(Submit(*stub_, Ruinous()), IsOk());
+  ASSERT_THAT(Submit(*stub_, Valid("bob", kBob)), IsOk());
+  ASSERT_TRUE(WaitForRound(1));
+  // Both updates have norm <= 10, so their mean has too: a parameter moves
+  // by at most step (0.1) x 10, a buffer's new value is at most 10.
+  const TensorTable& after = *federation_->core->current_model();
+  for (size_t t = 0; t < after.size(); ++t) {
+    for (size_t i = 0; i < after[t].bytes.size() / 4; ++i) {
+      const double bound = after[t].role == TensorRole::kParameter ? 1.0 : 10.0;
+      const double base = after[t].role == TensorRole::kParameter ? before_[t].floats()[i] : 0.0;
+      EXPECT_LE(std::abs(after[t].floats()[i] - base), bound + 1e-5) << after[t].name << "[" << i << "]";
+    }
+  }
+}
+
 // Defect 3: client ids and tensor names reached log lines and status
 // messages verbatim, newlines included.
 TEST_F(HostileClientTest, ControlCharactersInClientStringsAreEscaped) {
@@ -163,6 +230,53 @@ TEST_F(HostileClientTest, AnUpdateAboveTheTotalSizeLimitIsResourceExhausted) {
   EXPECT_THAT(Submit(*stub_, s), StatusIs(absl::StatusCode::kResourceExhausted, "total size limit"));
   ExpectModelUnchanged();
   ExpectRoundStillOpenForAlice();
+}
+
+TEST(UpdateNormTest, IsTheL2NormOfEveryFloatValue) {
+  HostTensor doubles;
+  doubles.dtype = DType::kFloat64;
+  doubles.shape = {1};
+  doubles.bytes.resize(8);
+  const double twelve = 12;
+  std::memcpy(doubles.bytes.data(), &twelve, 8);
+  TensorTable update = {FloatTensor("a", {2}, 0.f), doubles};
+  update[0].mutable_floats()[0] = 3;
+  update[0].mutable_floats()[1] = 4;
+  EXPECT_DOUBLE_EQ(UpdateNorm(update), 13.0);  // sqrt(9 + 16 + 144)
+}
+
+TEST(UpdateNormTest, ClipsToTheBoundOrRefuses) {
+  TensorTable update = {FloatTensor("a", {2}, 0.f)};
+  update[0].mutable_floats()[0] = 3;
+  update[0].mutable_floats()[1] = 4;
+  TensorTable refused = update;
+  EXPECT_THAT(BoundUpdateNorm(refused, 4.5, UpdateNormPolicy::kReject),
+              StatusIs(absl::StatusCode::kInvalidArgument, "L2 norm 5 exceeds the limit of 4.5"));
+  EXPECT_EQ(refused[0].bytes, update[0].bytes);
+  auto clipped = BoundUpdateNorm(update, 1.0, UpdateNormPolicy::kClip);
+  ASSERT_THAT(clipped, IsOk());
+  EXPECT_TRUE(clipped->clipped);
+  EXPECT_DOUBLE_EQ(clipped->norm, 5.0);
+  EXPECT_FLOAT_EQ(update[0].floats()[0], 0.6f);
+  EXPECT_FLOAT_EQ(update[0].floats()[1], 0.8f);
+  auto kept = BoundUpdateNorm(update, 0, UpdateNormPolicy::kReject);  // no bound
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_FALSE(kept->clipped);
+}
+
+TEST(UpdateNormTest, ANormThatOverflowsIsRefusedEvenWithoutABound) {
+  HostTensor huge;
+  huge.name = "w";
+  huge.dtype = DType::kFloat64;
+  huge.shape = {1};
+  huge.bytes.resize(8);
+  const double value = 1e200;  // finite; its square is not
+  std::memcpy(huge.bytes.data(), &value, 8);
+  TensorTable update = {huge};
+  EXPECT_TRUE(std::isinf(UpdateNorm(update)));
+  for (UpdateNormPolicy policy : {UpdateNormPolicy::kReject, UpdateNormPolicy::kClip}) {
+    EXPECT_THAT(BoundUpdateNorm(update, 0, policy), StatusIs(absl::StatusCode::kInvalidArgument, "overflows"));
+  }
 }
 
 }  // namespace
