@@ -140,6 +140,15 @@ void FederationCore::Touch(const std::string& client) {
   if (inserted) LogInfo(kLog, absl::StrCat("client '", EscapedForLog(client), "' joined"));
 }
 
+absl::Status FederationCore::TouchJoined(const std::string& client) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("'", EscapedForLog(client), "' has not joined (since the server started)"));
+  }
+  it->second.last_seen = absl::Now();
+  return absl::OkStatus();
+}
+
 void FederationCore::Join(const std::string& client) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -148,10 +157,10 @@ void FederationCore::Join(const std::string& client) {
   changed_.notify_all();
 }
 
-v1::Task FederationCore::PullTask(const std::string& client) {
+absl::StatusOr<v1::Task> FederationCore::PullTask(const std::string& client) {
   v1::Task task;
   std::lock_guard<std::mutex> lock(mutex_);
-  Touch(client);
+  BIOFED_RETURN_IF_ERROR(TouchJoined(client));
   if (completed_ >= config_.rounds) {
     task.mutable_finish()->set_rounds_completed(completed_);
     return task;
@@ -174,9 +183,9 @@ v1::Task FederationCore::PullTask(const std::string& client) {
   return task;
 }
 
-v1::HeartbeatReply FederationCore::Heartbeat(const std::string& client) {
+absl::StatusOr<v1::HeartbeatReply> FederationCore::Heartbeat(const std::string& client) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Touch(client);
+  BIOFED_RETURN_IF_ERROR(TouchJoined(client));
   v1::HeartbeatReply reply;
   reply.set_current_round(completed_ + 1);
   reply.set_finished(completed_ >= config_.rounds);

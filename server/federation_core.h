@@ -92,8 +92,11 @@ class FederationCore {
 
   // Registers `client` (again, after a server restart) and marks it alive.
   void Join(const std::string& client);
-  v1::Task PullTask(const std::string& client);
-  v1::HeartbeatReply Heartbeat(const std::string& client);
+  // The next task of `client`, and marks it alive. NOT_FOUND, registering
+  // nothing, when it has not joined (or not since a server restart).
+  absl::StatusOr<v1::Task> PullTask(const std::string& client);
+  // Marks `client` alive; NOT_FOUND, registering nothing, as PullTask.
+  absl::StatusOr<v1::HeartbeatReply> Heartbeat(const std::string& client);
   // NOT_FOUND when that version is not kept.
   absl::StatusOr<std::shared_ptr<const TensorTable>> Model(int64_t version) const;
   const TensorTable& update_schema() const { return update_schema_; }
@@ -156,6 +159,8 @@ class FederationCore {
   // round.
   void EvaluateAndCheckpoint(const TensorTable& model, absl::Time opened, RoundSummary& summary);
   void Touch(const std::string& client);
+  // Marks a client that joined alive; NOT_FOUND for one that did not.
+  absl::Status TouchJoined(const std::string& client);
   absl::Status CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& header) const;
 
   const FederationConfig config_;

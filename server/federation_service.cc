@@ -75,7 +75,9 @@ grpc::Status FederationService::PullTask(grpc::ServerContext* context, const v1:
                         absl::StrCat("the credential of '", (*principal)->name, "' cannot act for '",
                                      EscapedForLog(request->client_id()), "'"));
   }
-  *task = core_->PullTask((*principal)->name);
+  absl::StatusOr<v1::Task> next = core_->PullTask((*principal)->name);
+  if (!next.ok()) return ToGrpcStatus(next.status());
+  *task = std::move(*next);
   return grpc::Status::OK;
 }
 
@@ -86,7 +88,9 @@ grpc::Status FederationService::Heartbeat(grpc::ServerContext* context, const v1
   if (request->client_id() != (*principal)->name) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "client id does not match the credential");
   }
-  *reply = core_->Heartbeat((*principal)->name);
+  absl::StatusOr<v1::HeartbeatReply> beat = core_->Heartbeat((*principal)->name);
+  if (!beat.ok()) return ToGrpcStatus(beat.status());
+  *reply = std::move(*beat);
   return grpc::Status::OK;
 }
 

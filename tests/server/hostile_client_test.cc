@@ -220,6 +220,29 @@ TEST_F(HostileClientTest, AHugeTensorNameKeepsTheRealStatusCode) {
   ExpectRoundStillOpenForAlice();
 }
 
+// Defect 5: a credential that never joined was registered by PullTask or
+// Heartbeat, then sampled, and the round waited out its deadline for it.
+TEST_F(HostileClientTest, CallsFromACredentialThatNeverJoinedAreNotFound) {
+  Start([](FederationConfig& c) { c.min_available = 3; });
+  EXPECT_THAT(testing::PullAs(*stub_, kCarol, "carol"), StatusIs(absl::StatusCode::kNotFound, "'carol' has not joined"));
+  grpc::ClientContext context;
+  testing::Authorize(&context, kCarol);
+  v1::HeartbeatRequest request;
+  request.set_client_id("carol");
+  v1::HeartbeatReply reply;
+  EXPECT_THAT(FromGrpcStatus(stub_->Heartbeat(&context, request, &reply)),
+              StatusIs(absl::StatusCode::kNotFound, "'carol' has not joined"));
+  // Carol was not registered: with two live clients of the three needed,
+  // no round opens.
+  absl::SleepFor(absl::Milliseconds(300));
+  auto task = testing::PullAs(*stub_, kAlice, "alice");
+  ASSERT_THAT(task, IsOk());
+  EXPECT_TRUE(task->has_wait());
+  // Once she joins, the round opens.
+  ASSERT_THAT(testing::JoinAs(*stub_, kCarol), IsOk());
+  EXPECT_TRUE(AwaitTrainTask(*stub_, kCarol, "carol").has_value());
+}
+
 // Defect 6: the 2 GiB total was checked after the shapes, so an oversized
 // update got INVALID_ARGUMENT (its first shape differs from the model's)
 // instead of RESOURCE_EXHAUSTED.
