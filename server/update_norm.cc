@@ -42,7 +42,15 @@ double UpdateNorm(const TensorTable& update) {
 
 absl::StatusOr<BoundedNorm> BoundUpdateNorm(TensorTable& update, double max_norm, UpdateNormPolicy policy) {
   BoundedNorm bounded;
-  bounded.norm = UpdateNorm(update);
+  if (max_norm <= 0) {
+    double sum = 0;
+    for (const HostTensor& t : update) {
+      if (t.dtype == DType::kFloat64) sum += SumOfSquares<double>(t);
+    }
+    bounded.norm = std::sqrt(sum);
+  } else {
+    bounded.norm = UpdateNorm(update);
+  }
   if (!std::isfinite(bounded.norm)) {
     return absl::InvalidArgumentError("the update's L2 norm overflows a double");
   }
