@@ -59,11 +59,14 @@ std::string Quoted(const std::string& name) { return absl::StrCat("'", EscapedFo
 // limit, INVALID_ARGUMENT for a dtype or shape that has no size.
 absl::StatusOr<uint64_t> DeclaredBytes(const v1::TensorSpec& spec, const WireLimits& limits) {
   auto dtype = DTypeFromInt(spec.dtype());
-  if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(spec.name()), ": ", dtype.status().message()));
+  if (!dtype.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(spec.name()), ": ", dtype.status().message()));
+  }
   const std::vector<int64_t> shape(spec.shape().begin(), spec.shape().end());
   auto bytes = CheckedByteCount(shape, *dtype, limits.max_tensor_bytes);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), absl::StrCat("tensor ", Quoted(spec.name()), ": ", bytes.status().message()));
+    return absl::Status(bytes.status().code(),
+                        absl::StrCat("tensor ", Quoted(spec.name()), ": ", bytes.status().message()));
   }
   return *bytes;
 }
@@ -121,9 +124,13 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
     const v1::TensorSpec& spec = declared[i];
     HostTensor t;
     t.name = spec.name();
-    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
+    if (!names.insert(t.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
+    }
     auto role = TensorRoleFromInt(spec.role());
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
+    if (!role.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
+    }
     t.dtype = *DTypeFromInt(spec.dtype());  // CheckSizes parsed it
     t.role = *role;
     t.shape.assign(spec.shape().begin(), spec.shape().end());
@@ -134,7 +141,9 @@ absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& decla
   }
   if (schema != nullptr) {
     for (const HostTensor& want : *schema) {
-      if (names.count(want.name) == 0) return absl::InvalidArgumentError(absl::StrCat("missing tensor ", Quoted(want.name)));
+      if (names.count(want.name) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("missing tensor ", Quoted(want.name)));
+      }
     }
   }
   return a;
@@ -215,7 +224,8 @@ absl::StatusOr<TensorTable> TableAssembler::Finish(bool require_finite) {
   if (require_finite) {
     for (size_t i = 0; i < table_.size(); ++i) {
       if (!progress_[i].finite) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(table_[i].name), " holds a NaN or infinite value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tensor ", Quoted(table_[i].name), " holds a NaN or infinite value"));
       }
     }
   }

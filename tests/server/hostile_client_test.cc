@@ -224,7 +224,8 @@ TEST_F(HostileClientTest, AHugeTensorNameKeepsTheRealStatusCode) {
 // Heartbeat, then sampled, and the round waited out its deadline for it.
 TEST_F(HostileClientTest, CallsFromACredentialThatNeverJoinedAreNotFound) {
   Start([](FederationConfig& c) { c.min_available = 3; });
-  EXPECT_THAT(testing::PullAs(*stub_, kCarol, "carol"), StatusIs(absl::StatusCode::kNotFound, "'carol' has not joined"));
+  EXPECT_THAT(testing::PullAs(*stub_, kCarol, "carol"),
+              StatusIs(absl::StatusCode::kNotFound, "'carol' has not joined"));
   grpc::ClientContext context;
   testing::Authorize(&context, kCarol);
   v1::HeartbeatRequest request;
