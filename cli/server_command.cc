@@ -33,11 +33,23 @@ struct ServerFlags {
   DataFlags data;
   FederationConfig config;
   std::string mode = "fedavg";
+  std::string norm_policy = "reject";
   double deadline_s = 300, client_timeout_s = 60, linger_s = 5;
   int64_t seed = 0;
   ComputeFlags compute;
   std::string out;
 };
+
+// What one client may claim and send (docs/security.md).
+void AddHostileClientFlags(FlagSet& flags, ServerFlags& f) {
+  FederationConfig& c = f.config;
+  flags.AddInt("max-examples-per-update", &c.max_examples_per_update,
+               "an update claiming more examples is refused with INVALID_ARGUMENT");
+  flags.AddDouble("max-update-norm", &c.max_update_norm,
+                  "bound on each update's L2 norm (0: none; a norm that overflows is always refused)");
+  flags.AddString("update-norm-policy", &f.norm_policy,
+                  "reject (INVALID_ARGUMENT) or clip (scale down to the bound) an update above --max-update-norm");
+}
 
 void AddFederationFlags(FlagSet& flags, ServerFlags& f) {
   FederationConfig& c = f.config;
@@ -55,6 +67,7 @@ void AddFederationFlags(FlagSet& flags, ServerFlags& f) {
   flags.AddDouble("client-timeout-s", &f.client_timeout_s, "a client silent this long is not sampled");
   flags.AddString("checkpoint", &c.checkpoint_path, "checkpoint file, written after every round");
   flags.AddBool("audit-manifests", &c.collect_audit_manifests, "testbed mode: collect audit manifests for scorers");
+  AddHostileClientFlags(flags, f);
 }
 
 void AddFlags(FlagSet& flags, ServerFlags& f) {
@@ -95,6 +108,7 @@ absl::StatusOr<std::unique_ptr<FederationCore>> MakeCore(const ServerFlags& f, c
   BIOFED_ASSIGN_OR_RETURN(Architecture architecture, ParseArchitecture(f.model));
   FederationConfig config = f.config;
   BIOFED_ASSIGN_OR_RETURN(config.mode, ParseTrainingMode(f.mode));
+  BIOFED_ASSIGN_OR_RETURN(config.update_norm_policy, ParseUpdateNormPolicy(f.norm_policy));
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
   const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
                        data.train.num_classes, f.gamma};

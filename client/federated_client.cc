@@ -26,6 +26,14 @@ bool Transient(absl::StatusCode code) {
   return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kCancelled;
 }
 
+// One Join call; the server registers the client again (after a restart it
+// knows nobody until they join).
+absl::Status CallJoin(v1::Federation::Stub& stub, const std::string& token, v1::JoinReply* join) {
+  grpc::ClientContext context;
+  PrepareContext(&context, token, absl::Seconds(30));
+  return FromGrpcStatus(stub.Join(&context, v1::JoinRequest(), join));
+}
+
 // Heartbeats keep the client sampled while it trains for longer than the
 // server's timeout: one every `interval` from a thread, until destroyed.
 class HeartbeatThread {
@@ -41,7 +49,10 @@ class HeartbeatThread {
             v1::HeartbeatRequest request;
             request.set_client_id(client_id);
             v1::HeartbeatReply reply;
-            stub.Heartbeat(&context, request, &reply);
+            if (stub.Heartbeat(&context, request, &reply).error_code() == grpc::StatusCode::NOT_FOUND) {
+              v1::JoinReply join;  // the server restarted and forgot this client
+              CallJoin(stub, token, &join).IgnoreError();
+            }
             lock.lock();
           }
         }) {}
@@ -142,11 +153,7 @@ absl::Status FederatedClient::Run() {
 
 absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) {
   v1::JoinReply join;
-  BIOFED_RETURN_IF_ERROR(Retry("join", [&] {
-    grpc::ClientContext context;
-    PrepareContext(&context, options_.token, absl::Seconds(30));
-    return FromGrpcStatus(stub.Join(&context, v1::JoinRequest(), &join));
-  }));
+  BIOFED_RETURN_IF_ERROR(Retry("join", [&] { return CallJoin(stub, options_.token, &join); }));
   client_id_ = join.client_id();
   dataset_ = join.dataset();
   send_manifest_ = join.collect_audit_manifests();
@@ -168,6 +175,12 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Gener
       request.set_client_id(client_id_);
       return FromGrpcStatus(stub.PullTask(&context, request, &task));
     });
+    if (pulled.code() == absl::StatusCode::kNotFound) {
+      LogInfo(kLog, absl::StrCat(client_id_, ": the server does not know this client (restarted); joining again"));
+      v1::JoinReply join;
+      BIOFED_RETURN_IF_ERROR(Retry("join", [&] { return CallJoin(stub, options_.token, &join); }));
+      continue;
+    }
     if (!pulled.ok()) {
       if (!Stopping()) LogWarning(kLog, absl::StrCat(client_id_, ": giving up: pull task: ", pulled.ToString()));
       return pulled;

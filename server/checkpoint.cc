@@ -1,6 +1,7 @@
 #include "server/checkpoint.h"
 
 #include <cstring>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -52,6 +53,12 @@ Json HistoryArray(const std::vector<RoundSummary>& history) {
   return rounds;
 }
 
+// JSON has no NaN or infinity: nlohmann writes them as null, read back as
+// NaN (a client's loss before it was checked, a diverged model's test loss).
+double NumberOrNaN(const Json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : JsonAs<double>(j);
+}
+
 RoundSummary SummaryFromJson(const Json& j) {
   RoundSummary s;
   s.round = JsonAs<int64_t>(j.at("round"));
@@ -59,10 +66,10 @@ RoundSummary SummaryFromJson(const Json& j) {
   s.dropped = JsonAs<std::vector<std::string>>(j.at("dropped"));
   s.examples = JsonAs<int64_t>(j.at("examples"));
   s.rejected_updates = JsonAs<int64_t>(j.at("rejected_updates"));
-  s.train_loss = JsonAs<double>(j.at("train_loss"));
-  s.test_accuracy = JsonAs<double>(j.at("test_accuracy"));
-  s.test_loss = JsonAs<double>(j.at("test_loss"));
-  s.seconds = JsonAs<double>(j.at("seconds"));
+  s.train_loss = NumberOrNaN(j.at("train_loss"));
+  s.test_accuracy = NumberOrNaN(j.at("test_accuracy"));
+  s.test_loss = NumberOrNaN(j.at("test_loss"));
+  s.seconds = NumberOrNaN(j.at("seconds"));
   return s;
 }
 

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 
 namespace biofed {
 namespace {
@@ -24,6 +26,33 @@ uint64_t Mix(uint64_t x) {
 }
 
 int64_t Millis(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
+
+// a + b for non-negative counts, held at the int64 maximum rather than
+// overflowing.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
+}
+
+// What the header claims about the update: INVALID_ARGUMENT for the first
+// claim that cannot be true or that the federation does not take.
+absl::Status CheckClaims(const v1::UpdateHeader& h, const FederationConfig& config) {
+  if (h.num_examples() < 1) return absl::InvalidArgumentError("num_examples must be at least 1");
+  if (h.num_examples() > config.max_examples_per_update) {
+    return absl::InvalidArgumentError(absl::StrCat("num_examples ", h.num_examples(), " exceeds the limit of ",
+                                                   config.max_examples_per_update, " per update"));
+  }
+  if (!(h.lr() > 0) || !std::isfinite(h.lr())) return absl::InvalidArgumentError("lr must be a positive number");
+  if (h.shared_kind() != v1::SHARED_PSEUDO_GRADIENT) {
+    return absl::InvalidArgumentError("this federation aggregates pseudo-gradients (shared_kind)");
+  }
+  for (const auto& [name, value] : h.metrics()) {
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("metric '", EscapedForLog(name), "' is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -48,6 +77,10 @@ absl::Status ValidateFederationConfig(const FederationConfig& c) {
   if (c.round_deadline <= absl::ZeroDuration()) return absl::InvalidArgumentError("round deadline must be positive");
   if (c.client_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("client timeout must be positive");
   if (c.poll_interval <= absl::ZeroDuration()) return absl::InvalidArgumentError("poll interval must be positive");
+  if (c.max_examples_per_update < 1) return absl::InvalidArgumentError("max examples per update must be at least 1");
+  if (!(c.max_update_norm >= 0) || !std::isfinite(c.max_update_norm)) {
+    return absl::InvalidArgumentError("max update norm must be a number >= 0 (0: no bound)");
+  }
   return absl::OkStatus();
 }
 
@@ -104,7 +137,16 @@ void FederationCore::Stop() {
 void FederationCore::Touch(const std::string& client) {
   auto [it, inserted] = clients_.try_emplace(client);
   it->second.last_seen = absl::Now();
-  if (inserted) LogInfo(kLog, absl::StrCat("client '", client, "' joined"));
+  if (inserted) LogInfo(kLog, absl::StrCat("client '", EscapedForLog(client), "' joined"));
+}
+
+absl::Status FederationCore::TouchJoined(const std::string& client) {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
+    return absl::NotFoundError(absl::StrCat("'", EscapedForLog(client), "' has not joined (since the server started)"));
+  }
+  it->second.last_seen = absl::Now();
+  return absl::OkStatus();
 }
 
 void FederationCore::Join(const std::string& client) {
@@ -115,10 +157,10 @@ void FederationCore::Join(const std::string& client) {
   changed_.notify_all();
 }
 
-v1::Task FederationCore::PullTask(const std::string& client) {
+absl::StatusOr<v1::Task> FederationCore::PullTask(const std::string& client) {
   v1::Task task;
   std::lock_guard<std::mutex> lock(mutex_);
-  Touch(client);
+  BIOFED_RETURN_IF_ERROR(TouchJoined(client));
   if (completed_ >= config_.rounds) {
     task.mutable_finish()->set_rounds_completed(completed_);
     return task;
@@ -141,9 +183,9 @@ v1::Task FederationCore::PullTask(const std::string& client) {
   return task;
 }
 
-v1::HeartbeatReply FederationCore::Heartbeat(const std::string& client) {
+absl::StatusOr<v1::HeartbeatReply> FederationCore::Heartbeat(const std::string& client) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Touch(client);
+  BIOFED_RETURN_IF_ERROR(TouchJoined(client));
   v1::HeartbeatReply reply;
   reply.set_current_round(completed_ + 1);
   reply.set_finished(completed_ >= config_.rounds);
@@ -161,9 +203,10 @@ absl::StatusOr<std::shared_ptr<const TensorTable>> FederationCore::Model(int64_t
 
 absl::Status FederationCore::CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& h) const {
   const std::string& id = h.client_id();
-  if (clients_.count(id) == 0) return absl::NotFoundError(absl::StrCat("unknown client '", id, "'"));
+  if (clients_.count(id) == 0) return absl::NotFoundError(absl::StrCat("unknown client '", EscapedForLog(id), "'"));
   if (id != principal) {
-    return absl::PermissionDeniedError(absl::StrCat("the credential of '", principal, "' cannot submit for '", id, "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("the credential of '", principal, "' cannot submit for '", EscapedForLog(id), "'"));
   }
   if (completed_ >= config_.rounds) return absl::FailedPreconditionError("the federation has finished");
   const int64_t current = completed_ + 1;
@@ -184,12 +227,7 @@ absl::Status FederationCore::CheckSubmissionLocked(const std::string& principal,
   if (open_->received.count(id)) {
     return absl::AlreadyExistsError(absl::StrCat("'", id, "' already submitted an update for round ", current));
   }
-  if (h.num_examples() < 1) return absl::InvalidArgumentError("num_examples must be at least 1");
-  if (!(h.lr() > 0) || !std::isfinite(h.lr())) return absl::InvalidArgumentError("lr must be a positive number");
-  if (h.shared_kind() != v1::SHARED_PSEUDO_GRADIENT) {
-    return absl::InvalidArgumentError("this federation aggregates pseudo-gradients (shared_kind)");
-  }
-  return absl::OkStatus();
+  return CheckClaims(h, config_);
 }
 
 absl::Status FederationCore::CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const {
@@ -199,6 +237,13 @@ absl::Status FederationCore::CheckSubmission(const std::string& principal, const
 
 absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1::UpdateHeader& header,
                                           TensorTable tensors, std::optional<v1::AuditManifest> audit) {
+  // Outside the lock: a pass over the whole update.
+  BIOFED_ASSIGN_OR_RETURN(const BoundedNorm bounded,
+                          BoundUpdateNorm(tensors, config_.max_update_norm, config_.update_norm_policy));
+  if (bounded.clipped) {
+    LogWarning(kLog, absl::StrCat("round ", header.round(), ": clipped the update of '", principal, "' from L2 norm ",
+                                  bounded.norm, " to ", config_.max_update_norm));
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     BIOFED_RETURN_IF_ERROR(CheckSubmissionLocked(principal, header));
@@ -335,7 +380,7 @@ RoundSummary FederationCore::SummarizeRound(const OpenRound& round, std::vector<
   for (const auto& [name, update] : round.received) {
     updates->push_back(update.get());
     summary.participants.push_back(name);
-    summary.examples += update->num_examples;
+    summary.examples = SaturatingAdd(summary.examples, update->num_examples);
     auto loss = round.train_loss.find(name);
     if (loss != round.train_loss.end()) loss_sum += loss->second * static_cast<double>(update->num_examples);
   }

@@ -31,6 +31,7 @@
 #include "server/checkpoint.h"
 #include "server/evaluation.h"
 #include "server/observation_log.h"
+#include "server/update_norm.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 
@@ -59,6 +60,14 @@ struct FederationConfig {
   std::string checkpoint_path;  // empty: no checkpoint
   bool collect_audit_manifests = false;
   WireLimits limits;
+  // What one client may claim and send (docs/security.md): a larger
+  // num_examples is refused, so that no client owns the weighted mean and
+  // the round's sum cannot overflow.
+  int64_t max_examples_per_update = 10'000'000;
+  // Bound on each update's L2 norm; 0: none beyond a finite norm. An update
+  // above it is refused or scaled down to it, as the policy says.
+  double max_update_norm = 0;
+  UpdateNormPolicy update_norm_policy = UpdateNormPolicy::kReject;
   // Accepted updates kept for auditors (oldest dropped beyond this); 0 keeps
   // none, so a federation without auditors holds no old updates in memory.
   size_t observation_log_limit = 0;
@@ -83,8 +92,11 @@ class FederationCore {
 
   // Registers `client` (again, after a server restart) and marks it alive.
   void Join(const std::string& client);
-  v1::Task PullTask(const std::string& client);
-  v1::HeartbeatReply Heartbeat(const std::string& client);
+  // The next task of `client`, and marks it alive. NOT_FOUND, registering
+  // nothing, when it has not joined (or not since a server restart).
+  absl::StatusOr<v1::Task> PullTask(const std::string& client);
+  // Marks `client` alive; NOT_FOUND, registering nothing, as PullTask.
+  absl::StatusOr<v1::HeartbeatReply> Heartbeat(const std::string& client);
   // NOT_FOUND when that version is not kept.
   absl::StatusOr<std::shared_ptr<const TensorTable>> Model(int64_t version) const;
   const TensorTable& update_schema() const { return update_schema_; }
@@ -92,7 +104,9 @@ class FederationCore {
   // Whether `principal` may submit an update with this header now: the
   // precise status of the first violation (see docs/federation.md).
   absl::Status CheckSubmission(const std::string& principal, const v1::UpdateHeader& header) const;
-  // Re-checks and stores a complete, validated update.
+  // Re-checks and stores a complete, validated update, after bounding its
+  // norm (config().max_update_norm): INVALID_ARGUMENT when refused, scaled
+  // down (and logged) when clipped.
   absl::Status AcceptUpdate(const std::string& principal, const v1::UpdateHeader& header, TensorTable tensors,
                             std::optional<v1::AuditManifest> audit);
   void CountRejection();
@@ -145,6 +159,8 @@ class FederationCore {
   // round.
   void EvaluateAndCheckpoint(const TensorTable& model, absl::Time opened, RoundSummary& summary);
   void Touch(const std::string& client);
+  // Marks a client that joined alive; NOT_FOUND for one that did not.
+  absl::Status TouchJoined(const std::string& client);
   absl::Status CheckSubmissionLocked(const std::string& principal, const v1::UpdateHeader& header) const;
 
   const FederationConfig config_;

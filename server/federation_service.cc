@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "server/update_reactor.h"
 
 namespace biofed {
@@ -72,9 +73,11 @@ grpc::Status FederationService::PullTask(grpc::ServerContext* context, const v1:
   if (request->client_id() != (*principal)->name) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         absl::StrCat("the credential of '", (*principal)->name, "' cannot act for '",
-                                     request->client_id(), "'"));
+                                     EscapedForLog(request->client_id()), "'"));
   }
-  *task = core_->PullTask((*principal)->name);
+  absl::StatusOr<v1::Task> next = core_->PullTask((*principal)->name);
+  if (!next.ok()) return ToGrpcStatus(next.status());
+  *task = std::move(*next);
   return grpc::Status::OK;
 }
 
@@ -85,7 +88,9 @@ grpc::Status FederationService::Heartbeat(grpc::ServerContext* context, const v1
   if (request->client_id() != (*principal)->name) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "client id does not match the credential");
   }
-  *reply = core_->Heartbeat((*principal)->name);
+  absl::StatusOr<v1::HeartbeatReply> beat = core_->Heartbeat((*principal)->name);
+  if (!beat.ok()) return ToGrpcStatus(beat.status());
+  *reply = std::move(*beat);
   return grpc::Status::OK;
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/untrusted_text.h"
 
 namespace biofed {
 
@@ -53,7 +54,8 @@ absl::StatusOr<v1::AuditManifest> ObservationLog::Manifest(int64_t round, const 
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = manifests_.find({round, client});
   if (it == manifests_.end()) {
-    return absl::NotFoundError(absl::StrCat("no audit manifest for round ", round, ", client '", client, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no audit manifest for round ", round, ", client '", EscapedForLog(client), "'"));
   }
   return it->second;
 }

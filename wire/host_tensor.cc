@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/untrusted_text.h"
 
 namespace biofed {
 
@@ -50,16 +51,19 @@ absl::StatusOr<TensorRole> TensorRoleFromInt(int value) {
 absl::StatusOr<uint64_t> CheckedByteCount(const std::vector<int64_t>& shape, DType dtype, uint64_t max_bytes) {
   uint64_t bytes = DTypeSize(dtype);
   for (int64_t d : shape) {
-    if (d < 0) return absl::InvalidArgumentError(absl::StrCat("negative dimension in shape ", ShapeString(shape)));
+    if (d < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("negative dimension in shape ", EscapedForLog(ShapeString(shape))));
+    }
     if (d != 0 && bytes > max_bytes / static_cast<uint64_t>(d)) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("shape ", ShapeString(shape), " exceeds the size limit of ", max_bytes, " bytes"));
+      return absl::ResourceExhaustedError(absl::StrCat("shape ", EscapedForLog(ShapeString(shape)),
+                                                       " exceeds the size limit of ", max_bytes, " bytes"));
     }
     bytes *= static_cast<uint64_t>(d);
   }
   if (bytes > max_bytes) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("shape ", ShapeString(shape), " exceeds the size limit of ", max_bytes, " bytes"));
+        absl::StrCat("shape ", EscapedForLog(ShapeString(shape)), " exceeds the size limit of ", max_bytes, " bytes"));
   }
   return bytes;
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/untrusted_text.h"
 #include "wire/crc32c.h"
 
 namespace biofed {
@@ -49,55 +50,100 @@ void FillTensorData(const TensorChunk& chunk, v1::TensorData* data) {
   }
 }
 
-absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
-                                                     const WireLimits& limits) {
+namespace {
+
+// A tensor name from the other side, quoted, escaped and bounded.
+std::string Quoted(const std::string& name) { return absl::StrCat("'", EscapedForLog(name), "'"); }
+
+// The byte size `spec` declares: RESOURCE_EXHAUSTED above the per-tensor
+// limit, INVALID_ARGUMENT for a dtype or shape that has no size.
+absl::StatusOr<uint64_t> DeclaredBytes(const v1::TensorSpec& spec, const WireLimits& limits) {
+  auto dtype = DTypeFromInt(spec.dtype());
+  if (!dtype.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(spec.name()), ": ", dtype.status().message()));
+  }
+  const std::vector<int64_t> shape(spec.shape().begin(), spec.shape().end());
+  auto bytes = CheckedByteCount(shape, *dtype, limits.max_tensor_bytes);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(),
+                        absl::StrCat("tensor ", Quoted(spec.name()), ": ", bytes.status().message()));
+  }
+  return *bytes;
+}
+
+// RESOURCE_EXHAUSTED when the declarations exceed a limit, whatever else is
+// wrong with them: the sizes of all `declared` tensors.
+absl::StatusOr<std::vector<uint64_t>> CheckSizes(const TensorSpecList& declared, const WireLimits& limits) {
   if (static_cast<size_t>(declared.size()) > limits.max_tensors) {
     return absl::ResourceExhaustedError(
         absl::StrCat(declared.size(), " tensors declared, the limit is ", limits.max_tensors));
   }
-  TableAssembler a;
-  std::unordered_set<std::string> names;
+  std::vector<uint64_t> sizes;
   uint64_t total = 0;
   for (const v1::TensorSpec& spec : declared) {
-    HostTensor t;
-    t.name = spec.name();
-    if (!names.insert(t.name).second) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' declared twice"));
-    auto dtype = DTypeFromInt(spec.dtype());
-    if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "': ", dtype.status().message()));
-    auto role = TensorRoleFromInt(spec.role());
-    if (!role.ok()) return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "': ", role.status().message()));
-    t.dtype = *dtype;
-    t.role = *role;
-    t.shape.assign(spec.shape().begin(), spec.shape().end());
-    auto bytes = CheckedByteCount(t.shape, t.dtype, limits.max_tensor_bytes);
-    if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("tensor '", t.name, "': ", bytes.status().message()));
-    total += *bytes;
+    BIOFED_ASSIGN_OR_RETURN(const uint64_t bytes, DeclaredBytes(spec, limits));
+    total += bytes;  // at most 4096 tensors of at most max_tensor_bytes each
     if (total > limits.max_total_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("declared tensors exceed the total size limit of ", limits.max_total_bytes, " bytes"));
     }
-    if (schema != nullptr) {
-      const HostTensor* want = FindTensor(*schema, t.name);
-      if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor '", t.name, "'"));
-      if (want->dtype != t.dtype) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has dtype ", DTypeName(t.dtype),
-                                                       ", expected ", DTypeName(want->dtype)));
-      }
-      if (want->shape != t.shape) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has shape ", ShapeString(t.shape),
-                                                       ", expected ", ShapeString(want->shape)));
-      }
-      if (want->role != t.role) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' has the wrong role"));
-      }
+    sizes.push_back(bytes);
+  }
+  return sizes;
+}
+
+// INVALID_ARGUMENT naming the first difference between `t` and `schema`.
+absl::Status CheckAgainstSchema(const HostTensor& t, const TensorTable& schema) {
+  const HostTensor* want = FindTensor(schema, t.name);
+  if (want == nullptr) return absl::InvalidArgumentError(absl::StrCat("unexpected tensor ", Quoted(t.name)));
+  if (want->dtype != t.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has dtype ", DTypeName(t.dtype),
+                                                   ", expected ", DTypeName(want->dtype)));
+  }
+  if (want->shape != t.shape) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has shape ",
+                                                   EscapedForLog(ShapeString(t.shape)), ", expected ",
+                                                   ShapeString(want->shape)));
+  }
+  if (want->role != t.role) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " has the wrong role"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TableAssembler> TableAssembler::Start(const TensorSpecList& declared, const TensorTable* schema,
+                                                     const WireLimits& limits) {
+  // The limits first, so an oversized update is RESOURCE_EXHAUSTED even when
+  // its shapes differ from the schema too.
+  BIOFED_ASSIGN_OR_RETURN(const std::vector<uint64_t> sizes, CheckSizes(declared, limits));
+  TableAssembler a;
+  std::unordered_set<std::string> names;
+  for (int i = 0; i < declared.size(); ++i) {
+    const v1::TensorSpec& spec = declared[i];
+    HostTensor t;
+    t.name = spec.name();
+    if (!names.insert(t.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " declared twice"));
     }
-    t.bytes.ResizeUninitialized(*bytes);  // every byte is written before Finish succeeds
+    auto role = TensorRoleFromInt(spec.role());
+    if (!role.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), ": ", role.status().message()));
+    }
+    t.dtype = *DTypeFromInt(spec.dtype());  // CheckSizes parsed it
+    t.role = *role;
+    t.shape.assign(spec.shape().begin(), spec.shape().end());
+    if (schema != nullptr) BIOFED_RETURN_IF_ERROR(CheckAgainstSchema(t, *schema));
+    t.bytes.ResizeUninitialized(sizes[i]);  // every byte is written before Finish succeeds
     a.table_.push_back(std::move(t));
     a.progress_.emplace_back();
   }
   if (schema != nullptr) {
     for (const HostTensor& want : *schema) {
-      if (names.count(want.name) == 0) return absl::InvalidArgumentError(absl::StrCat("missing tensor '", want.name, "'"));
+      if (names.count(want.name) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("missing tensor ", Quoted(want.name)));
+      }
     }
   }
   return a;
@@ -142,13 +188,13 @@ absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<con
   HostTensor& t = table_[index];
   Progress& p = progress_[index];
   if (offset != p.received) {
-    return absl::InvalidArgumentError(absl::StrCat("chunk of tensor '", t.name, "' at offset ", offset,
+    return absl::InvalidArgumentError(absl::StrCat("chunk of tensor ", Quoted(t.name), " at offset ", offset,
                                                    ", expected offset ", p.received));
   }
   uint64_t size = 0;
   for (std::string_view piece : pieces) size += piece.size();
   if (size > t.bytes.size() - offset) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' gets more bytes than its declared ",
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quoted(t.name), " gets more bytes than its declared ",
                                                    t.bytes.size()));
   }
   for (std::string_view piece : pieces) Copy(t, p, piece.data(), piece.size());
@@ -156,12 +202,12 @@ absl::Status TableAssembler::Add(uint32_t index, uint64_t offset, absl::Span<con
   if (p.received < t.bytes.size()) {
     if (tensor_crc) {
       return absl::InvalidArgumentError(
-          absl::StrCat("a checksum on a chunk that does not end tensor '", t.name, "'"));
+          absl::StrCat("a checksum on a chunk that does not end tensor ", Quoted(t.name)));
     }
   } else if (!tensor_crc) {
-    return absl::DataLossError(absl::StrCat("tensor '", t.name, "' ended without its checksum"));
+    return absl::DataLossError(absl::StrCat("tensor ", Quoted(t.name), " ended without its checksum"));
   } else if (*tensor_crc != p.crc) {
-    return absl::DataLossError(absl::StrCat("checksum mismatch in tensor '", t.name, "'"));
+    return absl::DataLossError(absl::StrCat("checksum mismatch in tensor ", Quoted(t.name)));
   }
   return absl::OkStatus();
 }
@@ -171,14 +217,15 @@ absl::StatusOr<TensorTable> TableAssembler::Finish(bool require_finite) {
     const HostTensor& t = table_[i];
     const Progress& p = progress_[i];
     if (p.received != t.bytes.size()) {
-      return absl::DataLossError(absl::StrCat("truncated: tensor '", t.name, "' has ", p.received, " of ",
+      return absl::DataLossError(absl::StrCat("truncated: tensor ", Quoted(t.name), " has ", p.received, " of ",
                                               t.bytes.size(), " bytes"));
     }
   }
   if (require_finite) {
     for (size_t i = 0; i < table_.size(); ++i) {
       if (!progress_[i].finite) {
-        return absl::InvalidArgumentError(absl::StrCat("tensor '", table_[i].name, "' holds a NaN or infinite value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tensor ", Quoted(table_[i].name), " holds a NaN or infinite value"));
       }
     }
   }

@@ -164,8 +164,13 @@ class RawClient {
       }
       id_ = joined->client_id();
     }
+    // A restarted server knows only the clients that joined it since.
+    if (testing::PullAs(*stub_, token_, id_).status().code() == absl::StatusCode::kNotFound) Rejoin();
     return testing::AwaitTrainTask(*stub_, token_, id_, absl::Milliseconds(200));
   }
+
+  // Joins again (as a real client does when the server does not know it).
+  void Rejoin() { testing::JoinAs(*stub_, token_).IgnoreError(); }
 
   v1::Federation::Stub& stub() { return *stub_; }
   const std::string& id() const { return id_; }
@@ -321,9 +326,9 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
           v1::HeartbeatRequest request;
           request.set_client_id(client.id());
           v1::HeartbeatReply reply;
-          if (client.stub().Heartbeat(&context, request, &reply).ok() && (reply.current_round() > round || reply.finished())) {
-            break;
-          }
+          const grpc::Status beat = client.stub().Heartbeat(&context, request, &reply);
+          if (beat.error_code() == grpc::StatusCode::NOT_FOUND) client.Rejoin();  // the server restarted
+          if (beat.ok() && (reply.current_round() > round || reply.finished())) break;
           absl::SleepFor(absl::Milliseconds(50));
         }
         testing::Submission late;

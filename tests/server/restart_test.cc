@@ -95,7 +95,7 @@ TEST(ServerRestartTest, ResumesAtTheNextRoundWithIdenticalWeights) {
   ASSERT_EQ(f->core->history().size(), 2u);
   EXPECT_EQ(f->core->history()[1].round, 2);
   auto stub = testing::InsecureStub(f->address());
-  // The clients come back (a real client re-registers on its next call).
+  // The clients come back (a real client joins again when a call gets NOT_FOUND).
   ASSERT_THAT(testing::JoinAs(*stub, kAlice), IsOk());
   ASSERT_THAT(testing::JoinAs(*stub, kBob), IsOk());
   auto task = AwaitTrainTask(*stub, kAlice, "alice");

@@ -1,6 +1,8 @@
 // The wire codec, checkpoints, credentials and aggregation, without gRPC
 // calls.
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -217,6 +219,27 @@ TEST(CheckpointTest, RoundTripsAndDetectsCorruption) {
   EXPECT_THAT(DecodeCheckpoint(bytes.substr(0, bytes.size() - 10), "ck"),
               StatusIs(absl::StatusCode::kDataLoss, "truncated"));
   EXPECT_THAT(DecodeCheckpoint("BIOFEDCK", "ck"), StatusIs(absl::StatusCode::kDataLoss, "not a biofed checkpoint"));
+}
+
+// Issue #20: a non-finite number in the history (a NaN loss a client sent,
+// a diverged model's test loss) is written as JSON null; the checkpoint
+// must still load, with NaN in its place.
+TEST(CheckpointTest, NonFiniteNumbersInTheHistoryLoadAsNaN) {
+  Checkpoint c;
+  c.run_id = "run";
+  c.model = TwoTensors();
+  c.completed_rounds = 1;
+  RoundSummary s;
+  s.round = 1;
+  s.train_loss = std::numeric_limits<double>::quiet_NaN();
+  s.test_loss = std::numeric_limits<double>::infinity();
+  s.test_accuracy = 0.25;
+  c.history = {s};
+  auto back = DecodeCheckpoint(EncodeCheckpoint(c), "ck");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_TRUE(std::isnan(back->history.at(0).train_loss));
+  EXPECT_TRUE(std::isnan(back->history.at(0).test_loss));
+  EXPECT_DOUBLE_EQ(back->history.at(0).test_accuracy, 0.25);
 }
 
 TEST(CredentialsTest, ParsesRolesAndRefusesMalformedLines) {
