@@ -33,7 +33,6 @@ struct ServerFlags {
   DataFlags data;
   FederationConfig config;
   std::string mode = "fedavg";
-  std::string norm_policy = "reject";
   double deadline_s = 300, client_timeout_s = 60, linger_s = 5;
   int64_t seed = 0;
   ComputeFlags compute;
@@ -47,8 +46,12 @@ void AddHostileClientFlags(FlagSet& flags, ServerFlags& f) {
                "an update claiming more examples is refused with INVALID_ARGUMENT");
   flags.AddDouble("max-update-norm", &c.max_update_norm,
                   "bound on each update's L2 norm (0: none; a norm that overflows is always refused)");
-  flags.AddString("update-norm-policy", &f.norm_policy,
-                  "reject (INVALID_ARGUMENT) or clip (scale down to the bound) an update above --max-update-norm");
+  flags.AddParsed("update-norm-policy", "reject",
+                  "reject (INVALID_ARGUMENT) or clip (scale down to the bound) an update above --max-update-norm",
+                  [&c](const std::string& text) -> absl::Status {
+                    BIOFED_ASSIGN_OR_RETURN(c.update_norm_policy, ParseUpdateNormPolicy(text));
+                    return absl::OkStatus();
+                  });
 }
 
 void AddFederationFlags(FlagSet& flags, ServerFlags& f) {
@@ -108,7 +111,6 @@ absl::StatusOr<std::unique_ptr<FederationCore>> MakeCore(const ServerFlags& f, c
   BIOFED_ASSIGN_OR_RETURN(Architecture architecture, ParseArchitecture(f.model));
   FederationConfig config = f.config;
   BIOFED_ASSIGN_OR_RETURN(config.mode, ParseTrainingMode(f.mode));
-  BIOFED_ASSIGN_OR_RETURN(config.update_norm_policy, ParseUpdateNormPolicy(f.norm_policy));
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
   const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
                        data.train.num_classes, f.gamma};
