@@ -415,8 +415,13 @@ class FederationClient:
         if self.args.insecure:
             self.channel = self.grpc.insecure_channel(self.args.server)
         else:
-            with open(self.args.ca, "rb") as f:
-                credentials = self.grpc.ssl_channel_credentials(root_certificates=f.read())
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+            # With --cert and --key the client presents a certificate (servers run with --client-ca).
+            credentials = self.grpc.ssl_channel_credentials(
+                root_certificates=read(self.args.ca), private_key=read(self.args.key) if self.args.key else None,
+                certificate_chain=read(self.args.cert) if self.args.cert else None)
             self.channel = self.grpc.secure_channel(self.args.server, credentials)
         self.stub = pb_grpc.FederationStub(self.channel)
 
@@ -514,7 +519,14 @@ class FederationClient:
         interval_s = max(self.join_reply.heartbeat_interval_ms, 100) / 1000
         threading.Thread(target=self.heartbeat_forever, args=(interval_s,), daemon=True).start()
         while True:
-            task = self.call("PullTask", pb.PullTaskRequest(client_id=self.client_id))
+            try:
+                task = self.call("PullTask", pb.PullTaskRequest(client_id=self.client_id))
+            except Refused as refused:
+                if refused.code != self.grpc.StatusCode.NOT_FOUND:
+                    raise
+                log(f"the server does not know this client (restarted?): joining again ({refused.details})")
+                self.join()
+                continue
             kind = task.WhichOneof("kind")
             if kind == "finish":
                 log(f"federation finished after {task.finish.rounds_completed} rounds")
@@ -539,6 +551,8 @@ def parse_args(argv):
         description="A biofed federation client in Python: joins, trains the MLP in numpy, submits updates.")
     p.add_argument("--server", required=True, help="host:port of the biofed server")
     p.add_argument("--ca", help="PEM CA certificate the server's certificate is checked against")
+    p.add_argument("--cert", help="PEM certificate of this client, for mutual TLS (with --key)")
+    p.add_argument("--key", help="PEM private key of this client, for mutual TLS (with --cert)")
     p.add_argument("--insecure", action="store_true", help="plain TCP without TLS (the token travels in clear)")
     p.add_argument("--token-file", required=True, help="file holding this client's bearer token")
     p.add_argument("--data-dir", help="directory of the dataset's IDX files (default /usr/share/datasets/<dataset>)")
@@ -552,6 +566,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if not args.insecure and not args.ca:
         p.error("--ca is required unless --insecure")
+    if bool(args.cert) != bool(args.key):
+        p.error("--cert and --key go together")
     if not 0 <= args.partition_index < args.num_partitions:
         p.error("--partition-index must be in [0, --num-partitions)")
     return args
