@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 
+import grpc
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,7 +51,7 @@ class ProtocolError(Exception):
 # Generated stubs
 
 
-def load_stubs(proto_dir=DEFAULT_PROTO_DIR, out_dir=None):
+def load_stubs(proto_dir=DEFAULT_PROTO_DIR):
     """Generates the Python stubs of federation.proto and imports them.
 
     Uses the system protoc (3.21 on Debian 12), not grpc_tools' bundled one,
@@ -59,18 +60,19 @@ def load_stubs(proto_dir=DEFAULT_PROTO_DIR, out_dir=None):
     global pb, pb_grpc
     if pb is not None:
         return
-    out_dir = out_dir or tempfile.mkdtemp(prefix="biofed-stubs-")
-    command = [
-        "protoc", "-I", proto_dir, "--python_out", out_dir, "--grpc_out", out_dir,
-        "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
-        os.path.join(proto_dir, "biofed", "v1", "federation.proto"),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"protoc failed ({' '.join(command)}): {result.stderr.strip()}")
-    sys.path.insert(0, out_dir)
-    pb = importlib.import_module("biofed.v1.federation_pb2")
-    pb_grpc = importlib.import_module("biofed.v1.federation_pb2_grpc")
+    with tempfile.TemporaryDirectory(prefix="biofed-stubs-") as out_dir:
+        command = [
+            "protoc", "-I", proto_dir, "--python_out", out_dir, "--grpc_out", out_dir,
+            "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
+            os.path.join(proto_dir, "biofed", "v1", "federation.proto"),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"protoc failed ({' '.join(command)}): {result.stderr.strip()}")
+        sys.path.insert(0, out_dir)
+        pb = importlib.import_module("biofed.v1.federation_pb2")
+        pb_grpc = importlib.import_module("biofed.v1.federation_pb2_grpc")
+        sys.path.remove(out_dir)  # both are loaded; the files can go
 
 
 # ---------------------------------------------------------------------------
@@ -152,12 +154,13 @@ def crc32c(data, crc=0, lanes=1024):
 # Tensor codec: declarations up front, then chunks of raw little-endian bytes.
 
 NUMPY_DTYPES = {1: "<f4", 2: "<f8", 3: "<i8", 4: "<i4", 5: "u1"}  # DType enum -> numpy
+WIRE_DTYPES = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}  # numpy -> DType enum
 
 
 def tensor_spec(name, array, role):
     """The TensorSpec declaring `array` (role: pb.ROLE_PARAMETER or pb.ROLE_BUFFER)."""
-    dtype = next(k for k, v in NUMPY_DTYPES.items() if np.dtype(v) == array.dtype.newbyteorder("<"))
-    return pb.TensorSpec(name=name, dtype=dtype, shape=list(array.shape), role=role)
+    return pb.TensorSpec(name=name, dtype=WIRE_DTYPES[array.dtype.newbyteorder("<")], shape=list(array.shape),
+                         role=role)
 
 
 def tensor_chunks(arrays, chunk_bytes=CHUNK_BYTES):
@@ -398,8 +401,7 @@ def log(message):
 
 class FederationClient:
     def __init__(self, args):
-        import grpc
-        self.grpc, self.args = grpc, args
+        self.args = args
         with open(args.token_file) as f:
             self.metadata = (("authorization", "Bearer " + f.read().strip()),)
         self.channel, self.stub = None, None
@@ -413,28 +415,28 @@ class FederationClient:
         if self.channel is not None:
             self.channel.close()
         if self.args.insecure:
-            self.channel = self.grpc.insecure_channel(self.args.server)
+            self.channel = grpc.insecure_channel(self.args.server)
         else:
             def read(path):
                 with open(path, "rb") as f:
                     return f.read()
             # With --cert and --key the client presents a certificate (servers run with --client-ca).
-            credentials = self.grpc.ssl_channel_credentials(
+            credentials = grpc.ssl_channel_credentials(
                 root_certificates=read(self.args.ca), private_key=read(self.args.key) if self.args.key else None,
                 certificate_chain=read(self.args.cert) if self.args.cert else None)
-            self.channel = self.grpc.secure_channel(self.args.server, credentials)
+            self.channel = grpc.secure_channel(self.args.server, credentials)
         self.stub = pb_grpc.FederationStub(self.channel)
 
     def retry(self, name, attempt):
         """attempt(stub), retried while the server is unavailable (or cancels
         calls while shutting down) for up to --max-unavailable-s; any other
         failure raises Refused with its status."""
-        retryable = (self.grpc.StatusCode.UNAVAILABLE, self.grpc.StatusCode.CANCELLED)
+        retryable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
         deadline, backoff = time.monotonic() + self.args.max_unavailable_s, 0.1
         while True:
             try:
                 return attempt(self.stub)
-            except self.grpc.RpcError as error:
+            except grpc.RpcError as error:
                 if error.code() not in retryable or time.monotonic() > deadline:
                     raise Refused(name, error) from None
             time.sleep(backoff)
@@ -460,7 +462,7 @@ class FederationClient:
             time.sleep(interval_s)
             try:
                 self.stub.Heartbeat(pb.HeartbeatRequest(client_id=self.client_id), metadata=self.metadata, timeout=5)
-            except self.grpc.RpcError:
+            except grpc.RpcError:
                 pass  # the next PullTask reports what is wrong
 
     def fetch_model(self, version):
@@ -522,7 +524,7 @@ class FederationClient:
             try:
                 task = self.call("PullTask", pb.PullTaskRequest(client_id=self.client_id))
             except Refused as refused:
-                if refused.code != self.grpc.StatusCode.NOT_FOUND:
+                if refused.code != grpc.StatusCode.NOT_FOUND:
                     raise
                 log(f"the server does not know this client (restarted?): joining again ({refused.details})")
                 self.join()
@@ -540,8 +542,8 @@ class FederationClient:
                 # The round moved on (deadline, restart), or a retried update
                 # had arrived after all: pull the next task. Anything else is
                 # a fault this client cannot mend by trying again.
-                if refused.code not in (self.grpc.StatusCode.FAILED_PRECONDITION,
-                                        self.grpc.StatusCode.ALREADY_EXISTS):
+                if refused.code not in (grpc.StatusCode.FAILED_PRECONDITION,
+                                        grpc.StatusCode.ALREADY_EXISTS):
                     raise
                 log(f"round {task.train.round}: {refused}")
 
