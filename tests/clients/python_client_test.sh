@@ -18,7 +18,7 @@ cleanup() { kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
-  for f in "$work"/*.log; do echo "--- $f"; tail -n 30 "$f"; done
+  for f in "$work"/*.log; do [[ -f "$f" ]] && { echo "--- $f"; tail -n 30 "$f"; }; done
   exit 1
 }
 # wait_exit PID SECONDS: waits for PID to exit, its code in $exit_code.
