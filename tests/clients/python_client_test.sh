@@ -52,17 +52,14 @@ start_python() {
   pyclient=$!
   pids+=($pyclient)
 }
-# finish NAME ROUNDS: waits for the Python client and the server to exit 0
-# and for the server log to show the Python update accepted in every round.
+# finish NAME: waits for the Python client and the server to exit 0.
+# (summary.json's participants of a round are the updates it accepted and
+# aggregated.)
 finish() {
   wait_exit "$pyclient" 240 || fail "$1: the Python client did not finish within 240 s"
   [[ $exit_code -eq 0 ]] || fail "$1: the Python client exited with $exit_code"
   wait_exit "$server" 30 || fail "$1: the server did not exit after the last round"
   [[ $exit_code -eq 0 ]] || fail "$1: the server exited with $exit_code"
-  for r in $(seq 1 "$2"); do
-    grep -q "round $r: accepted the update of 'python'" "$work/$1-server.log" ||
-      fail "$1: the server log does not show the Python update in round $r"
-  done
 }
 
 "$python" -c "import grpc, google.protobuf, numpy" 2>/dev/null ||
@@ -78,8 +75,8 @@ start_server mixed 8 2
   > "$work/mixed-cxx.out" 2> "$work/mixed-cxx.log" &
 pids+=($!)
 start_python mixed --num-partitions 2 --partition-index 1
-finish mixed 8
-echo "ok: beside a C++ client, the Python client exited 0 and its update was accepted in every round"
+finish mixed
+echo "ok: beside a C++ client, the Python client exited 0"
 "$python" - "$work/mixed/summary.json" <<'PY' || fail "mixed: summary.json"
 import json, sys
 history = json.load(open(sys.argv[1]))["history"]
@@ -92,12 +89,12 @@ for h in history:
 accuracy = history[-1]["test_accuracy"]
 print("   test accuracy per round: " + " ".join(f"{h['test_accuracy']:.4f}" for h in history))
 assert accuracy > 0.55, f"test accuracy {accuracy:.4f} after 8 rounds"
-print("ok: every round aggregated both updates, none refused; the model learned")
+print("ok: every round accepted and aggregated both updates, none refused; the model learned")
 PY
 
 start_server alone 6 1
 start_python alone --evaluate
-finish alone 6
+finish alone
 "$python" - "$work/alone/summary.json" "$work/alone-python.out" <<'PY' || fail "alone: summary.json"
 import json, sys
 history = json.load(open(sys.argv[1]))["history"]
