@@ -14,14 +14,15 @@ packages=(
 # Extra group: `install-deps.sh test` adds what only the tests use: the
 # headless browser that renders the report, docker-compose to validate the
 # compose file, iproute2 for the multi-host test, openssl for certificates,
-# python3-yaml for the Kubernetes manifests' check,
+# python3-yaml for the Kubernetes manifests' check, python3-grpcio,
+# python3-protobuf and python3-numpy for the Python client (clients/python),
 # clang with its sanitizer/libFuzzer runtime and OpenMP for `make fuzz`, and
 # Slurm for the sharded-sweep test.
 # `install-deps.sh slurm`: Slurm and munge, to try deploy/slurm/ on one
 # machine (deploy/slurm/local-cluster.sh); the tests use them too.
 slurm_packages=(slurm-wlm munge)
 if [[ "${1:-}" == "test" ]]; then
-  packages+=(chromium docker-compose iproute2 openssl python3 python3-yaml clang libclang-rt-14-dev libomp-dev "${slurm_packages[@]}")
+  packages+=(chromium docker-compose iproute2 openssl python3 python3-yaml python3-grpcio python3-protobuf python3-numpy clang libclang-rt-14-dev libomp-dev "${slurm_packages[@]}")
 elif [[ "${1:-}" == "slurm" ]]; then
   packages=("${slurm_packages[@]}")
 fi
