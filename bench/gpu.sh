@@ -10,8 +10,8 @@
 #                             into /), builds the tensor-side libraries
 #                             (BIOFED_WITH_FEDERATION=OFF, BIOFED_WITH_CUDA=ON)
 #                             against python3's PyTorch, runs the tests (CUDA
-#                             tests included) and the GPU benchmarks, prints one
-#                             table last.
+#                             tests included), the GPU benchmarks and the smoke
+#                             sweep on both devices; prints one table last.
 #   bench/gpu.sh tests        GPU machine: as run, without the benchmarks (a check
 #                             of the code on the GPU in about a minute).
 #   bench/gpu.sh --dry-run    CPU machine: every step of `run` against Debian's
@@ -254,9 +254,40 @@ with_prefix_libs "$build/bin/biofed_gpu_bench" --benchmark_out="$out/gpu_bench.j
   2>&1 | tee -a "$log"
 steps_done+=(benchmarks)
 
+# The smoke sweep on each device: cells per hour, and each cell's PSNR on
+# both (GPU numbers differ from the CPU's in the last bits, and an attack
+# can amplify that).
+sweep_on_devices() {
+  logged cmake --build "$build" -j "$jobs" --target biofed || { say "biofed did not build: no sweep"; return 1; }
+  local device
+  for device in cuda cpu; do
+    if ! with_prefix_libs "$build/bin/biofed" sweep --preset smoke --device "$device" --jobs 4 \
+        --out "$out/sweep-$device" >"$out/sweep-$device.txt" 2>&1; then
+      say "smoke sweep on $device failed: $(tail -3 "$out/sweep-$device.txt")"
+      return 1
+    fi
+    say "smoke sweep on $device: $(grep -m1 'all models:' "$out/sweep-$device.txt")"
+  done
+  python3 - "$out" >"$out/sweep.md" <<'PY'
+import sqlite3, sys
+out = sys.argv[1]
+rows = {d: dict(sqlite3.connect(f"{out}/sweep-{d}/study.db").execute("select key, psnr from sweep_cells"))
+        for d in ("cuda", "cpu")}
+print("| smoke cell | PSNR cuda | PSNR cpu |\n|---|---|---|")
+for key in sorted(rows["cpu"]):
+    print(f"| {key} | {rows['cuda'].get(key, float('nan')):.2f} | {rows['cpu'][key]:.2f} |")
+PY
+}
+step "smoke sweep on the GPU and on the CPU"
+rm -f "$out/sweep.md"
+sweep_on_devices && steps_done+=(sweep)
+
 step "table"
 python3 bench/gpu_table.py "$out/gpu_bench.json" "$out/tests.txt" "$cuda" >"$out/table.md" 2>>"$log" ||
   say "gpu_table.py failed (see log)"
+if [[ -s "$out/sweep.md" ]]; then
+  { echo; grep -h "all models:" "$out"/sweep-*.txt; echo; cat "$out/sweep.md"; } >>"$out/table.md"
+fi
 say "done in $((SECONDS - started)) s"
 cat "$out/table.md"
 [[ $tests_failed -ne 0 ]] && exit 1

@@ -65,7 +65,14 @@ void AddFederationFlags(FlagSet& flags, ServerFlags& f) {
   flags.AddDouble("lr", &c.lr, "the clients' SGD learning rate");
   flags.AddInt("local-epochs", &c.local_epochs, "FedAvg local epochs");
   flags.AddInt("batch", &c.batch_size, "local batch size (0: the whole partition)");
-  flags.AddDouble("server-lr", &c.server_lr, "server step = server-lr * lr * mean pseudo-gradient");
+  flags.AddDouble("server-lr", &c.server_lr, "server step = server-lr * lr * combined pseudo-gradient");
+  flags.AddParsed("aggregator", "mean",
+                  "mean (example-weighted), median, trimmed-mean:F or norm-clip:C (robust to a Byzantine client; "
+                  "docs/security.md)",
+                  [&c](const std::string& text) -> absl::Status {
+                    BIOFED_ASSIGN_OR_RETURN(c.aggregator, ParseAggregator(text));
+                    return absl::OkStatus();
+                  });
   flags.AddDouble("round-deadline-s", &f.deadline_s, "seconds after which stragglers are dropped");
   flags.AddDouble("client-timeout-s", &f.client_timeout_s, "a client silent this long is not sampled");
   flags.AddString("checkpoint", &c.checkpoint_path, "checkpoint file, written after every round");

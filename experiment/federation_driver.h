@@ -31,6 +31,7 @@
 #include "experiment/round_row.h"
 #include "models/model_spec.h"
 #include "server/evaluation.h"
+#include "server/robust_aggregation.h"
 #include "wire/host_tensor.h"
 
 namespace biofed {
@@ -55,6 +56,7 @@ struct FederationPlan {
   int64_t rounds = 1;
   LocalTask task;  // its round is set per round
   double server_lr = 1.0;  // the global step is server_lr * task.lr
+  Aggregator aggregator;   // the example-weighted mean unless set
   int64_t evaluate_every = 1;  // and always the last round
   ModelEvaluator evaluate;     // optional
   UpdateDefense defend;        // optional

@@ -40,6 +40,7 @@ FederationConfig ServerConfigOf(const FederationPlan& plan) {
   fc.local_epochs = plan.task.local_epochs;
   fc.batch_size = plan.task.batch_size;
   fc.server_lr = plan.server_lr;
+  fc.aggregator = plan.aggregator;
   fc.evaluate_every = plan.evaluate_every;
   // In process every client is alive and sampled: a round waits for all.
   fc.round_deadline = absl::Minutes(30);

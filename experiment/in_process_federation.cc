@@ -10,7 +10,7 @@
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "experiment/federation_driver.h"
-#include "server/aggregation.h"
+#include "server/robust_aggregation.h"
 
 namespace biofed {
 namespace {
@@ -67,7 +67,7 @@ absl::StatusOr<RoundRow> RunRound(const FederationPlan& plan, const FederationHo
   }
   std::vector<const ClientUpdate*> pointers;
   for (const auto& [id, update] : updates) pointers.push_back(&update);
-  BIOFED_ASSIGN_OR_RETURN(global, Aggregate(global, pointers, plan.server_lr * plan.task.lr));
+  BIOFED_ASSIGN_OR_RETURN(global, AggregateWith(plan.aggregator, global, pointers, plan.server_lr * plan.task.lr));
   row.participants = static_cast<int64_t>(updates.size());
   row.train_loss = row.examples > 0 ? loss_sum / static_cast<double>(row.examples) : 0.0;
   if (plan.evaluate && EvaluatedRound(plan, round)) {

@@ -424,7 +424,7 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
 
   std::vector<const ClientUpdate*> updates;
   RoundSummary summary = SummarizeRound(round, &updates);
-  absl::StatusOr<TensorTable> next = Aggregate(*base, updates, config_.server_lr * config_.lr);
+  absl::StatusOr<TensorTable> next = AggregateWith(config_.aggregator, *base, updates, config_.server_lr * config_.lr);
   if (!next.ok()) {
     // Every update was validated against the schema, so this is a bug; keep
     // the model and redo the round rather than publish a wrong one.

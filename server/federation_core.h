@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "biofed/v1/federation.pb.h"
-#include "server/aggregation.h"
+#include "server/robust_aggregation.h"
 #include "server/checkpoint.h"
 #include "server/evaluation.h"
 #include "server/observation_log.h"
@@ -68,6 +68,9 @@ struct FederationConfig {
   // above it is refused or scaled down to it, as the policy says.
   double max_update_norm = 0;
   UpdateNormPolicy update_norm_policy = UpdateNormPolicy::kReject;
+  // How the round's updates combine (server/robust_aggregation.h): the
+  // example-weighted mean, or a rule robust to a Byzantine client.
+  Aggregator aggregator;
   // Accepted updates kept for auditors (oldest dropped beyond this); 0 keeps
   // none, so a federation without auditors holds no old updates in memory.
   size_t observation_log_limit = 0;

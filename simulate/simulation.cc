@@ -54,6 +54,7 @@ absl::StatusOr<FederationPlan> PlanOf(const SimulationConfig& c, const std::stri
   plan.task.local_epochs = c.local_epochs;
   plan.task.batch_size = c.batch;
   plan.server_lr = c.server_lr;
+  plan.aggregator = c.aggregator;
   plan.device = c.device;
   BIOFED_ASSIGN_OR_RETURN(plan.evaluate, MakeModelEvaluator(plan.spec, std::make_shared<const Dataset>(data.test),
                                                             data.norm, c.device));

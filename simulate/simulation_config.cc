@@ -33,6 +33,7 @@ const std::map<std::string, std::string>& OwnHelp() {
       {"local_epochs", "FedAvg local epochs"},
       {"batch", "local batch size (0: whole partition)"},
       {"server_lr", "server learning rate (1: plain FedSGD / FedAvg)"},
+      {"aggregator", "mean (example-weighted), median, trimmed-mean:F or norm-clip:C"},
       {"seed", "seed of everything (model, partition, client state, attacks)"},
       {"biomods", "federations to run, comma separated, mechanisms joined by +: none,fl+wr+ws"},
       {"attack_rounds", "rounds whose updates are attacked, comma separated; -1 is the last"},

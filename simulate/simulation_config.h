@@ -13,6 +13,8 @@
 #include "absl/status/statusor.h"
 #include "attack/attack_settings.h"
 #include "client/biomod_options.h"
+#include "common/record_fields.h"
+#include "server/robust_aggregation.h"
 
 namespace biofed {
 
@@ -33,6 +35,7 @@ struct SimulationConfig {
   int64_t local_epochs = 1;
   int64_t batch = 4;
   double server_lr = 1.0;
+  Aggregator aggregator;  // the example-weighted mean unless set
   uint64_t seed = 0;
   // One federation per entry ("none" is the baseline), mechanisms joined by
   // '+' or ','; their parameters (tau, d_re, gamma, wr_variant) as keys of
@@ -71,6 +74,7 @@ void VisitFields(Config& c, Visitor&& v) {
   v("local_epochs", c.local_epochs);
   v("batch", c.batch);
   v("server_lr", c.server_lr);
+  v("aggregator", c.aggregator, EnumText<Aggregator>{AggregatorName, ParseAggregator});
   v("seed", c.seed);
   v("biomods", c.biomods);
   VisitParameters(c.mechanism_parameters, v);

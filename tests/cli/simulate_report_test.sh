@@ -15,6 +15,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$biofed" simulate --print-config --rounds 7 > "$work/config.json" || fail "--print-config"
 python3 -c "import json,sys; c=json.load(open(sys.argv[1])); assert c['rounds']==7 and c['attack_rounds']==[1,-1], c" \
   "$work/config.json" || fail "--print-config does not reflect flags"
+"$biofed" simulate --print-config --aggregator trimmed-mean:0.2 | grep -q '"aggregator": "trimmed-mean:0.2"' \
+  || fail "--aggregator not in the config"
+"$biofed" simulate --aggregator average > "$work/agg.out" 2>&1 && fail "an unknown aggregator was accepted"
+grep -q "is not one of" "$work/agg.out" || fail "bad aggregator not explained: $(cat "$work/agg.out")"
 # No attack_rounds: the default, first and last (-1), follows the rounds.
 echo '{"clients": 2, "rounds": 3, "samples_per_client": 40, "attack_iterations": 25}' > "$work/small.json"
 echo '{"clients": 2, "roundz": 3}' > "$work/typo.json"

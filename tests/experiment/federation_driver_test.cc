@@ -1,5 +1,8 @@
 #include "experiment/federation_driver.h"
 
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -125,6 +128,48 @@ TEST(FederationDriverTest, TheDefenseActsOnWhatTheClientSends) {
         EXPECT_EQ(std::string_view(run->model[i].bytes), std::string_view(plan.initial_model[i].bytes))
             << run->model[i].name;
       }
+    }
+  }
+}
+
+// A Byzantine client (c0) sends FLT_MAX for every parameter value: finite,
+// so the server accepts it. Under the default mean it owns the model on
+// both transports; under --aggregator median it cannot move any weight
+// further than an honest client's pseudo-gradient does (the median of
+// {FLT_MAX, g1, g2} is max(g1, g2)), and both transports agree bit for bit.
+TEST(FederationDriverTest, TheMedianKeepsAByzantineClientFromOwningTheModel) {
+  FederationPlan plan = SmallPlan(true);
+  plan.rounds = 1;
+  plan.defend = [](int64_t, size_t client, TensorTable& update) {
+    if (client != 0) return absl::OkStatus();
+    for (HostTensor& t : update) {
+      if (t.role != TensorRole::kParameter) continue;
+      for (size_t i = 0; i < t.bytes.size() / sizeof(float); ++i) t.mutable_floats()[i] = FLT_MAX;
+    }
+    return absl::OkStatus();
+  };
+  auto largest_weight = [](const TensorTable& model) {
+    float largest = 0;
+    for (const HostTensor& t : model) {
+      if (t.role != TensorRole::kParameter) continue;
+      for (size_t i = 0; i < t.bytes.size() / sizeof(float); ++i) largest = std::max(largest, std::abs(t.floats()[i]));
+    }
+    return largest;
+  };
+  for (const char* rule : {"mean", "median"}) {
+    plan.aggregator = *ParseAggregator(rule);
+    auto local = RunFederation(plan, Transport::kInProcess, {});
+    auto grpc = RunFederation(plan, Transport::kGrpc, {});
+    ASSERT_THAT(local, IsOk());
+    ASSERT_THAT(grpc, IsOk());
+    for (size_t i = 0; i < local->model.size(); ++i) {
+      EXPECT_EQ(std::string_view(local->model[i].bytes), std::string_view(grpc->model[i].bytes)) << rule;
+    }
+    if (std::string(rule) == "mean") {
+      EXPECT_GT(largest_weight(local->model), 1e30f);  // the attack works on the mean
+    } else {
+      // Initial weights and one honest SGD step (lr 0.1) on random data stay far below 100.
+      EXPECT_LT(largest_weight(local->model), 100.f);
     }
   }
 }
