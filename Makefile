@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc)
 # ccache hits across clones in other directories (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps deps-test configure build demo sweep test test-fast sanitize fuzz bench clean
+.PHONY: all deps deps-test configure build build-cli demo sweep test test-fast sanitize fuzz bench clean
 
 all: build
 
@@ -28,16 +28,20 @@ configure: deps $(BUILD_DIR)/build.ninja
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The biofed executable alone (what demo and sweep run): no test binaries.
+build-cli: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target biofed
+
 # The main job on the default dataset (Fashion-MNIST from the Debian package):
 # a baseline and a biomod (FL+WR+WS) federation over gRPC on loopback, each
 # attacked by Inverting Gradients while it trains; a comparison table on
 # stdout, results/demo/{study.db,summary.json,report.html,images/}.
-demo: build
+demo: build-cli
 	$(BUILD_DIR)/bin/biofed simulate --out results/demo
 
 # The paper's gradient-inversion grid, quick preset (about 15 minutes on 2
 # cores); rerun to resume. results/sweep-quick/{study.db,report.html}.
-sweep: build
+sweep: build-cli
 	$(BUILD_DIR)/bin/biofed sweep --preset quick --out results/sweep-quick
 
 # The whole suite, long checks included; fails when any test fails.
