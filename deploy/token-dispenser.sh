@@ -6,7 +6,8 @@
 # or change. The first request from an address claims the lowest free token
 # c<K>; later requests from the same address (a restarted replica) get the
 # same one; when all are claimed it answers with an error. Claims live in the
-# dispenser's own container (/tmp), so a new deployment starts afresh.
+# dispenser's own container (/tmp), so a new deployment starts afresh. At
+# most 16 connections are served at once, each for at most 10 s.
 #
 # Protocol (one line each way, plain TCP): the client sends "claim", the
 # dispenser answers "c<K> <token>" or "error <message>". A connection that
@@ -15,7 +16,7 @@
 #   deploy/token-dispenser.sh serve TOKENS_DIR [PORT]   listen (default port 7000)
 #   deploy/token-dispenser.sh handle TOKENS_DIR         one connection (run by socat)
 set -euo pipefail
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 [[ $# -ge 2 ]] || { usage >&2; exit 2; }
 command="$1"; tokens="$2"
 claims="${BIOFED_CLAIMS_DIR:-/tmp/claims}"
@@ -26,7 +27,7 @@ serve() {
   n=$(find "$tokens" -maxdepth 1 -name 'c*' | wc -l)
   (( n > 0 )) || { echo "token-dispenser: no client tokens in $tokens" >&2; exit 1; }
   echo "token-dispenser: $n client tokens, listening on port ${1:-7000}" >&2
-  exec socat "TCP-LISTEN:${1:-7000},fork,reuseaddr" "EXEC:$0 handle $tokens"
+  exec socat "TCP-LISTEN:${1:-7000},fork,reuseaddr,max-children=16" "EXEC:$0 handle $tokens"
 }
 
 handle() {
