@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Prepares the shared volume of a deployment (the compose `certs` service;
-# the multi-host test runs it too): the development CA and certificates, one
-# bearer token per client slot and one for the auditor, and the server's
-# credentials file. Idempotent: existing files are kept. Everything but the
-# certificates is readable by its owner only: the compose `certs` service
-# then hands each service its part (deploy/distribute-secrets.sh).
+# Prepares the secrets of a deployment (in the compose `certs` service's own
+# volume; the multi-host test shares them): the development CA and
+# certificates, one bearer token per client slot and one for the auditor, and
+# the server's credentials file. Idempotent: existing files are kept.
+# Everything but the certificates is readable by its owner only; the compose
+# `certs` service then hands each service its part (distribute-secrets.sh).
 #
 #   deploy/init-shared.sh SHARED_DIR MAX_CLIENTS [SERVER_NAME...]
 set -euo pipefail
-[[ $# -ge 2 && "$1" != "--help" ]] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" == "--help" ]]; exit $?; }
+[[ $# -ge 2 && "$1" != "--help" ]] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; [[ "${1:-}" == "--help" ]]; exit $?; }
 shared="$1"; max_clients="$2"; shift 2
 here="$(cd "$(dirname "$0")" && pwd)"
 names=()
