@@ -82,7 +82,7 @@ else
   cp "$biofed" "$work/context/biofed"
   printf 'FROM biofed-ci:runtime-base\nCOPY biofed /usr/local/bin/biofed\n' > "$work/context/Dockerfile"
   "$docker" build -q -t "$image" "$work/context" > "$work/build.log" 2>&1 || { cat "$work/build.log"; fail "adding the host binary"; }
-  step "built $image: the Dockerfile's runtime-base and the host build's binary"
+  step "built $image ($(( $("$docker" image inspect -f '{{.Size}}' "$image") / 1000000 )) MB): the Dockerfile's runtime-base and the host build's binary"
 fi
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
