@@ -20,11 +20,17 @@ packages=(
 # Slurm for the sharded-sweep test.
 # `install-deps.sh slurm`: Slurm and munge, to try deploy/slurm/ on one
 # machine (deploy/slurm/local-cluster.sh); the tests use them too.
+# `install-deps.sh docker`: a Docker engine (Debian's docker.io, 20.10),
+# docker-compose and debootstrap (to make the local base image, see
+# tests/deploy/compose_up_test.sh); the compose test installs them itself.
 slurm_packages=(slurm-wlm munge)
+docker_packages=(docker.io docker-compose debootstrap)
 if [[ "${1:-}" == "test" ]]; then
   packages+=(chromium docker-compose iproute2 openssl python3 python3-yaml python3-grpcio python3-protobuf python3-numpy clang libclang-rt-14-dev libomp-dev "${slurm_packages[@]}")
 elif [[ "${1:-}" == "slurm" ]]; then
   packages=("${slurm_packages[@]}")
+elif [[ "${1:-}" == "docker" ]]; then
+  packages=("${docker_packages[@]}")
 fi
 
 missing=()
