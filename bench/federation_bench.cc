@@ -128,7 +128,10 @@ void BM_UpdateOverLoopback(benchmark::State& state) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", std::string("Bearer ") + kToken);
     v1::JoinReply joined;
-    stub->Join(&context, v1::JoinRequest(), &joined);
+    if (!stub->Join(&context, v1::JoinRequest(), &joined).ok()) {
+      state.SkipWithError("the benchmark client could not join");
+      return;
+    }
   }
   uint64_t bytes = 0;
   for (auto _ : state) {

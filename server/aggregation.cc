@@ -123,16 +123,35 @@ size_t SliceCount(const std::vector<TensorJob>& jobs) {
 
 }  // namespace
 
-absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vector<const ClientUpdate*>& updates,
-                                      double step) {
+absl::Status CheckAggregable(const std::vector<const ClientUpdate*>& updates) {
   if (updates.empty()) return absl::InvalidArgumentError("no updates to aggregate");
-  double total = 0;
   for (const ClientUpdate* u : updates) {
     if (u->num_examples <= 0) {
       return absl::InvalidArgumentError(absl::StrCat("update of '", u->client_id, "' has no examples"));
     }
-    total += static_cast<double>(u->num_examples);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<const HostTensor*>> UpdatePartsFor(const HostTensor& t,
+                                                              const std::vector<const ClientUpdate*>& updates) {
+  std::vector<const HostTensor*> parts;
+  for (const ClientUpdate* u : updates) {
+    const HostTensor* p = FindTensor(u->tensors, t.name);
+    if (p == nullptr || p->dtype != t.dtype || p->shape != t.shape || p->bytes.size() != t.bytes.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update of '", u->client_id, "' does not fit tensor '", t.name, "'"));
+    }
+    parts.push_back(p);
+  }
+  return parts;
+}
+
+absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vector<const ClientUpdate*>& updates,
+                                      double step) {
+  if (absl::Status s = CheckAggregable(updates); !s.ok()) return s;
+  double total = 0;
+  for (const ClientUpdate* u : updates) total += static_cast<double>(u->num_examples);
   std::vector<double> weights;
   for (const ClientUpdate* u : updates) weights.push_back(static_cast<double>(u->num_examples) / total);
 
@@ -144,18 +163,11 @@ absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vecto
       next[i] = t;
       continue;
     }
-    TensorJob job{&t, &next[i], {}, {}};
+    auto parts = UpdatePartsFor(t, updates);
+    if (!parts.ok()) return parts.status();
+    TensorJob job{&t, &next[i], std::move(*parts), {}};
     const bool parameter = t.role == TensorRole::kParameter;
-    for (size_t k = 0; k < updates.size(); ++k) {
-      const ClientUpdate* u = updates[k];
-      const HostTensor* p = FindTensor(u->tensors, t.name);
-      if (p == nullptr || p->dtype != t.dtype || p->shape != t.shape || p->bytes.size() != t.bytes.size()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("update of '", u->client_id, "' does not fit tensor '", t.name, "'"));
-      }
-      job.parts.push_back(p);
-      job.coefficients.push_back(parameter ? step * weights[k] : weights[k]);
-    }
+    for (size_t k = 0; k < updates.size(); ++k) job.coefficients.push_back(parameter ? step * weights[k] : weights[k]);
     HostTensor& out = next[i];
     out.name = t.name;
     out.dtype = t.dtype;

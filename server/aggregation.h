@@ -31,6 +31,16 @@ struct ClientUpdate {
 absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vector<const ClientUpdate*>& updates,
                                       double step);
 
+// What every aggregation rule checks first: INVALID_ARGUMENT when there are
+// no updates or one has no examples.
+absl::Status CheckAggregable(const std::vector<const ClientUpdate*>& updates);
+
+// Each update's tensor for model tensor `t`, in the order of `updates`;
+// INVALID_ARGUMENT naming the first update that does not fit it (missing,
+// other dtype or shape).
+absl::StatusOr<std::vector<const HostTensor*>> UpdatePartsFor(const HostTensor& t,
+                                                              const std::vector<const ClientUpdate*>& updates);
+
 }  // namespace biofed
 
 #endif  // BIOFED_SERVER_AGGREGATION_H_

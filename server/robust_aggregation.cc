@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/update_norm.h"
 
 namespace biofed {
 namespace {
@@ -51,21 +51,6 @@ void CombineCoordinates(const HostTensor& old, const std::vector<const HostTenso
   }
 }
 
-// The parts of every update for model tensor `t`; INVALID_ARGUMENT as
-// Aggregate says for an update that does not fit.
-absl::StatusOr<std::vector<const HostTensor*>> PartsOf(const HostTensor& t,
-                                                       const std::vector<const ClientUpdate*>& updates) {
-  std::vector<const HostTensor*> parts;
-  for (const ClientUpdate* u : updates) {
-    const HostTensor* p = FindTensor(u->tensors, t.name);
-    if (p == nullptr || p->dtype != t.dtype || p->shape != t.shape || p->bytes.size() != t.bytes.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("update of '", u->client_id, "' does not fit tensor '", t.name, "'"));
-    }
-    parts.push_back(p);
-  }
-  return parts;
-}
-
 absl::StatusOr<TensorTable> CoordinateWise(const Aggregator& a, const TensorTable& model,
                                            const std::vector<const ClientUpdate*>& updates, double step,
                                            bool buffers_only) {
@@ -74,7 +59,7 @@ absl::StatusOr<TensorTable> CoordinateWise(const Aggregator& a, const TensorTabl
     const HostTensor& t = model[i];
     if (t.dtype != DType::kFloat32 && t.dtype != DType::kFloat64) continue;
     if (buffers_only && t.role == TensorRole::kParameter) continue;
-    auto parts = PartsOf(t, updates);
+    auto parts = UpdatePartsFor(t, updates);
     if (!parts.ok()) return parts.status();
     if (t.dtype == DType::kFloat32) {
       CombineCoordinates<float>(t, *parts, a, step, next[i]);
@@ -85,37 +70,12 @@ absl::StatusOr<TensorTable> CoordinateWise(const Aggregator& a, const TensorTabl
   return next;
 }
 
-template <typename T>
-double SquaredNorm(const HostTensor& t) {
-  double sum = 0;
-  for (size_t i = 0; i < t.bytes.size() / sizeof(T); ++i) sum += static_cast<double>(Values<T>(t)[i]) * Values<T>(t)[i];
-  return sum;
-}
-
-template <typename T>
-void Scale(HostTensor& t, double factor) {
-  T* v = reinterpret_cast<T*>(t.bytes.data());
-  for (size_t i = 0; i < t.bytes.size() / sizeof(T); ++i) v[i] = static_cast<T>(v[i] * factor);
-}
-
 // A copy of `update` whose parameters' pseudo-gradient has L2 norm at most
-// `bound`.
+// `bound` (an overflowing norm carries nothing usable: zeroed).
 ClientUpdate ClippedCopy(const ClientUpdate& update, double bound) {
   ClientUpdate clipped = update;
-  double squared = 0;
-  for (const HostTensor& t : clipped.tensors) {
-    if (t.role != TensorRole::kParameter) continue;
-    if (t.dtype == DType::kFloat32) squared += SquaredNorm<float>(t);
-    if (t.dtype == DType::kFloat64) squared += SquaredNorm<double>(t);
-  }
-  const double norm = std::sqrt(squared);
-  if (!(norm > bound)) return clipped;
-  const double factor = std::isfinite(norm) ? bound / norm : 0.0;  // an overflowing norm carries nothing usable
-  for (HostTensor& t : clipped.tensors) {
-    if (t.role != TensorRole::kParameter) continue;
-    if (t.dtype == DType::kFloat32) Scale<float>(t, factor);
-    if (t.dtype == DType::kFloat64) Scale<double>(t, factor);
-  }
+  const double norm = UpdateNorm(clipped.tensors, NormScope::kParameters);
+  if (norm > bound) ScaleUpdate(clipped.tensors, std::isfinite(norm) ? bound / norm : 0.0, NormScope::kParameters);
   return clipped;
 }
 
@@ -175,12 +135,7 @@ std::string AggregatorName(Aggregator a) {
 
 absl::StatusOr<TensorTable> AggregateWith(const Aggregator& a, const TensorTable& model,
                                           const std::vector<const ClientUpdate*>& updates, double step) {
-  if (updates.empty()) return absl::InvalidArgumentError("no updates to aggregate");
-  for (const ClientUpdate* u : updates) {
-    if (u->num_examples <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("update of '", u->client_id, "' has no examples"));
-    }
-  }
+  if (absl::Status s = CheckAggregable(updates); !s.ok()) return s;
   switch (a.kind) {
     case Aggregator::Kind::kMean:
       return Aggregate(model, updates, step);

@@ -23,6 +23,10 @@ void Scale(HostTensor& t, double factor) {
   for (size_t i = 0; i < n; ++i) values[i] = static_cast<T>(static_cast<double>(values[i]) * factor);
 }
 
+bool InScope(const HostTensor& t, NormScope scope) {
+  return scope == NormScope::kAllValues || t.role == TensorRole::kParameter;
+}
+
 }  // namespace
 
 absl::StatusOr<UpdateNormPolicy> ParseUpdateNormPolicy(const std::string& name) {
@@ -31,13 +35,22 @@ absl::StatusOr<UpdateNormPolicy> ParseUpdateNormPolicy(const std::string& name) 
   return absl::InvalidArgumentError(absl::StrCat("unknown update norm policy '", name, "' (reject, clip)"));
 }
 
-double UpdateNorm(const TensorTable& update) {
+double UpdateNorm(const TensorTable& update, NormScope scope) {
   double sum = 0;
   for (const HostTensor& t : update) {
+    if (!InScope(t, scope)) continue;
     if (t.dtype == DType::kFloat32) sum += SumOfSquares<float>(t);
     if (t.dtype == DType::kFloat64) sum += SumOfSquares<double>(t);
   }
   return std::sqrt(sum);
+}
+
+void ScaleUpdate(TensorTable& update, double factor, NormScope scope) {
+  for (HostTensor& t : update) {
+    if (!InScope(t, scope)) continue;
+    if (t.dtype == DType::kFloat32) Scale<float>(t, factor);
+    if (t.dtype == DType::kFloat64) Scale<double>(t, factor);
+  }
 }
 
 absl::StatusOr<BoundedNorm> BoundUpdateNorm(TensorTable& update, double max_norm, UpdateNormPolicy policy) {
@@ -59,11 +72,7 @@ absl::StatusOr<BoundedNorm> BoundUpdateNorm(TensorTable& update, double max_norm
     return absl::InvalidArgumentError(
         absl::StrCat("the update's L2 norm ", bounded.norm, " exceeds the limit of ", max_norm));
   }
-  const double factor = max_norm / bounded.norm;
-  for (HostTensor& t : update) {
-    if (t.dtype == DType::kFloat32) Scale<float>(t, factor);
-    if (t.dtype == DType::kFloat64) Scale<double>(t, factor);
-  }
+  ScaleUpdate(update, max_norm / bounded.norm);
   bounded.clipped = true;
   return bounded;
 }

@@ -19,9 +19,16 @@ enum class UpdateNormPolicy { kReject, kClip };
 // "reject" or "clip"; INVALID_ARGUMENT otherwise.
 absl::StatusOr<UpdateNormPolicy> ParseUpdateNormPolicy(const std::string& name);
 
-// The L2 norm of every float32 and float64 value of `update`; +infinity
-// when the sum of squares overflows a double.
-double UpdateNorm(const TensorTable& update);
+// Which values of an update a norm covers: all float values, or only the
+// parameters' (the pseudo-gradient, without buffers' new values).
+enum class NormScope { kAllValues, kParameters };
+
+// The L2 norm of the float32 and float64 values of `update` in `scope`;
+// +infinity when the sum of squares overflows a double.
+double UpdateNorm(const TensorTable& update, NormScope scope = NormScope::kAllValues);
+
+// Multiplies the float values of `update` in `scope` by `factor`.
+void ScaleUpdate(TensorTable& update, double factor, NormScope scope = NormScope::kAllValues);
 
 struct BoundedNorm {
   double norm = 0;       // of the update as it arrived (with no bound: of its float64 tensors)

@@ -119,7 +119,7 @@ absl::StatusOr<double> DefendUpdate(const AttackCell& cell, UpdateRecord& record
 }
 
 absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, const DatasetSplits& data,
-                                SweepStore& store) {
+                                const torch::Device& device, SweepStore& store) {
   VictimOptions o;
   BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(cell.model));
   BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
@@ -139,7 +139,6 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
-  BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(c.device));
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
   CellRow row;
   row.key = cell.Key();
@@ -190,7 +189,7 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
                                      const std::function<void(const std::string&)>& progress,
                                      const SweepShard& shard) {
   BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
-  BIOFED_RETURN_IF_ERROR(ResolveDevice(c.device).status());  // no CUDA: refused before any work
+  BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(c.device));  // no CUDA: refused before any work
   ConfigureThreads(1);
   const std::vector<AttackCell> cells = CellsOfShard(c, ExpandCells(c), shard);
   const std::vector<TrainingJob> trainings = TrainingJobsFor(cells);
@@ -237,7 +236,7 @@ absl::StatusOr<SweepCounts> RunSweep(const SweepConfig& c, SweepStore& store, in
     BIOFED_RETURN_IF_ERROR(RunParallel(pending_cells.size(), jobs, stop, [&](size_t i) -> absl::Status {
       const AttackCell& cell = pending_cells[i];
       const absl::Time cell_start = absl::Now();
-      auto row = CallTorch("attack cell", [&] { return RunCell(c, cell, data, store); });
+      auto row = CallTorch("attack cell", [&] { return RunCell(c, cell, data, device, store); });
       if (!row.ok()) {
         return absl::Status(row.status().code(), absl::StrCat("cell ", cell.Key(), ": ", row.status().message()));
       }

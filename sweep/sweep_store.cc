@@ -22,7 +22,6 @@ CREATE TABLE IF NOT EXISTS sweep_settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   shared_settings TEXT NOT NULL
 );
-
 )sql";
 
 std::string Schema() {

@@ -25,6 +25,7 @@
 #include "sweep/sweep_runner.h"
 #include "sweep/sweep_shard.h"
 #include "sweep/sweep_store.h"
+#include "tests/testing/small_sweep.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -33,6 +34,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::IsOk;
+using testing::SmallSweep;
 using testing::StatusIs;
 using testing::TempDir;
 
@@ -90,21 +92,6 @@ TEST(SweepShardTest, ShardsPartitionThePlanAndKeepTrainingsWhole) {
           << preset << " N=" << n;
     }
   }
-}
-
-SweepConfig SmallSweep() {
-  SweepConfig c;
-  c.train_rounds = 3;
-  c.train_clients = 2;
-  c.eval_every = 3;
-  c.attacker.config.iterations = 5;
-  SweepGrid g;
-  g.mechanisms = {"none", "fl,wr,ws"};
-  g.batch_sizes = {1};
-  g.seeds = {1};
-  g.defenses = {"none", "noise:1:0.01"};
-  c.grids = {g};
-  return c;
 }
 
 // Every stored field of a row but its timing and code version, as text

@@ -11,6 +11,7 @@
 #include "sweep/sweep_config.h"
 #include "sweep/sweep_runner.h"
 #include "sweep/sweep_store.h"
+#include "tests/testing/small_sweep.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -18,6 +19,7 @@ namespace biofed {
 namespace {
 
 using testing::IsOk;
+using testing::SmallSweep;
 using testing::StatusIs;
 using testing::TempDir;
 
@@ -160,21 +162,6 @@ TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
   EXPECT_EQ(*(*reopened)->FinishedCells(), std::set<std::string>{cell.Key()});
   EXPECT_EQ(*(*reopened)->TrainedModel("model=mlp|mechanisms=none|defense=none|seed=1"), std::string("\0state", 6));
   EXPECT_THAT(SweepStore::Open(path, "settings-B"), StatusIs(absl::StatusCode::kFailedPrecondition, "other shared settings"));
-}
-
-SweepConfig SmallSweep() {
-  SweepConfig c;
-  c.train_rounds = 3;
-  c.train_clients = 2;
-  c.eval_every = 3;
-  c.attacker.config.iterations = 5;
-  SweepGrid g;
-  g.mechanisms = {"none", "fl,wr,ws"};
-  g.batch_sizes = {1};
-  g.seeds = {1};
-  g.defenses = {"none", "noise:1:0.01"};
-  c.grids = {g};
-  return c;
 }
 
 TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
