@@ -9,6 +9,7 @@
 // clients ever changed the model.
 #include <sqlite3.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -181,6 +182,254 @@ class RawClient {
   std::string id_;
 };
 
+// The federation the soak test runs: FedSGD, 8 updates to close a round,
+// short deadlines and timeouts, a checkpoint, and an observation log long
+// enough for the auditor to see every accepted update.
+FederationConfig SoakConfig(const std::string& checkpoint_path) {
+  FederationConfig config;
+  config.run_id = "soak";
+  config.model_spec_json = ModelSpecToJson(SoakSpec());
+  config.dataset = "synthetic";
+  config.rounds = kRounds;
+  config.mode = TrainingMode::kFedSgd;
+  config.lr = 0.05;
+  config.batch_size = 8;
+  config.min_clients = 8;
+  config.round_deadline = kDeadline;
+  config.client_timeout = absl::Seconds(2);
+  config.poll_interval = absl::Milliseconds(20);
+  config.checkpoint_path = checkpoint_path;
+  config.observation_log_limit = 4 * kRounds * (kClients + 3);
+  return config;
+}
+
+// Client i (its own slice of `data`): a real FederatedClient, started again
+// (new seed, after a random pause) each time the injector stops it, until a
+// run ends otherwise; that status and the number of stops land in `slot`.
+void RunClientThroughKills(int i, const std::string& address, const ChannelSecurity& tls,
+                           const std::shared_ptr<Dataset>& data, const Normalization& norm, ClientSlot& slot) {
+  std::mt19937 rng(1000 + i);
+  LocalData local{data, {}, norm};
+  for (int64_t s = i * kSamplesPerClient; s < (i + 1) * kSamplesPerClient; ++s) local.indices.push_back(s);
+  for (int life = 0;; ++life) {
+    slot.stop = false;
+    FederatedClientOptions o;
+    o.address = address;
+    o.security = tls;
+    o.token = ClientToken(i);
+    o.seed = 100 * life + i;
+    o.max_unavailable = absl::Seconds(60);
+    o.max_backoff = absl::Milliseconds(200);
+    o.stop = &slot.stop;
+    slot.final_status = FederatedClient(o, local).Run();
+    if (!absl::IsCancelled(slot.final_status)) return;
+    ++slot.kills;
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(100, 800)(rng)));
+  }
+}
+
+// The rogue: a valid credential that sends a malformed update (one of
+// RogueSubmissions in turn) whenever it has a task, until `over`.
+void RunRogue(const std::string& address, const ChannelSecurity& tls, const TensorTable& initial_table,
+              const std::atomic<bool>& over, std::atomic<int>& sent, std::atomic<int>& accepted) {
+  RawClient client(address, tls, kRogueToken);
+  const TensorTable valid = WellFormedUpdate(initial_table);
+  size_t next = 0;
+  while (!over) {
+    const std::optional<v1::TrainTask> task = client.NextTask();
+    if (!task) continue;
+    auto bad = RogueSubmissions(valid, *task, client.id());
+    const absl::Status status = testing::Submit(client.stub(), bad[next++ % bad.size()]);
+    ++sent;
+    if (status.ok()) ++accepted;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+// `kClients` x `kSamplesPerClient` random 8x8 images in 10 classes.
+std::shared_ptr<Dataset> SyntheticData() {
+  torch::manual_seed(11);
+  auto data = std::make_shared<Dataset>();
+  data->name = "synthetic";
+  data->images = torch::randint(0, 256, {kClients * kSamplesPerClient, 1, 8, 8}, torch::kUInt8);
+  data->labels = torch::randint(0, 10, {kClients * kSamplesPerClient}, torch::kLong);
+  data->num_classes = 10;
+  return data;
+}
+
+// The auditor: observes into `archive`, reconnecting after each server
+// restart (a new server's log starts with its own first accepted update). A
+// stream ends with an error when its server goes away and with OK when the
+// federation has finished and every observation was delivered.
+void ArchiveObservations(ObserverSession& observer, ObservationArchive& archive, const std::atomic<bool>& over) {
+  while (true) {
+    const absl::Status streamed = observer.ObserveTables(v1::ObserveRequest(), [&](ObserverSession::Tables t) {
+      archive.Add(std::move(t));
+      return true;
+    });
+    if (streamed.ok() && over) return;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+// Stops the server twice, at a random moment within rounds kRounds/3 and
+// 2kRounds/3, and starts a new one (`start`) that resumes from the
+// checkpoint the old one wrote.
+void RestartTwice(std::unique_ptr<testing::RunningFederation>& f,
+                  const std::function<std::unique_ptr<testing::RunningFederation>()>& start,
+                  const std::string& checkpoint_path) {
+  std::mt19937 rng(3);
+  for (int64_t after : {kRounds / 3, 2 * kRounds / 3}) {
+    const absl::Time end = absl::Now() + absl::Seconds(120);
+    while (f->core->completed_rounds() < after && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_GE(f->core->completed_rounds(), after);
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 1400)(rng)));
+    f->Stop();
+    auto checkpoint = ReadCheckpoint(checkpoint_path);
+    ASSERT_THAT(checkpoint, IsOk());
+    absl::SleepFor(absl::Milliseconds(300));
+    f = start();
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->core->completed_rounds(), checkpoint->completed_rounds);
+    EXPECT_EQ(f->core->current_model()->at(0).bytes, checkpoint->model[0].bytes);
+  }
+}
+
+// A slow client's turn: with `task` in hand, waits (heartbeating, joining
+// again after a server restart) until the task's round has closed, then
+// submits a well-formed update for it, which the server must refuse.
+absl::Status SubmitAfterTheRoundClosed(RawClient& client, const std::string& token, const v1::TrainTask& task,
+                                       const TensorTable& initial_table, const std::atomic<bool>& over) {
+  const int64_t round = task.round();
+  absl::SleepFor(kDeadline);
+  while (!over) {
+    grpc::ClientContext context;
+    testing::Authorize(&context, token);
+    v1::HeartbeatRequest request;
+    request.set_client_id(client.id());
+    v1::HeartbeatReply reply;
+    const grpc::Status beat = client.stub().Heartbeat(&context, request, &reply);
+    if (beat.error_code() == grpc::StatusCode::NOT_FOUND) client.Rejoin();  // the server restarted
+    if (beat.ok() && (reply.current_round() > round || reply.finished())) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  testing::Submission late;
+  late.token = token;
+  late.tensors = WellFormedUpdate(initial_table);
+  late.header.set_client_id(client.id());
+  late.header.set_round(round);
+  late.header.set_model_version(task.model_version());
+  late.header.set_num_examples(kSamplesPerClient);
+  late.header.set_lr(task.lr());
+  late.header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
+  return testing::Submit(client.stub(), late);
+}
+
+// A slow client: takes a task, waits until its round has closed, then
+// submits a well-formed update, which must be refused as stale; until `over`.
+void RunSlow(int s, const std::string& address, const ChannelSecurity& tls, const TensorTable& initial_table,
+             const std::atomic<bool>& over, std::atomic<int>& sent, std::atomic<int>& accepted) {
+  RawClient client(address, tls, SlowToken(s));
+  while (!over) {
+    const std::optional<v1::TrainTask> task = client.NextTask();
+    if (!task) continue;
+    ++sent;
+    if (SubmitAfterTheRoundClosed(client, SlowToken(s), *task, initial_table, over).ok()) ++accepted;
+  }
+}
+
+// Stops a random client every 150-450 ms until `over`.
+void InjectFaults(std::vector<ClientSlot>& slots, const std::atomic<bool>& over) {
+  std::mt19937 rng(7);
+  while (!over) {
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(150, 450)(rng)));
+    slots[std::uniform_int_distribution<int>(0, kClients - 1)(rng)].stop = true;
+  }
+}
+
+// The results database holds every completed round of `run_id`, once and
+// in order, with the checkpoint's participant count.
+void ExpectRoundsInDatabase(const std::string& path, int64_t run_id, const Checkpoint& checkpoint) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* query = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT round, participants FROM rounds WHERE run_id = ? ORDER BY round", -1,
+                               &query, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int64(query, 1, run_id);
+  int64_t rows = 0;
+  while (sqlite3_step(query) == SQLITE_ROW) {
+    ASSERT_LT(rows, kRounds);
+    EXPECT_EQ(sqlite3_column_int64(query, 0), rows + 1);
+    EXPECT_EQ(sqlite3_column_int64(query, 1), static_cast<int64_t>(checkpoint.history[rows].participants.size()));
+    ++rows;
+  }
+  sqlite3_finalize(query);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, kRounds);
+}
+
+// Replays `history` on `model` from the updates the auditor observed: each
+// round's participants are clients (never the rogue or a slow one), each
+// trained on the model the replay had reached, and their aggregate is the
+// next model. Counts the updates aggregated into `aggregated`.
+void ReplayObservedRounds(const std::vector<RoundSummary>& history, const ObservationArchive& archive, double step,
+                          TensorTable* model, int64_t* aggregated) {
+  for (const RoundSummary& s : history) {
+    std::vector<ClientUpdate> updates;
+    for (const std::string& p : s.participants) {
+      EXPECT_TRUE(p.rfind("c", 0) == 0) << "round " << s.round << " aggregated " << p;
+      const ObserverSession::Tables* seen = archive.Find(s.round, p);
+      ASSERT_NE(seen, nullptr) << "the auditor never saw " << p << "'s update of round " << s.round;
+      ASSERT_EQ(seen->model.size(), model->size());
+      for (size_t t = 0; t < model->size(); ++t) {
+        ASSERT_EQ(seen->model[t].bytes, (*model)[t].bytes) << "round " << s.round << ": the model " << p << " trained on";
+      }
+      updates.push_back({p, seen->header.update().num_examples(), seen->update});
+    }
+    std::vector<const ClientUpdate*> pointers;
+    for (const ClientUpdate& u : updates) pointers.push_back(&u);
+    auto next = Aggregate(*model, pointers, step);
+    ASSERT_THAT(next, IsOk());
+    *model = std::move(*next);
+    *aggregated += static_cast<int64_t>(updates.size());
+  }
+}
+
+// The auditor's connection options.
+ObserverOptions AuditorOptions(const std::string& address, const ChannelSecurity& tls) {
+  ObserverOptions options;
+  options.address = address;
+  options.security = tls;
+  options.token = kAuditorToken;
+  return options;
+}
+
+// Every completed round, once and in order, is in the checkpoint and in the
+// results database; the checkpoint's model and `final_model` both equal the
+// replay of the observed accepted updates, round by round, so no round took
+// an update from the rogue or a slow client.
+void ExpectEveryRoundKeptAndReplayed(const FederationConfig& config, const std::string& db_path, int64_t run_id,
+                                     const TensorTable& initial_table, const ObservationArchive& archive,
+                                     const TensorTable& final_model, int64_t* aggregated) {
+  auto checkpoint = ReadCheckpoint(config.checkpoint_path);
+  ASSERT_THAT(checkpoint, IsOk());
+  ASSERT_EQ(checkpoint->completed_rounds, kRounds);
+  ASSERT_EQ(checkpoint->history.size(), static_cast<size_t>(kRounds));
+  for (int64_t r = 0; r < kRounds; ++r) EXPECT_EQ(checkpoint->history[r].round, r + 1);
+  ASSERT_NO_FATAL_FAILURE(ExpectRoundsInDatabase(db_path, run_id, *checkpoint));
+
+  TensorTable replay = initial_table;
+  ASSERT_NO_FATAL_FAILURE(
+      ReplayObservedRounds(checkpoint->history, archive, config.server_lr * config.lr, &replay, aggregated));
+  ASSERT_EQ(replay.size(), checkpoint->model.size());
+  ASSERT_EQ(replay.size(), final_model.size());
+  for (size_t t = 0; t < replay.size(); ++t) {
+    EXPECT_EQ(replay[t].bytes, checkpoint->model[t].bytes) << replay[t].name;
+    EXPECT_EQ(replay[t].bytes, final_model[t].bytes) << replay[t].name;
+  }
+}
+
 class SoakTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -195,33 +444,12 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   const ServerSecurity tls{false, dir.File("server.pem"), dir.File("server.key"), ""};
   ChannelSecurity client_tls;
   client_tls.ca_path = dir.File("ca.pem");
-
-  FederationConfig config;
-  config.run_id = "soak";
-  config.model_spec_json = ModelSpecToJson(SoakSpec());
-  config.dataset = "synthetic";
-  config.rounds = kRounds;
-  config.mode = TrainingMode::kFedSgd;
-  config.lr = 0.05;
-  config.batch_size = 8;
-  config.min_clients = 8;
-  config.round_deadline = kDeadline;
-  config.client_timeout = absl::Seconds(2);
-  config.poll_interval = absl::Milliseconds(20);
-  config.checkpoint_path = dir.File("server.ckpt");
-  config.observation_log_limit = 4 * kRounds * (kClients + 3);
-
-  torch::manual_seed(11);
-  auto data = std::make_shared<Dataset>();
-  data->name = "synthetic";
-  data->images = torch::randint(0, 256, {kClients * kSamplesPerClient, 1, 8, 8}, torch::kUInt8);
-  data->labels = torch::randint(0, 10, {kClients * kSamplesPerClient}, torch::kLong);
-  data->num_classes = 10;
+  const FederationConfig config = SoakConfig(dir.File("server.ckpt"));
+  const std::shared_ptr<Dataset> data = SyntheticData();
   const Normalization norm = ComputeNormalization(*data);
   auto initial = BuildModel(SoakSpec(), 5);
   ASSERT_THAT(initial, IsOk());
   const TensorTable initial_table = ModelStateTable(*initial);
-
   auto store = ResultsStore::Open(dir.File("soak.db"));
   ASSERT_THAT(store, IsOk());
   auto run_id = (*store)->AddRun("soak", "none", "{}");
@@ -237,131 +465,27 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   const std::string address = "localhost:" + std::to_string(f->server->port());
   std::atomic<bool> over{false};
 
-  // The auditor: reconnects after each server restart; a new server's log
-  // starts with its own first accepted update.
+  // The auditor, the clients, the fault injector, the rogue, the slow clients.
   ObservationArchive archive;
-  ObserverOptions observer_options;
-  observer_options.address = address;
-  observer_options.security = client_tls;
-  observer_options.token = kAuditorToken;
-  auto observer = ObserverSession::Open(observer_options);
+  auto observer = ObserverSession::Open(AuditorOptions(address, client_tls));
   ASSERT_THAT(observer, IsOk());
-  // A stream ends with an error when its server goes away and with OK when
-  // the federation has finished and every observation was delivered.
-  std::thread auditor([&] {
-    while (true) {
-      const absl::Status streamed = observer->ObserveTables(v1::ObserveRequest(), [&](ObserverSession::Tables t) {
-        archive.Add(std::move(t));
-        return true;
-      });
-      if (streamed.ok() && over) return;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-  });
-
+  std::thread auditor([&] { ArchiveObservations(*observer, archive, over); });
   std::vector<ClientSlot> slots(kClients);
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back([&, i] {
-      std::mt19937 rng(1000 + i);
-      LocalData local{data, {}, norm};
-      for (int64_t s = i * kSamplesPerClient; s < (i + 1) * kSamplesPerClient; ++s) local.indices.push_back(s);
-      for (int life = 0;; ++life) {
-        slots[i].stop = false;
-        FederatedClientOptions o;
-        o.address = address;
-        o.security = client_tls;
-        o.token = ClientToken(i);
-        o.seed = 100 * life + i;
-        o.max_unavailable = absl::Seconds(60);
-        o.max_backoff = absl::Milliseconds(200);
-        o.stop = &slots[i].stop;
-        slots[i].final_status = FederatedClient(o, local).Run();
-        if (!absl::IsCancelled(slots[i].final_status)) return;
-        ++slots[i].kills;
-        absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(100, 800)(rng)));
-      }
-    });
+    clients.emplace_back([&, i] { RunClientThroughKills(i, address, client_tls, data, norm, slots[i]); });
   }
-  std::thread injector([&] {
-    std::mt19937 rng(7);
-    while (!over) {
-      absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(150, 450)(rng)));
-      slots[std::uniform_int_distribution<int>(0, kClients - 1)(rng)].stop = true;
-    }
-  });
-
-  // The rogue: a valid credential, a malformed update whenever it has a task.
+  std::thread injector([&] { InjectFaults(slots, over); });
   std::atomic<int> rogue_sent{0}, rogue_accepted{0};
-  std::thread rogue([&] {
-    RawClient client(address, client_tls, kRogueToken);
-    const TensorTable valid = WellFormedUpdate(initial_table);
-    size_t next = 0;
-    while (!over) {
-      const std::optional<v1::TrainTask> task = client.NextTask();
-      if (!task) continue;
-      auto bad = RogueSubmissions(valid, *task, client.id());
-      const absl::Status status = testing::Submit(client.stub(), bad[next++ % bad.size()]);
-      ++rogue_sent;
-      if (status.ok()) ++rogue_accepted;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  });
-
-  // Slow clients: take a task, wait until its round has closed, then submit
-  // a well-formed update, which must be refused as stale.
+  std::thread rogue([&] { RunRogue(address, client_tls, initial_table, over, rogue_sent, rogue_accepted); });
   std::atomic<int> slow_sent{0}, slow_accepted{0};
   std::vector<std::thread> slow;
   for (int s = 0; s < 2; ++s) {
-    slow.emplace_back([&, s] {
-      RawClient client(address, client_tls, SlowToken(s));
-      while (!over) {
-        const std::optional<v1::TrainTask> task = client.NextTask();
-        if (!task) continue;
-        const int64_t round = task->round();
-        absl::SleepFor(kDeadline);
-        while (!over) {
-          grpc::ClientContext context;
-          testing::Authorize(&context, SlowToken(s));
-          v1::HeartbeatRequest request;
-          request.set_client_id(client.id());
-          v1::HeartbeatReply reply;
-          const grpc::Status beat = client.stub().Heartbeat(&context, request, &reply);
-          if (beat.error_code() == grpc::StatusCode::NOT_FOUND) client.Rejoin();  // the server restarted
-          if (beat.ok() && (reply.current_round() > round || reply.finished())) break;
-          absl::SleepFor(absl::Milliseconds(50));
-        }
-        testing::Submission late;
-        late.token = SlowToken(s);
-        late.tensors = WellFormedUpdate(initial_table);
-        late.header.set_client_id(client.id());
-        late.header.set_round(round);
-        late.header.set_model_version(task->model_version());
-        late.header.set_num_examples(kSamplesPerClient);
-        late.header.set_lr(task->lr());
-        late.header.set_shared_kind(v1::SHARED_PSEUDO_GRADIENT);
-        ++slow_sent;
-        if (testing::Submit(client.stub(), late).ok()) ++slow_accepted;
-      }
-    });
+    slow.emplace_back([&, s] { RunSlow(s, address, client_tls, initial_table, over, slow_sent, slow_accepted); });
   }
 
   // Two server restarts, each at a random moment within a round.
-  std::mt19937 rng(3);
-  for (int64_t after : {kRounds / 3, 2 * kRounds / 3}) {
-    const absl::Time end = absl::Now() + absl::Seconds(120);
-    while (f->core->completed_rounds() < after && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
-    ASSERT_GE(f->core->completed_rounds(), after);
-    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 1400)(rng)));
-    f->Stop();
-    auto checkpoint = ReadCheckpoint(config.checkpoint_path);
-    ASSERT_THAT(checkpoint, IsOk());
-    absl::SleepFor(absl::Milliseconds(300));
-    f = start_server(address);
-    ASSERT_NE(f, nullptr);
-    EXPECT_EQ(f->core->completed_rounds(), checkpoint->completed_rounds);
-    EXPECT_EQ(f->core->current_model()->at(0).bytes, checkpoint->model[0].bytes);
-  }
+  ASSERT_NO_FATAL_FAILURE(RestartTwice(f, [&] { return start_server(address); }, config.checkpoint_path));
   EXPECT_TRUE(f->core->WaitUntilFinished(absl::Seconds(180)));
   for (auto& t : clients) t.join();
   over = true;
@@ -380,62 +504,14 @@ TEST_F(SoakTest, SoakTwentyClientsOverTlsWithFaults) {
   EXPECT_GT(slow_sent, 0);
   EXPECT_EQ(slow_accepted, 0);
 
-  // Every completed round, once and in order, in the checkpoint...
-  auto checkpoint = ReadCheckpoint(config.checkpoint_path);
-  ASSERT_THAT(checkpoint, IsOk());
-  ASSERT_EQ(checkpoint->completed_rounds, kRounds);
-  ASSERT_EQ(checkpoint->history.size(), static_cast<size_t>(kRounds));
-  for (int64_t r = 0; r < kRounds; ++r) EXPECT_EQ(checkpoint->history[r].round, r + 1);
-  // ...and in the results database.
+  // Every completed round, once and in order, in the checkpoint and in the
+  // results database; the model is the replay of the observed updates.
   store->reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(dir.File("soak.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* query = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT round, participants FROM rounds WHERE run_id = ? ORDER BY round", -1,
-                               &query, nullptr),
-            SQLITE_OK);
-  sqlite3_bind_int64(query, 1, *run_id);
-  int64_t rows = 0;
-  while (sqlite3_step(query) == SQLITE_ROW) {
-    ASSERT_LT(rows, kRounds);
-    EXPECT_EQ(sqlite3_column_int64(query, 0), rows + 1);
-    EXPECT_EQ(sqlite3_column_int64(query, 1), static_cast<int64_t>(checkpoint->history[rows].participants.size()));
-    ++rows;
-  }
-  sqlite3_finalize(query);
-  sqlite3_close(db);
-  EXPECT_EQ(rows, kRounds);
-
-  // The model is the replay of the observed accepted updates, round by round,
-  // and no round took an update from the rogue or a slow client.
-  TensorTable replay = initial_table;
   int64_t aggregated = 0;
-  for (const RoundSummary& s : checkpoint->history) {
-    std::vector<ClientUpdate> updates;
-    for (const std::string& p : s.participants) {
-      EXPECT_TRUE(p.rfind("c", 0) == 0) << "round " << s.round << " aggregated " << p;
-      const ObserverSession::Tables* seen = archive.Find(s.round, p);
-      ASSERT_NE(seen, nullptr) << "the auditor never saw " << p << "'s update of round " << s.round;
-      ASSERT_EQ(seen->model.size(), replay.size());
-      for (size_t t = 0; t < replay.size(); ++t) {
-        ASSERT_EQ(seen->model[t].bytes, replay[t].bytes) << "round " << s.round << ": the model " << p << " trained on";
-      }
-      updates.push_back({p, seen->header.update().num_examples(), seen->update});
-    }
-    std::vector<const ClientUpdate*> pointers;
-    for (const ClientUpdate& u : updates) pointers.push_back(&u);
-    auto next = Aggregate(replay, pointers, config.server_lr * config.lr);
-    ASSERT_THAT(next, IsOk());
-    replay = std::move(*next);
-    aggregated += static_cast<int64_t>(updates.size());
-  }
-  ASSERT_EQ(replay.size(), checkpoint->model.size());
-  for (size_t t = 0; t < replay.size(); ++t) EXPECT_EQ(replay[t].bytes, checkpoint->model[t].bytes) << replay[t].name;
-  const auto final_model = f->core->current_model();
-  for (size_t t = 0; t < replay.size(); ++t) EXPECT_EQ(replay[t].bytes, final_model->at(t).bytes);
+  ASSERT_NO_FATAL_FAILURE(ExpectEveryRoundKeptAndReplayed(config, dir.File("soak.db"), *run_id, initial_table, archive,
+                                                          *f->core->current_model(), &aggregated));
   std::printf("soak: %lld rounds, %lld updates aggregated, %lld observed, %d client stops, %d rogue and %d late "
-              "updates refused, 2 server restarts\n",
-              static_cast<long long>(kRounds), static_cast<long long>(aggregated),
+              "updates refused, 2 server restarts\n", static_cast<long long>(kRounds), static_cast<long long>(aggregated),
               static_cast<long long>(archive.count()), kills, rogue_sent.load(), slow_sent.load());
 }
 
