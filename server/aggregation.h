@@ -1,6 +1,7 @@
 // Federated aggregation on host tensors: the example-weighted mean of the
-// clients' pseudo-gradients, applied with a server learning rate. Pure
-// functions; thread-safe.
+// clients' pseudo-gradients, applied with a server learning rate, for a
+// round's updates held together (WeightedMean accumulates it as updates
+// arrive). Pure functions; thread-safe.
 #ifndef BIOFED_SERVER_AGGREGATION_H_
 #define BIOFED_SERVER_AGGREGATION_H_
 
@@ -25,7 +26,9 @@ struct ClientUpdate {
 //   float buffer ->  sum_k (n_k / N) b_k   (e.g. BatchNorm running statistics)
 //   other tensors (BatchNorm's batch counter) are kept.
 // With step = lr (server_lr 1) this is FedAvg's weighted mean of the
-// clients' local models, and FedSGD's gradient step. INVALID_ARGUMENT when
+// clients' local models, and FedSGD's gradient step. The sum is exact
+// (server/weighted_mean.h) and the mean rounded once, so the result does
+// not depend on the order of `updates`. INVALID_ARGUMENT when
 // there are no updates, a weight is not positive, or an update does not fit
 // the model.
 absl::StatusOr<TensorTable> Aggregate(const TensorTable& model, const std::vector<const ClientUpdate*>& updates,

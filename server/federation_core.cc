@@ -244,10 +244,12 @@ absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1
     LogWarning(kLog, absl::StrCat("round ", header.round(), ": clipped the update of '", principal, "' from L2 norm ",
                                   bounded.norm, " to ", config_.max_update_norm));
   }
+  std::shared_ptr<RunningMean> mean;
+  std::shared_ptr<ClientUpdate> update;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     BIOFED_RETURN_IF_ERROR(CheckSubmissionLocked(principal, header));
-    auto update = std::make_shared<ClientUpdate>();
+    update = std::make_shared<ClientUpdate>();
     update->client_id = header.client_id();
     update->num_examples = header.num_examples();
     update->tensors = std::move(tensors);
@@ -259,12 +261,36 @@ absl::Status FederationCore::AcceptUpdate(const std::string& principal, const v1
     observation->header = header;
     observation->update = std::shared_ptr<const TensorTable>(update, &update->tensors);
     observations_.Record(std::move(observation), std::move(audit));
-    open_->received[update->client_id] = std::move(update);
+    mean = open_->mean;
+    open_->received[update->client_id] = Received{update->num_examples, mean ? nullptr : update};
+    if (mean) ++open_->adding;  // the round does not close before the sum has it
     LogInfo(kLog, absl::StrCat("round ", header.round(), ": accepted the update of '", header.client_id(), "' (",
                                open_->received.size(), "/", open_->sampled.size(), ")"));
   }
+  absl::Status added = mean ? AddToRunningMean(std::move(mean), std::move(update)) : absl::OkStatus();
   changed_.notify_all();
-  return absl::OkStatus();
+  return added;
+}
+
+absl::Status FederationCore::AddToRunningMean(std::shared_ptr<RunningMean> mean,
+                                              std::shared_ptr<const ClientUpdate> update) {
+  const std::string client = update->client_id;
+  absl::Status added;
+  {
+    std::lock_guard<std::mutex> lock(mean->mutex);
+    added = mean->mean.Add(std::move(update));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  --open_->adding;  // the round stays open while adding > 0
+  if (!added.ok()) {
+    // Validated against the schema and the claims, so this is a bug:
+    // refuse the update rather than count it.
+    open_->received.erase(client);
+    open_->train_loss.erase(client);
+    LogError(kLog, absl::StrCat("round ", open_->round, ": the update of '", client,
+                                "' could not be summed: ", added.ToString()));
+  }
+  return added;
 }
 
 void FederationCore::CountRejection() {
@@ -278,7 +304,8 @@ void FederationCore::DriverLoop() {
     if (completed_ < config_.rounds) {
       if (!open_) {
         MaybeOpenRound(lock);
-      } else if (open_->received.size() == open_->sampled.size() || absl::Now() >= open_->deadline) {
+      } else if (open_->adding == 0 &&
+                 (open_->received.size() == open_->sampled.size() || absl::Now() >= open_->deadline)) {
         if (open_->received.size() < open_->sampled.size() && KeepWaitingPastDeadline()) continue;
         CloseRound(lock);
         continue;
@@ -308,6 +335,9 @@ void FederationCore::MaybeOpenRound(std::unique_lock<std::mutex>&) {
   r.sampled = std::move(alive);
   r.opened = now;
   r.deadline = now + config_.round_deadline;
+  if (config_.aggregator.kind == Aggregator::Kind::kMean) {
+    r.mean = std::make_shared<RunningMean>(versions_.at(completed_));
+  }
   LogInfo(kLog, absl::StrCat("round ", round, " open", r.attempt ? absl::StrCat(" (attempt ", r.attempt + 1, ")") : "",
                              ": sampled ", absl::StrJoin(r.sampled, ", ")));
   open_ = std::move(r);
@@ -372,17 +402,16 @@ bool FederationCore::KeepWaitingPastDeadline() {
   return true;
 }
 
-RoundSummary FederationCore::SummarizeRound(const OpenRound& round, std::vector<const ClientUpdate*>* updates) {
+RoundSummary FederationCore::SummarizeRound(const OpenRound& round) {
   RoundSummary summary;
   summary.round = round.round;
   summary.rejected_updates = round.rejected;
   double loss_sum = 0;
-  for (const auto& [name, update] : round.received) {
-    updates->push_back(update.get());
+  for (const auto& [name, received] : round.received) {
     summary.participants.push_back(name);
-    summary.examples = SaturatingAdd(summary.examples, update->num_examples);
+    summary.examples = SaturatingAdd(summary.examples, received.num_examples);
     auto loss = round.train_loss.find(name);
-    if (loss != round.train_loss.end()) loss_sum += loss->second * static_cast<double>(update->num_examples);
+    if (loss != round.train_loss.end()) loss_sum += loss->second * static_cast<double>(received.num_examples);
   }
   for (const std::string& name : round.sampled) {
     if (round.received.count(name) == 0) summary.dropped.push_back(name);
@@ -391,6 +420,14 @@ RoundSummary FederationCore::SummarizeRound(const OpenRound& round, std::vector<
   std::sort(summary.dropped.begin(), summary.dropped.end());
   summary.train_loss = summary.examples > 0 ? loss_sum / static_cast<double>(summary.examples) : 0.0;
   return summary;
+}
+
+absl::StatusOr<TensorTable> FederationCore::AggregateRound(const OpenRound& round, const TensorTable& base) const {
+  const double step = config_.server_lr * config_.lr;
+  if (round.mean) return round.mean->mean.Apply(step);  // no Add is running: adding == 0
+  std::vector<const ClientUpdate*> updates;
+  for (const auto& [name, received] : round.received) updates.push_back(received.update.get());
+  return AggregateWith(config_.aggregator, base, updates, step);
 }
 
 void FederationCore::EvaluateAndCheckpoint(const TensorTable& model, absl::Time opened, RoundSummary& summary) {
@@ -422,9 +459,8 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
   const std::shared_ptr<const TensorTable> base = versions_.at(completed_);
   lock.unlock();
 
-  std::vector<const ClientUpdate*> updates;
-  RoundSummary summary = SummarizeRound(round, &updates);
-  absl::StatusOr<TensorTable> next = AggregateWith(config_.aggregator, *base, updates, config_.server_lr * config_.lr);
+  RoundSummary summary = SummarizeRound(round);
+  absl::StatusOr<TensorTable> next = AggregateRound(round, *base);
   if (!next.ok()) {
     // Every update was validated against the schema, so this is a bug; keep
     // the model and redo the round rather than publish a wrong one.
@@ -455,6 +491,25 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
     listener(summary);
     lock.lock();
   }
+}
+
+size_t FederationCore::round_bytes_held() const {
+  std::shared_ptr<RunningMean> mean;
+  size_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!open_) return 0;
+    mean = open_->mean;
+    for (const auto& [name, received] : open_->received) {
+      if (!received.update) continue;
+      for (const HostTensor& t : received.update->tensors) bytes += t.bytes.size();
+    }
+  }
+  if (mean) {
+    std::lock_guard<std::mutex> lock(mean->mutex);
+    bytes += mean->mean.held_bytes();
+  }
+  return bytes;
 }
 
 int64_t FederationCore::completed_rounds() const {

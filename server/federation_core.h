@@ -32,6 +32,7 @@
 #include "server/evaluation.h"
 #include "server/observation_log.h"
 #include "server/update_norm.h"
+#include "server/weighted_mean.h"
 #include "wire/host_tensor.h"
 #include "wire/tensor_stream.h"
 
@@ -124,6 +125,10 @@ class FederationCore {
     return observations_.Manifest(round, client);
   }
 
+  // Bytes of updates the open round holds for its aggregation: the running
+  // mean's sum (about one model in double-double, however many clients), or
+  // every accepted update for the robust rules; 0 with no round open.
+  size_t round_bytes_held() const;
   int64_t completed_rounds() const;
   bool finished() const;
   std::vector<RoundSummary> history() const;
@@ -137,11 +142,25 @@ class FederationCore {
   struct ClientState {
     absl::Time last_seen;
   };
+  // An accepted update as the round keeps it: its weight, and the update
+  // itself only where the aggregator needs every update at once (the
+  // robust rules); the mean takes each update into its running sum.
+  struct Received {
+    int64_t num_examples = 0;
+    std::shared_ptr<const ClientUpdate> update;  // null when summed
+  };
+  struct RunningMean {
+    explicit RunningMean(std::shared_ptr<const TensorTable> model) : mean(std::move(model)) {}
+    std::mutex mutex;  // one Add at a time, outside the core's lock
+    WeightedMean mean;
+  };
   struct OpenRound {
     int64_t round = 0;
     int attempt = 0;
     std::vector<std::string> sampled;
-    std::map<std::string, std::shared_ptr<ClientUpdate>> received;
+    std::map<std::string, Received> received;
+    std::shared_ptr<RunningMean> mean;  // the mean aggregator's running sum; else null
+    int adding = 0;                     // accepted updates still being added to `mean`
     std::map<std::string, double> train_loss;
     absl::Time opened, deadline;
     int extensions = 0;                 // deadlines passed short of the quorum
@@ -155,8 +174,14 @@ class FederationCore {
   void MaybeOpenRound(std::unique_lock<std::mutex>& lock);
   bool KeepWaitingPastDeadline();
   void CloseRound(std::unique_lock<std::mutex>& lock);
-  // The summary of a round about to close, and its updates in `updates`.
-  static RoundSummary SummarizeRound(const OpenRound& round, std::vector<const ClientUpdate*>* updates);
+  // The summary of a round about to close.
+  static RoundSummary SummarizeRound(const OpenRound& round);
+  // The model after `round` from `base`: its running mean, or the
+  // configured rule over its held updates.
+  absl::StatusOr<TensorTable> AggregateRound(const OpenRound& round, const TensorTable& base) const;
+  // Takes an update the round accepted into its running mean (outside the
+  // lock); on failure the update is taken back.
+  absl::Status AddToRunningMean(std::shared_ptr<RunningMean> mean, std::shared_ptr<const ClientUpdate> update);
   // Test accuracy and loss of `model` into `summary` (on the evaluation
   // rounds), its duration since `opened`, then the checkpoint of the closed
   // round.

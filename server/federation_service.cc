@@ -1,6 +1,7 @@
 #include "server/federation_service.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,7 +27,29 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 }  // namespace
 
 FederationService::FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes)
-    : core_(core), credentials_(std::move(credentials)), chunk_bytes_(chunk_bytes) {}
+    : core_(core),
+      credentials_(std::move(credentials)),
+      chunk_bytes_(chunk_bytes),
+      stale_updates_([this] { EndStaleUpdates(); }) {}
+
+FederationService::~FederationService() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_changed_.notify_all();
+  stale_updates_.join();
+}
+
+void FederationService::EndStaleUpdates() {
+  std::unique_lock<std::mutex> lock(stop_mutex_);
+  while (!stop_changed_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    const int64_t current = core_->finished() ? std::numeric_limits<int64_t>::max() : core_->completed_rounds() + 1;
+    lock.unlock();
+    arriving_.EndThoseBefore(current);
+    lock.lock();
+  }
+}
 
 absl::StatusOr<const Principal*> FederationService::Authorize(const grpc::ServerContextBase* context, Role role) const {
   const auto& metadata = context->client_metadata();
@@ -120,7 +143,7 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* FederationService::SubmitUpdate(grpc:
     LogWarning(kLog, absl::StrCat("rejected an update from ", context->peer(), ": ", principal.status().ToString()));
     return UpdateReactor::Refuse(ToGrpcStatus(principal.status()));
   }
-  return new UpdateReactor(core_, (*principal)->name, reply);
+  return new UpdateReactor(core_, &arriving_, (*principal)->name, reply);
 }
 
 grpc::Status FederationService::Observe(grpc::ServerContext* context, const v1::ObserveRequest* request,

@@ -9,13 +9,17 @@
 #ifndef BIOFED_SERVER_FEDERATION_SERVICE_H_
 #define BIOFED_SERVER_FEDERATION_SERVICE_H_
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "biofed/v1/federation.grpc.pb.h"
 #include "server/credentials.h"
 #include "server/federation_core.h"
+#include "server/update_reactor.h"
 #include "wire/grpc_status.h"
 
 namespace biofed {
@@ -23,6 +27,7 @@ namespace biofed {
 class FederationService final : public v1::Federation::WithRawCallbackMethod_SubmitUpdate<v1::Federation::Service> {
  public:
   FederationService(FederationCore* core, CredentialStore credentials, size_t chunk_bytes = kDefaultChunkBytes);
+  ~FederationService() override;
 
   grpc::Status Join(grpc::ServerContext* context, const v1::JoinRequest* request, v1::JoinReply* reply) override;
   grpc::Status PullTask(grpc::ServerContext* context, const v1::PullTaskRequest* request, v1::Task* task) override;
@@ -44,9 +49,18 @@ class FederationService final : public v1::Federation::WithRawCallbackMethod_Sub
   // UNAUTHENTICATED without a known token; PERMISSION_DENIED without `role`.
   absl::StatusOr<const Principal*> Authorize(const grpc::ServerContextBase* context, Role role) const;
 
+  // Ends the updates still arriving for rounds that have closed, every
+  // 100 ms, until the service goes.
+  void EndStaleUpdates();
+
   FederationCore* core_;
   const CredentialStore credentials_;
   const size_t chunk_bytes_;
+  ArrivingUpdates arriving_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_changed_;
+  bool stopping_ = false;
+  std::thread stale_updates_;
 };
 
 }  // namespace biofed

@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/proto_buffer_reader.h>
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -21,9 +23,57 @@ class RefusedRead final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-UpdateReactor::UpdateReactor(FederationCore* core, std::string principal, grpc::ByteBuffer* reply)
-    : core_(core), principal_(std::move(principal)), reply_(reply) {
+std::shared_ptr<ArrivingUpdates::Slot> ArrivingUpdates::Add(UpdateReactor* reactor) {
+  auto slot = std::make_shared<Slot>();
+  slot->reactor = reactor;
+  std::lock_guard<std::mutex> lock(mutex_);
+  slots_.insert(slot);
+  return slot;
+}
+
+void ArrivingUpdates::Remove(const std::shared_ptr<Slot>& slot) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  slots_.erase(slot);
+}
+
+void ArrivingUpdates::EndThoseBefore(int64_t current) {
+  std::vector<std::shared_ptr<Slot>> slots;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    slots.assign(slots_.begin(), slots_.end());
+  }
+  for (const std::shared_ptr<Slot>& slot : slots) {
+    std::lock_guard<std::recursive_mutex> lock(slot->mutex);
+    if (slot->reactor != nullptr) slot->reactor->EndIfBefore(current);
+  }
+}
+
+size_t ArrivingUpdates::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return slots_.size();
+}
+
+UpdateReactor::UpdateReactor(FederationCore* core, ArrivingUpdates* arriving, std::string principal,
+                             grpc::ByteBuffer* reply)
+    : core_(core), arriving_(arriving), slot_(arriving->Add(this)), principal_(std::move(principal)), reply_(reply) {
   StartRead(&message_);
+}
+
+void UpdateReactor::OnDone() {
+  const std::shared_ptr<ArrivingUpdates::Slot> slot = slot_;
+  {
+    std::lock_guard<std::recursive_mutex> lock(slot->mutex);
+    slot->reactor = nullptr;
+  }
+  arriving_->Remove(slot);
+  delete this;
+}
+
+void UpdateReactor::EndIfBefore(int64_t current) {
+  if (concluded_ || !body_ || header_.round() >= current) return;
+  body_.reset();  // the assembly buffer goes now, not when the client gives up
+  Conclude(absl::FailedPreconditionError(
+      absl::StrCat("round ", header_.round(), " closed while this update was still arriving")));
 }
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* UpdateReactor::Refuse(const grpc::Status& status) {
@@ -31,6 +81,10 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* UpdateReactor::Refuse(const grpc::Sta
 }
 
 void UpdateReactor::OnReadDone(bool ok) {
+  // A local owner: Finish may run OnDone, which deletes this, inline.
+  const std::shared_ptr<ArrivingUpdates::Slot> slot = slot_;
+  std::lock_guard<std::recursive_mutex> lock(slot->mutex);
+  if (concluded_) return;  // ended as stale: this read was cancelled
   if (!ok) return Conclude(Accept());
   const absl::Status taken = TakeMessage();
   message_.Clear();
@@ -67,6 +121,7 @@ absl::Status UpdateReactor::Accept() {
 }
 
 void UpdateReactor::Conclude(const absl::Status& status) {
+  concluded_ = true;
   if (!status.ok()) {
     core_->CountRejection();
     LogWarning(kLog, absl::StrCat("rejected an update from '", principal_, "': ", status.ToString()));

@@ -6,12 +6,20 @@
 // (UpdateReceiver), and the complete update goes to the core. A rejection
 // ends the call at once with its precise status, is counted and logged;
 // the core and the global model are untouched.
+// A stream whose round closes while it is still arriving (a client that
+// stalls after its header) is ended with FAILED_PRECONDITION and its
+// assembly buffer freed (ArrivingUpdates), so it holds nothing past its
+// round.
 // Thread-safety: gRPC runs one reaction of a call at a time (one read is in
-// flight at most), and the core is thread-safe.
+// flight at most); a reaction and the end of a stale stream are serialised
+// by the stream's own mutex; the core is thread-safe.
 #ifndef BIOFED_SERVER_UPDATE_REACTOR_H_
 #define BIOFED_SERVER_UPDATE_REACTOR_H_
 
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <grpcpp/support/byte_buffer.h>
@@ -23,18 +31,47 @@
 
 namespace biofed {
 
+class UpdateReactor;
+
+// The updates still arriving. Thread-safe.
+class ArrivingUpdates {
+ public:
+  // What the registry and a reactor share: the reactor (null once its call
+  // is done) and the mutex that serialises its reactions with its end.
+  struct Slot {
+    std::recursive_mutex mutex;  // the end of a stream may run OnDone inline
+    UpdateReactor* reactor = nullptr;
+  };
+
+  std::shared_ptr<Slot> Add(UpdateReactor* reactor);
+  void Remove(const std::shared_ptr<Slot>& slot);
+  // Ends every arriving update whose header is for a round before `current`.
+  void EndThoseBefore(int64_t current);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<std::shared_ptr<Slot>> slots_;
+};
+
 class UpdateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   // Reads the update `principal` (authenticated as a client) submits to
   // `core`; `reply` is gRPC's, filled with a serialized v1::SubmitReply
-  // when the update is accepted. Deletes itself when the call is done.
-  UpdateReactor(FederationCore* core, std::string principal, grpc::ByteBuffer* reply);
+  // when the update is accepted. Registers with `arriving` until the call
+  // is done, then deletes itself.
+  UpdateReactor(FederationCore* core, ArrivingUpdates* arriving, std::string principal, grpc::ByteBuffer* reply);
+
+  // Ends the call with FAILED_PRECONDITION, freeing its buffer, when its
+  // header is for a round before `current`; the caller holds the slot's
+  // mutex.
+  void EndIfBefore(int64_t current);
 
   // A call refused before its first message (`status` is not OK).
   static grpc::ServerReadReactor<grpc::ByteBuffer>* Refuse(const grpc::Status& status);
 
   void OnReadDone(bool ok) override;
-  void OnDone() override { delete this; }
+  void OnDone() override;
 
  private:
   // Decodes the message just read and takes it: the header, or the chunk
@@ -46,6 +83,9 @@ class UpdateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void Conclude(const absl::Status& status);
 
   FederationCore* const core_;
+  ArrivingUpdates* const arriving_;
+  const std::shared_ptr<ArrivingUpdates::Slot> slot_;
+  bool concluded_ = false;  // Finish was called
   const std::string principal_;
   grpc::ByteBuffer* const reply_;
   grpc::ByteBuffer message_;

@@ -247,6 +247,35 @@ TEST_F(HostileClientTest, CallsFromACredentialThatNeverJoinedAreNotFound) {
 // Defect 6: the 2 GiB total was checked after the shapes, so an oversized
 // update got INVALID_ARGUMENT (its first shape differs from the model's)
 // instead of RESOURCE_EXHAUSTED.
+// Defect 6: a stream that stalled after its header held its assembly
+// buffer until the client's own deadline. Now it is ended with
+// FAILED_PRECONDITION as soon as its round closes (here at the deadline,
+// with bob's update), long before the client's 30 s deadline.
+TEST_F(HostileClientTest, AStreamStalledPastItsRoundIsEndedWhenTheRoundCloses) {
+  Start([](FederationConfig& c) {
+    c.min_clients = 1;
+    c.min_available = 2;
+    c.round_deadline = absl::Seconds(1);
+  });
+  ASSERT_TRUE(AwaitTrainTask(*stub_, kAlice, "alice").has_value());
+  grpc::ClientContext context;
+  testing::Authorize(&context, kAlice);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::SubmitReply reply;
+  auto writer = stub_->SubmitUpdate(&context, &reply);
+  const Submission stalled = Valid();
+  v1::UpdateChunk header;
+  *header.mutable_header() = stalled.header;
+  DescribeTable(stalled.tensors, header.mutable_header()->mutable_tensors());
+  ASSERT_TRUE(writer->Write(header));
+  const absl::Time start = absl::Now();
+  ASSERT_THAT(Submit(*stub_, Valid("bob", kBob)), IsOk());
+  ASSERT_TRUE(WaitForRound(1));
+  EXPECT_THAT(FromGrpcStatus(writer->Finish()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "round 1 closed while this update was still arriving"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
 TEST_F(HostileClientTest, AnUpdateAboveTheTotalSizeLimitIsResourceExhausted) {
   Start();
   Submission s = Valid();

@@ -11,23 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/float_values.h"
 #include "tests/testing/status_matchers.h"
 
 namespace biofed {
 namespace {
 
+using testing::FloatValues;
 using testing::IsOk;
 using testing::StatusIs;
-
-HostTensor Floats(const std::string& name, const std::vector<float>& values, TensorRole role) {
-  HostTensor t;
-  t.name = name;
-  t.shape = {static_cast<int64_t>(values.size())};
-  t.role = role;
-  t.bytes.resize(values.size() * sizeof(float));
-  for (size_t i = 0; i < values.size(); ++i) t.mutable_floats()[i] = values[i];
-  return t;
-}
 
 // One client's update: pseudo-gradient `g` for parameter "w", value `b` for
 // buffer "b".
@@ -35,7 +27,7 @@ ClientUpdate Update(const std::string& id, int64_t examples, const std::vector<f
   ClientUpdate u;
   u.client_id = id;
   u.num_examples = examples;
-  u.tensors = {Floats("w", g, TensorRole::kParameter), Floats("b", b, TensorRole::kBuffer)};
+  u.tensors = {FloatValues("w", g, TensorRole::kParameter), FloatValues("b", b, TensorRole::kBuffer)};
   return u;
 }
 
@@ -51,8 +43,8 @@ TEST(AggregatorTest, ParsesEachRuleAndRefusesOthers) {
     ASSERT_THAT(a, IsOk()) << name;
     EXPECT_EQ(AggregatorName(*a), name);
   }
-  for (const char* bad : {"", "avg", "median:1", "trimmed-mean", "trimmed-mean:0.5", "trimmed-mean:-0.1",
-                          "norm-clip:0", "norm-clip:x", "norm-clip:inf", "mean:"}) {
+  for (const char* bad : {"", "avg", "median:1", "trimmed-mean", "trimmed-mean:0.5", "trimmed-mean:-0.1", "norm-clip:0",
+                          "norm-clip:x", "norm-clip:inf", "mean:"}) {
     EXPECT_THAT(ParseAggregator(bad), StatusIs(absl::StatusCode::kInvalidArgument, "is not one of")) << bad;
   }
 }
@@ -62,7 +54,8 @@ TEST(AggregatorTest, ParsesEachRuleAndRefusesOthers) {
 // 10 - 1.5; trimmed-mean:0.2 drops one from each end: mean(2, 3, 4) = 3 ->
 // 8.5 too; buffers 5, 6, 7, 8, -1e6: median 6, trimmed mean (5 + 6 + 7) / 3 = 6.
 TEST(AggregatorTest, MedianAndTrimmedMeanPerCoordinate) {
-  const TensorTable model = {Floats("w", {10.f}, TensorRole::kParameter), Floats("b", {0.f}, TensorRole::kBuffer)};
+  const TensorTable model = {FloatValues("w", {10.f}, TensorRole::kParameter),
+                             FloatValues("b", {0.f}, TensorRole::kBuffer)};
   std::vector<ClientUpdate> updates = {Update("c0", 1, {1}, {5}), Update("c1", 1, {2}, {6}), Update("c2", 1, {3}, {7}),
                                        Update("c3", 1, {4}, {8}), Update("c4", 1000, {1000}, {-1e6})};
   for (const char* rule : {"median", "trimmed-mean:0.2"}) {
@@ -84,7 +77,8 @@ TEST(AggregatorTest, MedianAndTrimmedMeanPerCoordinate) {
 // c1 sends (0.3, 0.4) (norm 0.5, kept); equal examples: mean (0.45, 0.6);
 // step 1 from (0, 0).
 TEST(AggregatorTest, NormClipScalesLargeUpdatesBeforeTheMean) {
-  const TensorTable model = {Floats("w", {0.f, 0.f}, TensorRole::kParameter), Floats("b", {1.f}, TensorRole::kBuffer)};
+  const TensorTable model = {FloatValues("w", {0.f, 0.f}, TensorRole::kParameter),
+                             FloatValues("b", {1.f}, TensorRole::kBuffer)};
   const std::vector<ClientUpdate> updates = {Update("c0", 10, {3, 4}, {2}), Update("c1", 10, {0.3f, 0.4f}, {4})};
   auto next = AggregateWith(*ParseAggregator("norm-clip:1"), model, Pointers(updates), 1.0);
   ASSERT_THAT(next, IsOk());
@@ -102,8 +96,8 @@ TEST(AggregatorTest, NormClipScalesLargeUpdatesBeforeTheMean) {
 // share, 11 * 1000 / 1040 per unit step in norm.
 TEST(AggregatorTest, AByzantineClientOwnsTheMeanButNoRobustRule) {
   const size_t n = 100;
-  const TensorTable model = {Floats("w", std::vector<float>(n, 0.f), TensorRole::kParameter),
-                             Floats("b", {1.f}, TensorRole::kBuffer)};
+  const TensorTable model = {FloatValues("w", std::vector<float>(n, 0.f), TensorRole::kParameter),
+                             FloatValues("b", {1.f}, TensorRole::kBuffer)};
   std::vector<ClientUpdate> updates;
   for (int k = 0; k < 4; ++k) {
     std::vector<float> g(n);
@@ -134,7 +128,7 @@ TEST(AggregatorTest, AByzantineClientOwnsTheMeanButNoRobustRule) {
 }
 
 TEST(AggregatorTest, RefusesWhatTheMeanRefuses) {
-  const TensorTable model = {Floats("w", {0.f}, TensorRole::kParameter)};
+  const TensorTable model = {FloatValues("w", {0.f}, TensorRole::kParameter)};
   ClientUpdate wrong = Update("c0", 1, {1, 2}, {0});
   for (const char* rule : {"median", "trimmed-mean:0.1", "norm-clip:1"}) {
     EXPECT_THAT(AggregateWith(*ParseAggregator(rule), model, {}, 1.0),
