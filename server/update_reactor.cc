@@ -48,14 +48,10 @@ void ArrivingUpdates::EndThoseBefore(int64_t current) {
   }
 }
 
-size_t ArrivingUpdates::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return slots_.size();
-}
-
 UpdateReactor::UpdateReactor(FederationCore* core, ArrivingUpdates* arriving, std::string principal,
                              grpc::ByteBuffer* reply)
-    : core_(core), arriving_(arriving), slot_(arriving->Add(this)), principal_(std::move(principal)), reply_(reply) {
+    : core_(core), arriving_(arriving), principal_(std::move(principal)), reply_(reply) {
+  slot_ = arriving_->Add(this);  // once every member is built: the sweeper may look at it from now on
   StartRead(&message_);
 }
 

@@ -16,6 +16,7 @@
 #ifndef BIOFED_SERVER_UPDATE_REACTOR_H_
 #define BIOFED_SERVER_UPDATE_REACTOR_H_
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,7 +48,6 @@ class ArrivingUpdates {
   void Remove(const std::shared_ptr<Slot>& slot);
   // Ends every arriving update whose header is for a round before `current`.
   void EndThoseBefore(int64_t current);
-  size_t size() const;
 
  private:
   mutable std::mutex mutex_;
@@ -84,14 +84,14 @@ class UpdateReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
   FederationCore* const core_;
   ArrivingUpdates* const arriving_;
-  const std::shared_ptr<ArrivingUpdates::Slot> slot_;
   bool concluded_ = false;  // Finish was called
   const std::string principal_;
   grpc::ByteBuffer* const reply_;
   grpc::ByteBuffer message_;
   UpdateChunkView chunk_;
   v1::UpdateHeader header_;
-  std::optional<UpdateReceiver> body_;  // set once the header is accepted
+  std::optional<UpdateReceiver> body_;           // set once the header is accepted
+  std::shared_ptr<ArrivingUpdates::Slot> slot_;  // set last in the constructor
 };
 
 }  // namespace biofed
