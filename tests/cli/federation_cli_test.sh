@@ -7,22 +7,8 @@
 set -u
 biofed="$1"
 source_dir="$2"
-work=$(mktemp -d)
-pids=()
-cleanup() { kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- server log"; cat "$work"/server*.log; exit 1; }
-wait_for() {  # wait_for <file> <pattern> <seconds>
-  local end=$((SECONDS + $3))
-  while ! grep -q -- "$2" "$1" 2>/dev/null; do
-    [[ $SECONDS -ge $end ]] && return 1
-    sleep 0.2
-  done
-}
-
-"$source_dir/deploy/make-certs.sh" "$work/certs" 2>/dev/null || fail "make-certs"
-for i in 0 1 2; do echo "client$i client client$i-token-$(printf '%016d' $i)" >> "$work/credentials"; done
-port=$((20000 + RANDOM % 20000))
+source "$source_dir/tests/cli/federation_test_lib.sh"
+start_federation_files 3
 server_args=(server --address "127.0.0.1:$port" --credentials "$work/credentials"
   --tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server.key"
   --rounds 3 --min-clients 2 --min-available 3 --round-deadline-s 6 --client-timeout-s 3
@@ -31,7 +17,6 @@ server_args=(server --address "127.0.0.1:$port" --credentials "$work/credentials
 server=$!
 pids+=($server)
 for i in 0 1 2; do
-  echo "client$i-token-$(printf '%016d' $i)" > "$work/token$i"
   "$biofed" client --server "localhost:$port" --ca "$work/certs/ca.pem" --token-file "$work/token$i" \
     --num-partitions 3 --partition-index $i --threads 1 --max-unavailable-s 60 \
     > "$work/client$i.out" 2> "$work/client$i.log" &

@@ -11,15 +11,8 @@
 set -u
 biofed="$1"
 source_dir="$2"
-work=$(mktemp -d)
-pids=()
-cleanup() { kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- server log"; cat "$work"/server.log; exit 1; }
-
-"$source_dir/deploy/make-certs.sh" "$work/certs" 2>/dev/null || fail "make-certs"
-for i in 0 1; do echo "client$i client client$i-token-$(printf '%016d' $i)" >> "$work/credentials"; done
-port=$((20000 + RANDOM % 20000))
+source "$source_dir/tests/cli/federation_test_lib.sh"
+start_federation_files 2
 "$biofed" server --address "127.0.0.1:$port" --credentials "$work/credentials" \
   --tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server.key" \
   --rounds 2 --min-clients 2 --round-deadline-s 1 --client-timeout-s 30 --local-epochs 1 \
@@ -28,7 +21,6 @@ port=$((20000 + RANDOM % 20000))
 server=$!
 pids+=($server)
 for i in 0 1; do
-  echo "client$i-token-$(printf '%016d' $i)" > "$work/token$i"
   "$biofed" client --server "localhost:$port" --ca "$work/certs/ca.pem" --token-file "$work/token$i" \
     --num-partitions 6 --partition-index $i --threads 1 --max-unavailable-s 60 \
     > "$work/client$i.out" 2> "$work/client$i.log" &
