@@ -72,6 +72,12 @@ class HeartbeatThread {
   std::thread thread_;  // last: starts after the members it uses
 };
 
+// `status`, its message prefixed with the call that failed.
+absl::Status NamedFailure(const char* what, const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<TensorTable> FetchModelTable(v1::Federation::Stub& stub, const std::string& token, int64_t version,
@@ -127,15 +133,16 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
   absl::Time first_failure = absl::InfiniteFuture();
   while (true) {
     absl::Status status = call();
-    if (!Transient(status.code())) return status;
+    if (!Transient(status.code())) return NamedFailure(what, status);
     const absl::Time now = absl::Now();
     if (first_failure == absl::InfiniteFuture()) {
       first_failure = now;
       LogWarning(kLog, absl::StrCat(client_id_.empty() ? "client" : client_id_, ": ", what,
                                     ": server unavailable, retrying (", status.message(), ")"));
     }
-    if (Stopping()) return absl::CancelledError(absl::StrCat("client stopped while the server was unavailable (", what, ")"));
-    if (now - first_failure > options_.max_unavailable) return status;
+    if (Stopping())
+      return absl::CancelledError(absl::StrCat("client stopped while the server was unavailable (", what, ")"));
+    if (now - first_failure > options_.max_unavailable) return NamedFailure(what, status);
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -182,11 +189,12 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Gener
       continue;
     }
     if (!pulled.ok()) {
-      if (!Stopping()) LogWarning(kLog, absl::StrCat(client_id_, ": giving up: pull task: ", pulled.ToString()));
+      if (!Stopping()) LogWarning(kLog, absl::StrCat(client_id_, ": giving up: ", pulled.ToString()));
       return pulled;
     }
     if (task.has_finish()) {
-      LogInfo(kLog, absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
+      LogInfo(kLog,
+              absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
       return absl::OkStatus();
     }
     if (task.has_wait()) {
@@ -195,7 +203,7 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Gener
     }
     const absl::Status round = RunRound(stub, updates, task.train());
     if (!round.ok()) {
-      if (Stopping()) continue;  // reported at the top of the loop
+      if (Stopping()) continue;                              // reported at the top of the loop
       if (Fatal(round.code()) || Transient(round.code())) {  // transient: Retry gave up
         LogWarning(kLog, absl::StrCat(client_id_, ": giving up: round ", task.train().round(), ": ", round.ToString()));
         return round;

@@ -36,14 +36,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FederationServer>> FederationServer::Start(const std::string& address,
-                                                                         const ServerSecurity& security,
-                                                                         FederationCore* core,
-                                                                         CredentialStore credentials) {
+                                                                          const ServerSecurity& security,
+                                                                          FederationCore* core,
+                                                                          CredentialStore credentials) {
   BIOFED_ASSIGN_OR_RETURN(auto server_credentials, MakeCredentials(security));
   std::unique_ptr<FederationServer> server(new FederationServer());
   server->service_ = std::make_unique<FederationService>(core, std::move(credentials));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, server_credentials, &server->port_);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use would
+  // start, and the kernel would hand each new connection to one of the two.
+  // A client sent to a listener nobody serves waits out its deadline.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // A larger HTTP/2 receive window lets a client stream a large update
@@ -52,7 +56,7 @@ absl::StatusOr<std::unique_ptr<FederationServer>> FederationServer::Start(const 
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_FRAME_SIZE, 4 * 1024 * 1024);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, " (is another server using it?)"));
   }
   return server;
 }

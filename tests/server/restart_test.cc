@@ -1,7 +1,7 @@
 // A server killed after round r resumes at round r + 1 from its checkpoint
 // with identical weights; a round whose client vanished closes at the
 // deadline with the rest; live clients slower than the deadline keep their
-// round.
+// round. A port in use is not shared with a second server.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,6 +51,35 @@ bool WaitForRounds(const FederationCore& core, int64_t rounds) {
   const absl::Time end = absl::Now() + absl::Seconds(20);
   while (core.completed_rounds() < rounds && absl::Now() < end) absl::SleepFor(absl::Milliseconds(5));
   return core.completed_rounds() >= rounds;
+}
+
+// gRPC's default (SO_REUSEPORT) would let a second server bind a port in use
+// and take some of its connections; a client handed to the wrong one waits out
+// its deadline. The second server must be refused instead, and the port must
+// be free again once the first has stopped.
+TEST(ServerPortTest, ASecondServerOnAPortInUseIsRefused) {
+  SetLogQuiet(true);
+  FederationConfig config;
+  config.run_id = "port";
+  config.model_spec_json = "{}";
+  config.rounds = 1;
+  auto core = FederationCore::Create(config, {FloatTensor("w", {6}, 1.0f)}, nullptr);
+  ASSERT_THAT(core, IsOk());
+  const ServerSecurity insecure{true, "", "", ""};
+  auto first = FederationServer::Start("127.0.0.1:0", insecure, core->get(), Credentials());
+  ASSERT_THAT(first, IsOk());
+  const std::string address = "127.0.0.1:" + std::to_string((*first)->port());
+
+  auto second = FederationServer::Start(address, insecure, core->get(), Credentials());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+
+  first->reset();
+  absl::StatusOr<std::unique_ptr<FederationServer>> again = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < 100 && absl::IsUnavailable(again.status()); ++attempt) {
+    if (attempt > 0) absl::SleepFor(absl::Milliseconds(50));  // the listener closes asynchronously
+    again = FederationServer::Start(address, insecure, core->get(), Credentials());
+  }
+  EXPECT_THAT(again, IsOk());
 }
 
 TEST(ServerRestartTest, ResumesAtTheNextRoundWithIdenticalWeights) {
@@ -145,8 +174,7 @@ TEST(ClientLossTest, RoundClosesAtTheDeadlineWithTheRemainingClients) {
 }
 
 // Heartbeats as a training client sends them, until `until`.
-void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const std::string& client,
-                    absl::Time until) {
+void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const std::string& client, absl::Time until) {
   while (absl::Now() < until) {
     grpc::ClientContext context;
     testing::Authorize(&context, token);

@@ -46,7 +46,14 @@ inline std::unique_ptr<RunningFederation> StartFederation(const FederationConfig
   f->core = std::move(*core);
   if (listener) f->core->SetRoundListener(std::move(listener));
   f->core->Start();
-  auto server = FederationServer::Start(address, security, f->core.get(), std::move(credentials));
+  // A server started again on the port of one just stopped may find the old
+  // listening socket still open for a moment (gRPC closes it asynchronously).
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  auto server = FederationServer::Start(address, security, f->core.get(), credentials);
+  while (absl::IsUnavailable(server.status()) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+    server = FederationServer::Start(address, security, f->core.get(), credentials);
+  }
   EXPECT_TRUE(server.ok()) << server.status();
   if (!server.ok()) return nullptr;
   f->server = std::move(*server);
