@@ -8,7 +8,9 @@ namespace biofed {
 
 #ifdef BIOFED_WITH_CUDA
 StepRunner::StepRunner(TrainingStep& step)
-    : step_(step), graphs_(step.model().device().is_cuda() && step.optimizer_options().name == "sgd") {}
+    : step_(step),
+      // DP-SGD's per-example passes and host-drawn noise are not captured.
+      graphs_(step.model().device().is_cuda() && step.optimizer_options().name == "sgd" && !step.dp_sgd()) {}
 #else
 StepRunner::StepRunner(TrainingStep& step) : step_(step) {}
 class GraphedTrainingStep {};

@@ -1,5 +1,5 @@
 // Runs the steps of a training loop: replayed as a CUDA graph where that
-// applies (a CUDA model in a BIOFED_WITH_CUDA build, SGD, a batch of the
+// applies (a CUDA model in a BIOFED_WITH_CUDA build, SGD, no DP-SGD, a batch of the
 // shape captured), eagerly otherwise, with the same results either way
 // (tests/gpu/cuda_test.cc). On a GPU a step of the small models here is a few
 // hundred kernel launches of a few microseconds each, so the launches, not

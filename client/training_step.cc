@@ -8,8 +8,7 @@ namespace biofed {
 
 absl::Status ValidateOptimizer(const OptimizerOptions& options) {
   if (options.name != "sgd" && options.name != "adam") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown optimizer '", options.name, "': expected sgd or adam"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown optimizer '", options.name, "': expected sgd or adam"));
   }
   if (!(options.lr > 0) || !std::isfinite(options.lr)) {
     return absl::InvalidArgumentError(absl::StrCat("learning rate must be > 0, got ", options.lr));
@@ -26,9 +25,10 @@ absl::Status ValidateOptimizer(const OptimizerOptions& options) {
   return absl::OkStatus();
 }
 
-TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod,
-                           const OptimizerOptions& optimizer, uint64_t seed)
+TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod, const OptimizerOptions& optimizer, uint64_t seed,
+                           const DpSgdOptions& dp)
     : model_(std::move(model)), optimizer_options_(optimizer), targets_(model_.MechanismTargets()) {
+  if (dp.enabled()) dp_sgd_.emplace(dp, seed);
   if (biomod.fuzzy_learning_rates) fuzzy_.emplace(targets_, biomod.tau, seed);
   if (biomod.rejuvenation) rejuvenation_.emplace(targets_, biomod.d_re, biomod.variant, seed);
   if (optimizer.name == "adam") {
@@ -36,17 +36,24 @@ TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod,
         model_.parameters(), torch::optim::AdamOptions(optimizer.lr).weight_decay(optimizer.weight_decay));
   } else {
     optimizer_ = std::make_unique<torch::optim::SGD>(
-        model_.parameters(), torch::optim::SGDOptions(optimizer.lr)
-                                 .momentum(optimizer.momentum)
-                                 .weight_decay(optimizer.weight_decay));
+        model_.parameters(),
+        torch::optim::SGDOptions(optimizer.lr).momentum(optimizer.momentum).weight_decay(optimizer.weight_decay));
   }
 }
 
 StepOutput TrainingStep::Step(const torch::Tensor& images, const torch::Tensor& labels) {
   optimizer_->zero_grad();
-  const torch::Tensor logits = model_.forward(images);
-  const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-  loss.backward();
+  torch::Tensor logits;
+  torch::Tensor loss;
+  if (dp_sgd_) {
+    logits = dp_sgd_->Compute(model_, images, labels);
+    torch::NoGradGuard no_grad;
+    loss = torch::nn::functional::cross_entropy(logits, labels);
+  } else {
+    logits = model_.forward(images);
+    loss = torch::nn::functional::cross_entropy(logits, labels);
+    loss.backward();
+  }
   if (fuzzy_) fuzzy_->Apply();
   if (rejuvenation_) rejuvenation_->Apply();
   optimizer_->step();

@@ -1,6 +1,7 @@
 // The local training step shared by `biofed train`, every federated client
 // and the attacker's replay of a client: forward (WS inside the model),
-// mean cross-entropy, backward, FL, WR, optimizer step, in that order (the
+// mean cross-entropy, backward (or DP-SGD's clipped and noised gradient),
+// FL, WR, optimizer step, in that order (the
 // authors' order: WR resets weights before the step applies the gradient).
 // The private biomod state (FL factors, WR stream) comes from the client's
 // seed. No host synchronisation inside Step(). Not thread-safe.
@@ -16,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/biomod_options.h"
+#include "client/dp_sgd.h"
 #include "client/fuzzy_learning_rates.h"
 #include "client/weight_rejuvenation.h"
 #include "models/model.h"
@@ -25,7 +27,7 @@ namespace biofed {
 struct OptimizerOptions {
   std::string name = "sgd";  // "sgd" or "adam"
   double lr = 0.01;
-  double momentum = 0.0;     // SGD only
+  double momentum = 0.0;  // SGD only
   double weight_decay = 0.0;
 };
 
@@ -41,8 +43,10 @@ class TrainingStep {
   // `model` is trained in place (callers pass a clone when they need the
   // original). WS must already be part of the model (BiomodOptions::
   // split_gamma() at construction); FL and WR are set up here from `seed`.
-  TrainingStep(Model model, const BiomodOptions& biomod, const OptimizerOptions& optimizer,
-               uint64_t seed);
+  // With `dp` enabled the batch gradient is DP-SGD's (client/dp_sgd.h; the
+  // caller checks CheckDpSgdApplies first), FL and WR act on it.
+  TrainingStep(Model model, const BiomodOptions& biomod, const OptimizerOptions& optimizer, uint64_t seed,
+               const DpSgdOptions& dp = {});
 
   StepOutput Step(const torch::Tensor& images, const torch::Tensor& labels);
 
@@ -51,6 +55,7 @@ class TrainingStep {
   const FuzzyLearningRates* fuzzy() const { return fuzzy_ ? &*fuzzy_ : nullptr; }
   WeightRejuvenation* rejuvenation() { return rejuvenation_ ? &*rejuvenation_ : nullptr; }
   const std::vector<NamedTensor>& targets() const { return targets_; }
+  bool dp_sgd() const { return dp_sgd_.has_value(); }
 
  private:
   Model model_;
@@ -58,6 +63,7 @@ class TrainingStep {
   std::vector<NamedTensor> targets_;
   std::optional<FuzzyLearningRates> fuzzy_;
   std::optional<WeightRejuvenation> rejuvenation_;
+  std::optional<DpSgdGradient> dp_sgd_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };
 
