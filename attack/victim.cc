@@ -45,7 +45,7 @@ std::vector<NamedTensor> ParameterEntries(const TensorTable& update) {
 absl::StatusOr<LocalResult> ClientUpdate(const VictimOptions& o, const ModelSpec& spec, const Model& global,
                                          const DatasetSplits& data, const std::vector<int64_t>& indices,
                                          uint64_t client_seed) {
-  LocalTrainer client(spec, o.biomod, client_seed, torch::kCPU);
+  LocalTrainer client(spec, o.biomod, client_seed, torch::kCPU, o.dp);
   LocalTask task;
   task.fedsgd = o.share == SharedKind::kGradient;
   task.lr = o.client_lr;

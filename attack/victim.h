@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "attack/update_record.h"
 #include "client/biomod_options.h"
+#include "client/dp_sgd_options.h"
 #include "data/dataset.h"
 
 namespace biofed {
@@ -30,6 +31,7 @@ struct VictimOptions {
   int64_t local_steps = 1;       // with kPseudoGradient: K local steps of batch_size each
   double client_lr = 0.01;
   uint64_t seed = 0;             // model init, data choice and the client's private seed
+  DpSgdOptions dp;               // the client trains with DP-SGD when enabled
 };
 
 absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& options, const DatasetSplits& data);

@@ -1,5 +1,6 @@
 // `biofed attack`: one attack on one victim's update (built from flags, or
 // read from a capture file), scored against the true batch.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/flag_groups.h"
+#include "client/dp_accounting.h"
 #include "common/files.h"
 #include "common/progress.h"
 #include "common/runtime.h"
@@ -31,6 +33,7 @@ struct AttackFlags {
   std::string share = "gradient";
   int64_t local_steps = 1;
   double client_lr = 0.01;
+  DpSgdOptions dp;
   int64_t seed = 0;
   AttackSpec attacker;
   ComputeFlags compute;
@@ -50,13 +53,27 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
                   "what the client sends: gradient (one step) or pseudo_gradient ((w - w') / lr after K steps)");
   flags.AddInt("local-steps", &f.local_steps, "K, with --share pseudo_gradient");
   flags.AddDouble("client-lr", &f.client_lr, "the client's SGD learning rate");
+  flags.AddDouble("dp-clip", &f.dp.clip,
+                  "DP-SGD in the victim's steps: clip each example's gradient to this L2 norm (0: off)");
+  flags.AddDouble("dp-noise", &f.dp.noise_multiplier,
+                  "DP-SGD noise multiplier sigma (noise std sigma x clip per coordinate), with --dp-clip");
   flags.AddInt("seed", &f.seed, "seed of the victim (model, batch, private state) and the attack");
   AddAttackerFlags(flags, &f.attacker);
   AddComputeFlags(flags, &f.compute);
   flags.AddString("out", &f.out, "directory for summary.json and reconstruction.png");
 }
 
+absl::Status CheckDpFlags(const AttackFlags& f) {
+  BIOFED_RETURN_IF_ERROR(ValidateDpSgd(f.dp));
+  if (f.dp.noise_multiplier > 0 && !f.dp.enabled()) return absl::InvalidArgumentError("--dp-noise needs --dp-clip");
+  if (f.dp.enabled() && !f.capture.empty()) {
+    return absl::InvalidArgumentError("--dp-clip describes a victim; a --capture is attacked as it was recorded");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CaptureFile> LoadOrMakeCapture(const AttackFlags& f) {
+  BIOFED_RETURN_IF_ERROR(CheckDpFlags(f));
   if (!f.capture.empty()) return ReadCaptureFile(f.capture);
   VictimOptions o;
   BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(f.model));
@@ -67,6 +84,7 @@ absl::StatusOr<CaptureFile> LoadOrMakeCapture(const AttackFlags& f) {
   o.train_lr = f.train_lr;
   o.local_steps = f.local_steps;
   o.client_lr = f.client_lr;
+  o.dp = f.dp;
   o.seed = static_cast<uint64_t>(f.seed);
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
   return MakeVictimCapture(o, data);
@@ -100,10 +118,30 @@ nlohmann::json ImageScoresJson(const BatchScore& score) {
   return images;
 }
 
+// The victim's DP-SGD and the (epsilon, 1e-5) of the release attacked: its
+// steps with every example of the batch in each (sampling rate 1); null
+// without DP-SGD. Clipping without noise guarantees nothing: epsilon null.
+absl::StatusOr<nlohmann::json> DpSgdJson(const AttackFlags& f, const UpdateRecord& r) {
+  if (!f.dp.enabled()) return nlohmann::json(nullptr);
+  constexpr double kDelta = 1e-5;
+  nlohmann::json j = {{"clip", f.dp.clip},
+                      {"noise_multiplier", f.dp.noise_multiplier},
+                      {"delta", kDelta},
+                      {"epsilon", nullptr},
+                      {"rdp_order", nullptr}};
+  if (f.dp.noise_multiplier > 0) {
+    BIOFED_ASSIGN_OR_RETURN(const PrivacySpent spent,
+                            DpSgdEpsilon({1.0, f.dp.noise_multiplier, std::max<int64_t>(r.local_steps, 1)}, kDelta));
+    j["epsilon"] = spent.epsilon;
+    j["rdp_order"] = spent.order;
+  }
+  return j;
+}
+
 // summary.json: the victim, the attacker's settings, the scored attack (the
 // record every study keeps) and the per-image scores and labels.
 nlohmann::json Summary(const AttackFlags& f, const CaptureFile& capture, const AttackRequest& request,
-                       const AttackOutcome& o, const std::string& device) {
+                       const AttackOutcome& o, const std::string& device, const nlohmann::json& dp_sgd) {
   const UpdateRecord& r = capture.record;
   const AuditRecord& audit = *capture.audit;
   nlohmann::json estimate = nullptr;
@@ -114,7 +152,7 @@ nlohmann::json Summary(const AttackFlags& f, const CaptureFile& capture, const A
   return {{"victim", {{"model", ArchitectureName(r.spec.architecture)}, {"dataset", r.dataset},
                       {"split_gamma", r.spec.split_gamma}, {"biomod", audit.biomod}, {"tau", audit.tau},
                       {"shared", SharedKindName(r.kind)}, {"lr", r.lr}, {"local_steps", r.local_steps},
-                      {"batch_size", r.batch_size}, {"num_examples", r.num_examples},
+                      {"batch_size", r.batch_size}, {"num_examples", r.num_examples}, {"dp_sgd", dp_sgd},
                       {"source", f.capture.empty() ? "victim flags" : f.capture}}},
           {"attacker", RecordToJson(request.spec)},
           {"seed", request.seed},
@@ -132,7 +170,15 @@ absl::Status WriteOutputs(const AttackFlags& f, const CaptureFile& capture, cons
   const std::string png_path = (std::filesystem::path(f.out) / "reconstruction.png").string();
   BIOFED_RETURN_IF_ERROR(WriteFileAtomically(png_path, o.scored.png.bytes));
   const std::string json_path = (std::filesystem::path(f.out) / "summary.json").string();
-  BIOFED_RETURN_IF_ERROR(WriteFileAtomically(json_path, Summary(f, capture, request, o, device).dump(2) + "\n"));
+  BIOFED_ASSIGN_OR_RETURN(const nlohmann::json dp_sgd, DpSgdJson(f, capture.record));
+  if (!dp_sgd.is_null() && !dp_sgd["epsilon"].is_null()) {
+    std::printf("DP-SGD (clip %g, noise multiplier %g): this release is (%.3g, %g)-DP\n", f.dp.clip,
+                f.dp.noise_multiplier, dp_sgd["epsilon"].get<double>(), dp_sgd["delta"].get<double>());
+  } else if (!dp_sgd.is_null()) {
+    std::printf("DP-SGD clipping to %g without noise: no privacy guarantee\n", f.dp.clip);
+  }
+  BIOFED_RETURN_IF_ERROR(
+      WriteFileAtomically(json_path, Summary(f, capture, request, o, device, dp_sgd).dump(2) + "\n"));
   std::printf("summary: %s\nimages:  %s\n", json_path.c_str(), png_path.c_str());
   return absl::OkStatus();
 }

@@ -14,18 +14,10 @@
 #include <torch/torch.h>
 
 #include "absl/status/status.h"
+#include "client/dp_sgd_options.h"
 #include "models/model.h"
 
 namespace biofed {
-
-struct DpSgdOptions {
-  double clip = 0;              // C > 0; 0 turns DP-SGD off
-  double noise_multiplier = 0;  // sigma >= 0
-  bool enabled() const { return clip > 0; }
-};
-
-// INVALID_ARGUMENT for C < 0, sigma < 0, or non-finite values.
-absl::Status ValidateDpSgd(const DpSgdOptions& options);
 // FAILED_PRECONDITION when `model` has buffers (BatchNorm statistics).
 absl::Status CheckDpSgdApplies(const Model& model);
 

@@ -166,7 +166,7 @@ absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) 
   send_manifest_ = join.collect_audit_manifests();
   BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
   BIOFED_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(options_.device));
-  trainer_ = std::make_unique<LocalTrainer>(spec, options_.biomod, options_.seed, device);
+  trainer_ = std::make_unique<LocalTrainer>(spec, options_.biomod, options_.seed, device, options_.dp);
   LogInfo(kLog, absl::StrCat(client_id_, ": joined run '", join.run_id(), "' with ", data_.indices.size(), " samples"));
   return join;
 }

@@ -28,6 +28,7 @@ struct FederatedClientOptions {
   ChannelSecurity security;
   std::string token;
   BiomodOptions biomod;  // FL and WR; WS is part of the server's model
+  DpSgdOptions dp;       // DP-SGD in the training loop; off unless enabled
   std::string biomod_name;  // recorded in the audit manifest
   uint64_t seed = 0;     // the client's private seed
   std::string device = "cpu";

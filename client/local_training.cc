@@ -20,8 +20,8 @@ constexpr uint64_t kLocalOrderStream = 0x4c4f;  // "LO"
 
 }  // namespace
 
-LocalTrainer::LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device)
-    : spec_(spec), biomod_(biomod), seed_(seed), device_(device) {}
+LocalTrainer::LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device, DpSgdOptions dp)
+    : spec_(spec), biomod_(biomod), dp_(dp), seed_(seed), device_(device) {}
 
 std::vector<std::vector<int64_t>> LocalTrainer::Batches(const LocalTask& task, const LocalData& data) const {
   const int64_t n = static_cast<int64_t>(data.indices.size());
@@ -102,6 +102,7 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
   }
   if (!model_) {
     BIOFED_ASSIGN_OR_RETURN(Model built, BuildModel(spec_, 0));
+    if (dp_.enabled()) BIOFED_RETURN_IF_ERROR(CheckDpSgdApplies(built));
     built.to(device_);
     model_ = built;
   }
@@ -110,7 +111,7 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
     if (step_ == nullptr || step_lr_ != task.lr) {
       // Persistent across rounds: WR's stream continues, FL's factors stay.
       runner_.reset();
-      step_ = std::make_unique<TrainingStep>(*model_, biomod_, OptimizerOptions{"sgd", task.lr, 0.0, 0.0}, seed_);
+      step_ = std::make_unique<TrainingStep>(*model_, biomod_, OptimizerOptions{"sgd", task.lr, 0.0, 0.0}, seed_, dp_);
       runner_ = std::make_unique<StepRunner>(*step_);
       step_lr_ = task.lr;
     }

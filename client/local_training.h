@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/biomod_options.h"
+#include "client/dp_sgd.h"
 #include "client/step_runner.h"
 #include "client/training_step.h"
 #include "client/update_share.h"
@@ -58,11 +59,13 @@ class LocalTrainer {
  public:
   // WS is part of the model (`spec.split_gamma`); the client applies FL and
   // WR as `biomod` says. The client's private biomod state (FL factors, WR
-  // stream) and its data order derive from `seed`.
-  LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device);
+  // stream) and its data order derive from `seed`. With `dp` enabled each
+  // step's gradient is DP-SGD's (client/dp_sgd.h; its noise from `seed` too).
+  LocalTrainer(ModelSpec spec, BiomodOptions biomod, uint64_t seed, torch::Device device, DpSgdOptions dp = {});
 
   // INVALID_ARGUMENT for a task out of its domain (the gradient share over
-  // more than one step among them), FAILED_PRECONDITION without data.
+  // more than one step among them), FAILED_PRECONDITION without data or for
+  // DP-SGD on a model with BatchNorm.
   absl::StatusOr<LocalResult> Train(const TensorTable& global_model, const LocalTask& task, const LocalData& data);
 
  private:
@@ -76,6 +79,7 @@ class LocalTrainer {
 
   ModelSpec spec_;
   BiomodOptions biomod_;
+  DpSgdOptions dp_;
   uint64_t seed_;
   torch::Device device_;
   std::optional<Model> model_;

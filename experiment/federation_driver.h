@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "attack/update_record.h"
 #include "client/biomod_options.h"
+#include "client/dp_sgd_options.h"
 #include "client/local_training.h"
 #include "experiment/round_row.h"
 #include "models/model_spec.h"
@@ -41,6 +42,7 @@ struct ClientPlan {
   uint64_t seed = 0;    // private: FL factors, WR stream, data order
   BiomodOptions biomod;  // FL and WR (WS is the model's)
   LocalData data;
+  DpSgdOptions dp;  // DP-SGD in the training loop, off unless enabled
 };
 
 // A client's defense of its update, applied after training and before it is

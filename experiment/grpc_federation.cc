@@ -58,6 +58,7 @@ FederatedClientOptions ClientOptionsOf(const FederationPlan& plan, size_t k, con
   o.security.insecure = true;
   o.token = token;
   o.biomod = plan.clients[k].biomod;
+  o.dp = plan.clients[k].dp;
   o.biomod_name = BiomodName(plan.clients[k].biomod);
   o.seed = plan.clients[k].seed;
   o.device = plan.device;

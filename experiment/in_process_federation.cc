@@ -89,7 +89,7 @@ absl::StatusOr<FederationRun> RunInProcessFederation(const FederationPlan& plan,
   BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(plan.device));
   Clients clients;
   for (const ClientPlan& c : plan.clients) {
-    clients.push_back(std::make_unique<LocalTrainer>(plan.spec, c.biomod, c.seed, device));
+    clients.push_back(std::make_unique<LocalTrainer>(plan.spec, c.biomod, c.seed, device, c.dp));
   }
   FederationRun run;
   run.model = plan.initial_model;

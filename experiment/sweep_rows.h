@@ -23,6 +23,10 @@ struct CellRow {
   int64_t seed = 0;
   ScoredAttack scored;
   double update_norm = 0;  // L2 norm of the parameter entries the attacker saw
+  // DP-SGD's (epsilon, delta) of the attacked release alone: the victim's
+  // steps on its batch, every example of it in each (sampling rate 1).
+  // epsilon = +infinity (JSON null) without DP-SGD: no guarantee.
+  double dp_epsilon = 0, dp_delta = 0;
   std::string code_version;
 };
 
@@ -38,6 +42,8 @@ void VisitFields(Record& r, Visitor&& v) {
   VisitFields(r.scored, v);
   v("update_norm", r.update_norm);
   v("code_version", r.code_version);
+  v("dp_epsilon", r.dp_epsilon);  // columns added after the first studies come last
+  v("dp_delta", r.dp_delta);
 }
 
 struct TrainingRow {
@@ -46,6 +52,10 @@ struct TrainingRow {
   int64_t seed = 0;
   int64_t rounds = 0;
   double test_accuracy = 0, test_loss = 0, seconds = 0;
+  // DP-SGD's (epsilon, delta) of the whole training for the client with the
+  // smallest partition (one step a round, sampling rate batch / partition);
+  // epsilon = +infinity (JSON null) without DP-SGD.
+  double dp_epsilon = 0, dp_delta = 0;
   std::string accuracy_curve_json;  // [[round, accuracy], ...]
   std::string code_version;
   Blob model_state;  // EncodeCheckpoint of the trained model
@@ -66,6 +76,8 @@ void VisitFields(Record& r, Visitor&& v) {
   v("accuracy_curve_json", r.accuracy_curve_json);
   v("code_version", r.code_version);
   v("model_state", r.model_state);
+  v("dp_epsilon", r.dp_epsilon);  // columns added after the first studies come last
+  v("dp_delta", r.dp_delta);
 }
 
 // One run of `biofed sweep` on a study: when, by which code, with which

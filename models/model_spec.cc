@@ -35,6 +35,10 @@ std::string ArchitectureName(Architecture architecture) {
   return "unknown";
 }
 
+bool HasBatchNorm(Architecture architecture) {
+  return architecture != Architecture::kMlp && architecture != Architecture::kAlexNet;
+}
+
 std::string ModelSpecToJson(const ModelSpec& s) {
   const nlohmann::json j = {{"architecture", ArchitectureName(s.architecture)},
                             {"input", {s.input.channels, s.input.height, s.input.width}},

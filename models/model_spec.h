@@ -33,6 +33,8 @@ struct ModelSpec {
 // "mlp", "alexnet", "resnet20", "resnet32", "resnet56".
 absl::StatusOr<Architecture> ParseArchitecture(const std::string& name);
 std::string ArchitectureName(Architecture architecture);
+// The ResNets have BatchNorm; the MLP and the paper's AlexNet do not.
+bool HasBatchNorm(Architecture architecture);
 const std::vector<std::string>& KnownArchitectures();
 
 // The spec as a JSON object {"architecture", "input": [C, H, W],

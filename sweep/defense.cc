@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "client/dp_accounting.h"
 
 namespace biofed {
 namespace {
@@ -80,18 +82,19 @@ absl::StatusOr<Defense> ParseDefense(const std::string& spec) {
   const std::vector<std::string> parts = absl::StrSplit(spec, ':');
   Defense d;
   const auto bad = [&](const std::string& why) {
-    return absl::InvalidArgumentError(absl::StrCat("defense '", spec, "': ", why,
-                                                   " (forms: none, noise:CLIP:SIGMA, topk:FRACTION)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("defense '", spec, "': ", why, " (forms: none, noise:CLIP:SIGMA, topk:FRACTION, dp:CLIP:SIGMA)"));
   };
   if (parts[0] == "none" && parts.size() == 1) return d;
-  if (parts[0] == "noise") {
+  if (parts[0] == "noise" || parts[0] == "dp") {
+    const bool dp = parts[0] == "dp";
     if (parts.size() != 3 || !absl::SimpleAtod(parts[1], &d.clip) || !absl::SimpleAtod(parts[2], &d.sigma)) {
-      return bad("expected noise:CLIP:SIGMA");
+      return bad(absl::StrCat("expected ", parts[0], ":CLIP:SIGMA"));
     }
-    if (!(d.clip > 0) || !(d.sigma >= 0) || !std::isfinite(d.clip) || !std::isfinite(d.sigma)) {
-      return bad("CLIP must be > 0 and SIGMA >= 0, both finite");
+    if (!(d.clip > 0) || !(dp ? d.sigma > 0 : d.sigma >= 0) || !std::isfinite(d.clip) || !std::isfinite(d.sigma)) {
+      return bad(dp ? "CLIP and SIGMA must be > 0 and finite" : "CLIP must be > 0 and SIGMA >= 0, both finite");
     }
-    d.kind = Defense::Kind::kClippedNoise;
+    d.kind = dp ? Defense::Kind::kDpSgd : Defense::Kind::kClippedNoise;
     return d;
   }
   if (parts[0] == "topk") {
@@ -108,12 +111,26 @@ std::string DefenseName(const Defense& d) {
     case Defense::Kind::kNone: return "none";
     case Defense::Kind::kClippedNoise: return absl::StrFormat("noise:%g:%g", d.clip, d.sigma);
     case Defense::Kind::kTopK: return absl::StrFormat("topk:%g", d.fraction);
+    case Defense::Kind::kDpSgd: return absl::StrFormat("dp:%g:%g", d.clip, d.sigma);
   }
   return "none";
 }
 
+absl::StatusOr<double> DefenseEpsilon(const Defense& d, double sampling_rate, int64_t steps) {
+  if (d.kind != Defense::Kind::kDpSgd) return std::numeric_limits<double>::infinity();
+  auto spent = DpSgdEpsilon({sampling_rate, d.sigma, steps}, kSweepDpDelta);
+  if (!spent.ok()) return spent.status();
+  return spent->epsilon;
+}
+
+DpSgdOptions ClientDpSgd(const Defense& d) {
+  if (d.kind != Defense::Kind::kDpSgd) return {};
+  return {d.clip, d.sigma};
+}
+
 absl::Status ApplyDefense(const Defense& d, uint64_t seed, TensorTable& update) {
-  if (d.kind == Defense::Kind::kNone) return absl::OkStatus();
+  // DP-SGD acted inside the training loop.
+  if (d.kind == Defense::Kind::kNone || d.kind == Defense::Kind::kDpSgd) return absl::OkStatus();
   if (auto s = CheckFloat32Parameters(update); !s.ok()) return s;
   if (d.kind == Defense::Kind::kClippedNoise) {
     ClipAndNoise(d, seed, update);

@@ -181,7 +181,16 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
       if (s < 0) return absl::InvalidArgumentError(where + "seeds must be >= 0");
     }
     for (const std::string& d : g.defenses) {
-      if (auto s = ParseDefense(d).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
+      auto defense = ParseDefense(d);
+      if (!defense.ok()) return absl::InvalidArgumentError(where + std::string(defense.status().message()));
+      if (defense->kind != Defense::Kind::kDpSgd) continue;
+      for (const std::string& m : g.models) {
+        if (HasBatchNorm(ParseArchitecture(m).value_or(Architecture::kMlp))) {
+          return absl::InvalidArgumentError(where + "defense '" + d +
+                                            "' (DP-SGD) needs models without BatchNorm (mlp, " +
+                                            "alexnet); this grid has " + m);
+        }
+      }
     }
     if (g.attack_iterations < 0) return absl::InvalidArgumentError(where + "attack_iterations must be >= 0");
   }

@@ -86,6 +86,8 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   row.rounds = c.train_rounds;
   row.test_accuracy = trained.test_accuracy;
   row.test_loss = trained.test_loss;
+  row.dp_epsilon = trained.dp_epsilon;
+  row.dp_delta = kSweepDpDelta;
   nlohmann::json curve = nlohmann::json::array();
   for (const auto& [round, accuracy] : trained.accuracy_curve) curve.push_back({round, accuracy});
   row.accuracy_curve_json = curve.dump();
@@ -98,11 +100,11 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   return row;
 }
 
-// The victim's update with the cell's defense applied, and the norm of what
-// the attacker then sees. Without a defense the update stays on the device.
-absl::StatusOr<double> DefendUpdate(const AttackCell& cell, UpdateRecord& record) {
-  BIOFED_ASSIGN_OR_RETURN(Defense defense, ParseDefense(cell.defense));
-  if (defense.kind != Defense::Kind::kNone) {
+// The victim's update with the cell's update-level defense applied, and the
+// norm of what the attacker then sees. Without one (none, or DP-SGD, which
+// acted in the training loop) the update stays on the device.
+absl::StatusOr<double> DefendUpdate(const AttackCell& cell, const Defense& defense, UpdateRecord& record) {
+  if (defense.kind != Defense::Kind::kNone && defense.kind != Defense::Kind::kDpSgd) {
     TensorTable table;
     for (const NamedTensor& t : record.update) {
       BIOFED_ASSIGN_OR_RETURN(HostTensor host, ToHostTensor(t.name, t.tensor, TensorRole::kParameter));
@@ -130,13 +132,16 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   o.local_steps = 1;
   o.client_lr = c.lr;
   o.seed = static_cast<uint64_t>(cell.seed);
+  BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(cell.defense));
+  o.dp = ClientDpSgd(defense);
   if (cell.trained()) {
     BIOFED_ASSIGN_OR_RETURN(std::string state, store.TrainedModel(cell.Training().Key()));
     BIOFED_ASSIGN_OR_RETURN(Checkpoint checkpoint, DecodeCheckpoint(state, cell.Training().Key()));
     o.initial_state = ToNamedTensors(checkpoint.model);
   }
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
-  BIOFED_ASSIGN_OR_RETURN(double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, capture.record); }));
+  BIOFED_ASSIGN_OR_RETURN(
+      double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, defense, capture.record); }));
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
@@ -149,6 +154,8 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   row.seed = cell.seed;
   row.scored = std::move(outcome.scored);
   row.update_norm = norm;
+  BIOFED_ASSIGN_OR_RETURN(row.dp_epsilon, DefenseEpsilon(defense, 1.0, o.local_steps));
+  row.dp_delta = kSweepDpDelta;
   return row;
 }
 

@@ -1,5 +1,6 @@
 #include "sweep/sweep_training.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <torch/torch.h>
@@ -53,7 +54,7 @@ absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const Training
   const auto train = std::make_shared<const Dataset>(data.train);
   for (int64_t k = 0; k < c.train_clients; ++k) {
     plan.clients.push_back({absl::StrCat("c", k), MixSeed(seed, kClientStream, k), biomod,
-                            LocalData{train, partition[k], data.norm}});
+                            LocalData{train, partition[k], data.norm}, ClientDpSgd(defense)});
   }
   plan.rounds = c.train_rounds;
   plan.device = c.device;
@@ -70,6 +71,19 @@ absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const Training
   return plan;
 }
 
+// The largest chance that a round's FedSGD batch holds a given example: that
+// of the client with the smallest partition. (The accountant assumes Poisson
+// sampling; the clients take shuffled batches, the usual approximation.)
+double LargestSamplingRate(const FederationPlan& plan) {
+  double rate = 0;
+  for (const ClientPlan& client : plan.clients) {
+    const double n = static_cast<double>(client.data.indices.size());
+    const double batch = plan.task.batch_size == 0 ? n : static_cast<double>(plan.task.batch_size);
+    if (n > 0) rate = std::max(rate, std::min(1.0, batch / n));
+  }
+  return rate;
+}
+
 }  // namespace
 
 absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const TrainingJob& job,
@@ -84,6 +98,8 @@ absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const Tr
     out.test_loss = row.test_loss;
   }
   out.model = std::move(run.model);
+  BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(job.defense));
+  BIOFED_ASSIGN_OR_RETURN(out.dp_epsilon, DefenseEpsilon(defense, LargestSamplingRate(plan), plan.rounds));
   return out;
 }
 

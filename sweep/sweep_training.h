@@ -27,6 +27,9 @@ struct TrainedFederation {
   TensorTable model;
   std::vector<std::pair<int64_t, double>> accuracy_curve;  // (round, test accuracy), every eval_every rounds and the last
   double test_accuracy = 0, test_loss = 0;
+  // DP-SGD's epsilon at kSweepDpDelta for the client with the smallest
+  // partition (+infinity without DP-SGD); see TrainingRow.
+  double dp_epsilon = 0;
 };
 
 // The biomod options of a canonical mechanisms name ("none", "fl+wr", ...)

@@ -107,6 +107,48 @@ TEST(AttackerViewTest, PseudoGradientOfOnePlainStepIsTheGradient) {
   for (size_t i = 0; i < raw.size(); ++i) EXPECT_TRUE(torch::allclose(sent[i], raw[i], 1e-3, 1e-4)) << i;
 }
 
+// A DP-SGD victim sends the mean of its examples' clipped gradients (noise
+// off here): what the attacker gets is each example's gradient scaled to
+// norm C, so the share's joint norm is at most C, where the plain victim's
+// raw gradient is far larger.
+TEST(AttackerViewTest, ADpSgdVictimSendsTheMeanOfClippedExampleGradients) {
+  VictimOptions o;
+  o.batch_size = 4;
+  o.seed = 6;
+  const CaptureFile plain = MakeVictimCapture(o, FashionMnist()).value();
+  const double clip = 0.05;
+  o.dp = {clip, 0.0};
+  const CaptureFile dp = MakeVictimCapture(o, FashionMnist()).value();
+  Model model = BuildModel(plain.record.spec, 0).value();
+  ASSERT_THAT(LoadState(model, plain.record.global_state), IsOk());
+  torch::Tensor expected_squared = torch::zeros({}, torch::kDouble);
+  std::vector<torch::Tensor> expected;
+  for (int64_t i = 0; i < o.batch_size; ++i) {
+    const auto g =
+        CandidateGradients(model, plain.audit->images.narrow(0, i, 1), plain.audit->labels.narrow(0, i, 1), false);
+    torch::Tensor squared = torch::zeros({}, torch::kDouble);
+    for (const auto& t : g) squared += t.to(torch::kDouble).square().sum();
+    const double scale = std::min(1.0, clip / std::sqrt(squared.item<double>()));
+    for (size_t k = 0; k < g.size(); ++k) {
+      const torch::Tensor part = g[k].to(torch::kDouble) * scale / o.batch_size;
+      if (expected.size() <= k)
+        expected.push_back(part);
+      else
+        expected[k] += part;
+    }
+  }
+  double sent_squared = 0, plain_squared = 0;
+  ASSERT_EQ(dp.record.update.size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    const torch::Tensor sent = dp.record.update[k].tensor.to(torch::kDouble);
+    EXPECT_LE((sent - expected[k]).abs().max().item<double>(), 1e-5 * clip) << dp.record.update[k].name;
+    sent_squared += sent.square().sum().item<double>();
+    plain_squared += plain.record.update[k].tensor.to(torch::kDouble).square().sum().item<double>();
+  }
+  EXPECT_LE(std::sqrt(sent_squared), clip * (1 + 1e-5));
+  EXPECT_GT(std::sqrt(plain_squared), 10 * clip);
+}
+
 TEST(UpdateRecordTest, RoundTripsThroughTheFileFormat) {
   const CaptureFile c = Victim(Architecture::kResNet20, "fl,wr,ws", 2, 1, SharedKind::kPseudoGradient);
   auto decoded = DecodeCapture(EncodeCapture(c), "mem");

@@ -44,10 +44,34 @@ TEST(DefenseTest, ParsesTheDocumentedFormsAndRefusesTheRest) {
   ASSERT_THAT(topk, IsOk());
   EXPECT_EQ(DefenseName(*topk), "topk:0.1");
   EXPECT_EQ(ParseDefense("none")->kind, Defense::Kind::kNone);
-  for (const char* bad : {"", "noise", "noise:0:1", "noise:1:-1", "noise:1", "noise:x:1", "topk:0", "topk:1.5",
-                          "topk", "dp:1", "none:1", "noise:inf:1"}) {
+  auto dp = ParseDefense("dp:1.0:1.1");
+  ASSERT_THAT(dp, IsOk());
+  EXPECT_EQ(dp->kind, Defense::Kind::kDpSgd);
+  EXPECT_EQ(DefenseName(*dp), "dp:1:1.1");
+  for (const char* bad : {"", "noise", "noise:0:1", "noise:1:-1", "noise:1", "noise:x:1", "topk:0", "topk:1.5", "topk",
+                          "dp:1", "dp:1:0", "dp:0:1", "dp:1:x", "none:1", "noise:inf:1"}) {
     EXPECT_THAT(ParseDefense(bad), StatusIs(absl::StatusCode::kInvalidArgument, "defense")) << bad;
   }
+}
+
+// DP-SGD acts in the client's training loop: it hands the loop its settings
+// and leaves the update as trained; the other defenses leave the loop alone.
+TEST(DefenseTest, DpSgdConfiguresTheTrainingLoopAndLeavesTheUpdate) {
+  const DpSgdOptions dp = ClientDpSgd(*ParseDefense("dp:0.5:2"));
+  EXPECT_TRUE(dp.enabled());
+  EXPECT_EQ(dp.clip, 0.5);
+  EXPECT_EQ(dp.noise_multiplier, 2.0);
+  EXPECT_FALSE(ClientDpSgd(*ParseDefense("noise:0.5:2")).enabled());
+  EXPECT_FALSE(ClientDpSgd(*ParseDefense("none")).enabled());
+  TensorTable update = {FloatTensor("a", {3, 4}, TensorRole::kParameter)};
+  ASSERT_THAT(ApplyDefense(*ParseDefense("dp:0.5:2"), 7, update), IsOk());
+  EXPECT_EQ(Values(update[0]), (std::vector<float>{3, 4}));
+  // Its budget comes from the accountant; no guarantee without it.
+  auto epsilon = DefenseEpsilon(*ParseDefense("dp:1:4"), 0.01, 10000);
+  ASSERT_THAT(epsilon, IsOk());
+  EXPECT_GT(*epsilon, 0);
+  EXPECT_LE(*epsilon, 1.258575 + 1e-6);  // TF Privacy's value at orders 2-32; we search more orders
+  EXPECT_TRUE(std::isinf(*DefenseEpsilon(*ParseDefense("noise:1:4"), 0.01, 10000)));
 }
 
 TEST(DefenseTest, ClippingScalesTheJointNormOfTheParametersToC) {

@@ -3,10 +3,13 @@
 // run twice (the second finds everything done) and stopped early.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <set>
 
 #include "common/runtime.h"
+#include "report/study_reader.h"
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
 #include "sweep/sweep_runner.h"
@@ -195,6 +198,59 @@ TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
   EXPECT_EQ(second->cells_already_done, 8);
   EXPECT_EQ(second->trainings_already_done, 4);
   EXPECT_EQ(second->cells_run + second->trainings_run, 0);
+}
+
+// DP-SGD as a defense: the training federation's clients and the attacked
+// victim train with it, and every row states its epsilon at delta 1e-5. The
+// attacked release is one step with every example of the batch in it: the
+// Gaussian mechanism, RDP a / (2 sigma^2) at order a (Mironov 2017), so
+// epsilon = min over a of a / (2 sigma^2) + log(1 / delta) / (a - 1). The
+// training's 3 steps at a sampling rate below 1% cost less than that one
+// release. Rows without DP-SGD state no guarantee (+infinity).
+TEST(SweepRunnerTest, DpSgdRowsStateTheirPrivacyBudget) {
+  TempDir dir;
+  SweepConfig c = SmallSweep();
+  c.grids[0].mechanisms = {"none"};
+  c.grids[0].defenses = {"none", "dp:1:1.1"};
+  ASSERT_THAT(ValidateSweepConfig(c), IsOk());
+  auto store = SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c));
+  ASSERT_THAT(store, IsOk());
+  std::atomic<bool> stop{false};
+  ASSERT_THAT(RunSweep(c, **store, 2, stop, [](const std::string&) {}), IsOk());
+  store->reset();
+  auto study = ReadSweepStudy(dir.File("study.db"));
+  ASSERT_THAT(study, IsOk());
+  const double sigma = 1.1, delta = 1e-5;
+  double release = INFINITY;
+  for (int a = 2; a <= 64; ++a) release = std::min(release, a / (2 * sigma * sigma) + std::log(1 / delta) / (a - 1));
+  ASSERT_EQ(study->cells.size(), 4u);
+  for (const CellRow& cell : study->cells) {
+    EXPECT_EQ(cell.dp_delta, delta);
+    if (cell.defense == "none") {
+      EXPECT_TRUE(std::isinf(cell.dp_epsilon)) << cell.key;
+    } else {
+      EXPECT_NEAR(cell.dp_epsilon, release, 1e-9 * release) << cell.key;
+    }
+  }
+  ASSERT_EQ(study->trainings.size(), 2u);
+  for (const TrainingRow& t : study->trainings) {
+    if (t.defense == "none") {
+      EXPECT_TRUE(std::isinf(t.dp_epsilon)) << t.key;
+    } else {
+      EXPECT_GT(t.dp_epsilon, 0) << t.key;
+      EXPECT_LT(t.dp_epsilon, release) << t.key;
+    }
+  }
+}
+
+// DP-SGD is refused on models with BatchNorm, in the config's check.
+TEST(SweepConfigTest, DpSgdNeedsModelsWithoutBatchNorm) {
+  SweepConfig c = SmallSweep();
+  c.grids[0].models = {"mlp", "resnet20"};
+  c.grids[0].defenses = {"dp:1:1.1"};
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "BatchNorm"));
+  c.grids[0].models = {"mlp", "alexnet"};
+  EXPECT_THAT(ValidateSweepConfig(c), IsOk());
 }
 
 // The quick preset's convolutional cells (300 iterations at 5-10x the MLP's
