@@ -140,8 +140,9 @@ absl::Status FederatedClient::Retry(const char* what, Call call) {
       LogWarning(kLog, absl::StrCat(client_id_.empty() ? "client" : client_id_, ": ", what,
                                     ": server unavailable, retrying (", status.message(), ")"));
     }
-    if (Stopping())
+    if (Stopping()) {
       return absl::CancelledError(absl::StrCat("client stopped while the server was unavailable (", what, ")"));
+    }
     if (now - first_failure > options_.max_unavailable) return NamedFailure(what, status);
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff);
@@ -203,7 +204,7 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Gener
     }
     const absl::Status round = RunRound(stub, updates, task.train());
     if (!round.ok()) {
-      if (Stopping()) continue;                              // reported at the top of the loop
+      if (Stopping()) continue;  // reported at the top of the loop
       if (Fatal(round.code()) || Transient(round.code())) {  // transient: Retry gave up
         LogWarning(kLog, absl::StrCat(client_id_, ": giving up: round ", task.train().round(), ": ", round.ToString()));
         return round;
