@@ -194,8 +194,7 @@ absl::Status FederatedClient::ServeTasks(v1::Federation::Stub& stub, grpc::Gener
       return pulled;
     }
     if (task.has_finish()) {
-      LogInfo(kLog,
-              absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
+      LogInfo(kLog, absl::StrCat(client_id_, ": federation finished after ", task.finish().rounds_completed(), " rounds"));
       return absl::OkStatus();
     }
     if (task.has_wait()) {

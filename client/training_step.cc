@@ -8,7 +8,8 @@ namespace biofed {
 
 absl::Status ValidateOptimizer(const OptimizerOptions& options) {
   if (options.name != "sgd" && options.name != "adam") {
-    return absl::InvalidArgumentError(absl::StrCat("unknown optimizer '", options.name, "': expected sgd or adam"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown optimizer '", options.name, "': expected sgd or adam"));
   }
   if (!(options.lr > 0) || !std::isfinite(options.lr)) {
     return absl::InvalidArgumentError(absl::StrCat("learning rate must be > 0, got ", options.lr));
@@ -36,8 +37,9 @@ TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod, const Optim
         model_.parameters(), torch::optim::AdamOptions(optimizer.lr).weight_decay(optimizer.weight_decay));
   } else {
     optimizer_ = std::make_unique<torch::optim::SGD>(
-        model_.parameters(),
-        torch::optim::SGDOptions(optimizer.lr).momentum(optimizer.momentum).weight_decay(optimizer.weight_decay));
+        model_.parameters(), torch::optim::SGDOptions(optimizer.lr)
+                                 .momentum(optimizer.momentum)
+                                 .weight_decay(optimizer.weight_decay));
   }
 }
 

@@ -27,7 +27,7 @@ namespace biofed {
 struct OptimizerOptions {
   std::string name = "sgd";  // "sgd" or "adam"
   double lr = 0.01;
-  double momentum = 0.0;  // SGD only
+  double momentum = 0.0;     // SGD only
   double weight_decay = 0.0;
 };
 

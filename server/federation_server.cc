@@ -36,9 +36,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FederationServer>> FederationServer::Start(const std::string& address,
-                                                                          const ServerSecurity& security,
-                                                                          FederationCore* core,
-                                                                          CredentialStore credentials) {
+                                                                         const ServerSecurity& security,
+                                                                         FederationCore* core,
+                                                                         CredentialStore credentials) {
   BIOFED_ASSIGN_OR_RETURN(auto server_credentials, MakeCredentials(security));
   std::unique_ptr<FederationServer> server(new FederationServer());
   server->service_ = std::make_unique<FederationService>(core, std::move(credentials));

@@ -174,7 +174,8 @@ TEST(ClientLossTest, RoundClosesAtTheDeadlineWithTheRemainingClients) {
 }
 
 // Heartbeats as a training client sends them, until `until`.
-void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const std::string& client, absl::Time until) {
+void HeartbeatUntil(v1::Federation::Stub& stub, const std::string& token, const std::string& client,
+                    absl::Time until) {
   while (absl::Now() < until) {
     grpc::ClientContext context;
     testing::Authorize(&context, token);
