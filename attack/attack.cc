@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "attack/gradient_matching.h"
+#include "attack/imprint.h"
 #include "attack/label_inference.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
@@ -83,6 +84,10 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   }
   if (threat.labels_known && !knowledge.labels) {
     return absl::InvalidArgumentError("the threat model says labels are known, but none were given");
+  }
+  if (threat.fuzzy_factors_known && record.clients > 1) {
+    return absl::InvalidArgumentError(
+        "FL factors known applies to one client's update: the aggregate mixes K clients' own factors");
   }
   BIOFED_ASSIGN_OR_RETURN(Model model, BuildModel(record.spec, 0));
   BIOFED_RETURN_IF_ERROR(LoadState(model, record.global_state));
@@ -297,6 +302,33 @@ absl::StatusOr<AttackResult> RunAnalytic(const UpdateRecord& record, const Setup
   return result;
 }
 
+// The imprint attack: the inputs read off the imprint bins' gradients in
+// closed form; a reconstruction short of the batch is padded with the
+// dataset mean (zeros, normalised). Boxed to the pixel range like the others.
+absl::StatusOr<AttackResult> RunImprint(const UpdateRecord& record, const Setup& s) {
+  if (record.spec.imprint_bins <= 0) {
+    return absl::InvalidArgumentError(
+        "the imprint attack needs the model a malicious server imprinted (the record's model has no imprint "
+        "block: the victim of --attack imprint is sent one)");
+  }
+  const LayerParameters bins = *s.model.FirstLinearLayer();
+  const torch::Tensor sent_bias = s.model.parameters()[bins.bias].detach();
+  const InputShape& in = record.spec.input;
+  const ImprintRecovery recovery = RecoverImprintedInputs(s.target[bins.weight], s.target[bins.bias], sent_bias,
+                                                          s.batch, {in.channels, in.height, in.width});
+  torch::Tensor images = recovery.images.to(s.lower.device());
+  if (images.size(0) < s.batch) {
+    images = torch::cat({images, torch::zeros({s.batch - images.size(0), in.channels, in.height, in.width},
+                                              images.options())});
+  }
+  AttackResult result;
+  result.images = torch::max(torch::min(images, s.upper), s.lower);
+  result.objective = static_cast<double>(recovery.occupied);
+  result.objective_name = "imprint bins holding examples (closed form)";
+  result.iterations = 0;
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<torch::Tensor>> TargetGradients(
@@ -341,12 +373,18 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
       // Without lr, K and the batch schedule the replay cannot be set up: the
       // attacker matches the update as one gradient of all its examples.
       case AttackKind::kFedAvg: {
+        if (threat.local_hyperparameters_known && record.clients > 1) {
+          return absl::InvalidArgumentError(
+              "the FedAvg replay models one client's local steps, not an aggregate's: use local hyperparameters "
+              "unknown");
+        }
         AttackResult r = RunGradientMatching(record, s, config, progress, threat.local_hyperparameters_known);
         if (!threat.local_hyperparameters_known) r.objective_name += " (one-step model: local hyperparameters unknown)";
         return r;
       }
       case AttackKind::kDlg: return RunDlg(record, s, config, progress, !threat.labels_known);
       case AttackKind::kAnalytic: return RunAnalytic(record, s);
+      case AttackKind::kImprint: return RunImprint(record, s);
     }
     return absl::InvalidArgumentError("unknown attack");
   });

@@ -46,8 +46,9 @@ absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name) {
   if (name == "dlg") return AttackKind::kDlg;
   if (name == "analytic") return AttackKind::kAnalytic;
   if (name == "fedavg") return AttackKind::kFedAvg;
+  if (name == "imprint") return AttackKind::kImprint;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown attack '", name, "': expected ig, dlg, analytic or fedavg"));
+      absl::StrCat("unknown attack '", name, "': expected ig, dlg, analytic, fedavg or imprint"));
 }
 
 std::string AttackKindName(AttackKind kind) {
@@ -56,19 +57,22 @@ std::string AttackKindName(AttackKind kind) {
     case AttackKind::kDlg: return "dlg";
     case AttackKind::kAnalytic: return "analytic";
     case AttackKind::kFedAvg: return "fedavg";
+    case AttackKind::kImprint: return "imprint";
   }
   return "unknown";
 }
 
 const std::map<std::string, std::string>& AttackSettingHelp() {
   static const auto* help = new std::map<std::string, std::string>{
-      {"attack", "ig (Inverting Gradients), dlg, analytic or fedavg"},
+      {"attack", "ig (Inverting Gradients), dlg, analytic, fedavg, or imprint (needs a victim sent an imprint "
+                 "block by a malicious server)"},
       {"attack_iterations", "attack optimisation steps (DLG: L-BFGS steps)"},
       {"attack_lr", "IG/FedAvg Adam learning rate"},
       {"tv_weight", "total-variation weight"},
       {"restarts", "random restarts, best by objective"},
       {"ignore_largest", "leave this fraction of each weight tensor's largest update entries out of the matching "
                          "(a WR-aware attacker: resets are large and sparse); 0 = off"},
+      {"imprint_bins", "imprint: the bins of the imprint block the malicious server sends the victim (2 to 65536)"},
       {"labels", "the attacker's labels: known (given the true labels) or inferred"},
       {"fl_factors", "unknown, or known (an adaptive attacker told the client's FL factors)"},
       {"batch_size", "known, or estimated (from the update's rank; needs labels inferred)"},
@@ -85,8 +89,12 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   if (!(c.ignore_largest_fraction >= 0 && c.ignore_largest_fraction < 1)) {
     return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
   }
-  if (c.ignore_largest_fraction > 0 && c.kind == AttackKind::kAnalytic) {
-    return absl::InvalidArgumentError("analytic inversion needs the whole first-layer update; it cannot ignore entries");
+  if (c.ignore_largest_fraction > 0 && (c.kind == AttackKind::kAnalytic || c.kind == AttackKind::kImprint)) {
+    return absl::InvalidArgumentError(
+        "the closed-form inversions (analytic, imprint) need the whole first-layer update; they cannot ignore entries");
+  }
+  if (c.kind == AttackKind::kImprint && !(c.imprint_bins >= 2 && c.imprint_bins <= 65536)) {
+    return absl::InvalidArgumentError("the imprint block needs 2 to 65536 bins");
   }
   if (!s.threat.batch_size_known && s.threat.labels_known) {
     return absl::InvalidArgumentError(

@@ -17,10 +17,17 @@
 
 namespace biofed {
 
-enum class AttackKind { kInvertingGradients, kDlg, kAnalytic, kFedAvg };
+// kImprint: the closed-form recovery of a malicious server's imprint block
+// (attack/imprint.h); it applies only to a victim that was sent one.
+enum class AttackKind { kInvertingGradients, kDlg, kAnalytic, kFedAvg, kImprint };
 
 absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name);
 std::string AttackKindName(AttackKind kind);
+
+// The imprint block's bins when a run does not say: with equal-mass
+// intervals an example is alone in its interval with probability
+// (1 - 1/256)^(B-1), 0.97 for B = 8 and 0.78 for B = 64.
+inline constexpr int64_t kDefaultImprintBins = 256;
 
 struct ThreatModel {
   bool labels_known = false;          // true labels given; else inferred
@@ -51,6 +58,9 @@ struct AttackConfig {
   // sparse, data-independent entries such as WR's resets. 0 = off; IG, DLG
   // and FedAvg only (analytic inversion refuses it).
   double ignore_largest_fraction = 0.0;
+  // kImprint: the attacker is the server, and sends the victim an imprint
+  // block of this many bins (attack/server_behaviour.h).
+  int64_t imprint_bins = kDefaultImprintBins;
 };
 
 struct AttackSpec {
@@ -70,6 +80,7 @@ void VisitFields(Spec& s, Visitor&& v) {
   v("tv_weight", s.config.tv_weight);
   v("restarts", s.config.restarts);
   v("ignore_largest", s.config.ignore_largest_fraction);
+  v("imprint_bins", s.config.imprint_bins);
   v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
   v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
   v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});

@@ -157,6 +157,7 @@ BatchScore ScoreReconstruction(const torch::Tensor& reconstruction, const torch:
     score.mean_relative_error_percent += s.relative_error_percent / pairs;
     score.best_psnr = std::max(score.best_psnr, s.psnr);
     score.worst_relative_error_percent = std::min(score.worst_relative_error_percent, s.relative_error_percent);
+    if (s.psnr >= kRecoveredPsnrDb) score.recovered_fraction += 1.0 / static_cast<double>(m);
     score.images.push_back(s);
   }
   score.label_accuracy = LabelMultisetAccuracy(reconstructed_labels, true_labels);

@@ -37,12 +37,19 @@ struct ImageScore {
   double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0;
 };
 
+// A true image counts as recovered when its matched reconstruction reaches
+// this PSNR (the imprint literature's threshold, Fowl et al. 2022).
+inline constexpr double kRecoveredPsnrDb = 30.0;
+
 struct BatchScore {
   std::vector<ImageScore> images;    // per matched reconstruction, in reconstruction order
   double mean_mse = 0, mean_psnr = 0, mean_ssim = 0, mean_relative_error_percent = 0;
   double best_psnr = 0;              // the worst case for privacy (max PSNR)
   double worst_relative_error_percent = 0;  // min relative error, i.e. the best-recovered image
   double label_accuracy = 0;
+  // The fraction of the true images recovered (kRecoveredPsnrDb), of all of
+  // them: an unmatched truth is not recovered.
+  double recovered_fraction = 0;
   // With a batch size the attacker estimated, the counts may differ: the
   // pairs are an optimal matching of min(B_hat, B), the means are over them,
   // and these count what was left over.

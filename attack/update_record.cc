@@ -132,7 +132,8 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
   // Captures written before federation client ids were names hold a number.
   const Json& client_id = h.at("client_id");
   r.client_id = client_id.is_string() ? JsonAs<std::string>(client_id) : std::to_string(JsonAs<int64_t>(client_id));
-  if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 ||
+  if (h.contains("clients")) r.clients = JsonAs<int64_t>(h.at("clients"));
+  if (!(r.lr > 0) || r.local_steps < 1 || r.batch_size < 1 || r.num_examples < 1 || r.clients < 1 ||
       static_cast<int64_t>(r.norm.mean.size()) != r.spec.input.channels ||
       r.norm.std.size() != r.norm.mean.size()) {
     return absl::DataLossError(absl::StrCat(source, ": inconsistent metadata"));
@@ -226,6 +227,8 @@ std::string EncodeCapture(const CaptureFile& capture) {
                  {"dataset", r.dataset},
                  {"round", r.round},
                  {"client_id", r.client_id}};
+  // Written for an aggregate only, so one client's record reads as before.
+  if (r.clients > 1) header["clients"] = r.clients;
   if (capture.audit) {
     const AuditRecord& a = *capture.audit;
     tensors.push_back(writer.Add("audit/images", a.images.to(torch::kFloat)));

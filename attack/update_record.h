@@ -40,6 +40,10 @@ struct UpdateRecord {
   std::string dataset;
   int64_t round = 0;
   std::string client_id;
+  // How many clients' updates this is the mean of: 1 for one client's own,
+  // K for the aggregate of K clients (what secure aggregation, or the change
+  // of the global model, reveals). num_examples counts all of theirs.
+  int64_t clients = 1;
 };
 
 // Kept apart from the record: the true batch and the client's private
@@ -47,7 +51,7 @@ struct UpdateRecord {
 struct AuditRecord {
   at::Tensor images;  // normalised [N, C, H, W], the client's local data in step order
   at::Tensor labels;  // int64 [N]
-  uint64_t client_seed = 0;
+  uint64_t client_seed = 0;  // of an aggregate: its first client's
   double tau = 0.0;   // FL spread; 0 when the client ran without FL
   std::string biomod; // the client's mechanisms, e.g. "fl+wr+ws"
 };

@@ -1,8 +1,11 @@
 #include "attack/victim.h"
 
+#include <algorithm>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "attack/imprint.h"
 #include "client/fuzzy_learning_rates.h"
 #include "client/local_training.h"
 #include "client/seeds.h"
@@ -16,6 +19,8 @@ namespace biofed {
 namespace {
 
 constexpr uint64_t kVictimStream = 0x5643;  // "VC"
+// Public images the malicious server sets its imprint thresholds from.
+constexpr int64_t kImprintPublicImages = 10000;
 
 absl::Status TrainGlobal(Model& model, const VictimOptions& o, const DatasetSplits& data) {
   if (o.trained_steps <= 0) return absl::OkStatus();
@@ -56,6 +61,53 @@ absl::StatusOr<LocalResult> ClientUpdate(const VictimOptions& o, const ModelSpec
                       LocalData{std::make_shared<const Dataset>(data.test), indices, data.norm});
 }
 
+// The model the server sends the victim: the global model of `spec`
+// (untrained, trained, or the state given), behind an imprint block when
+// the server is malicious.
+absl::StatusOr<Model> ModelSent(const VictimOptions& o, const ModelSpec& spec, const DatasetSplits& data) {
+  BIOFED_ASSIGN_OR_RETURN(Model global, BuildModel(spec, o.seed));
+  if (o.initial_state.empty()) {
+    BIOFED_RETURN_IF_ERROR(TrainGlobal(global, o, data));
+  } else {
+    BIOFED_RETURN_IF_ERROR(LoadState(global, o.initial_state));
+  }
+  if (!o.server.malicious()) return global;
+  const int64_t n = std::min<int64_t>(kImprintPublicImages, data.train.size());
+  return ImprintedModel(global, o.server.imprint_bins, NormalizedImages(data.train, data.norm, torch::arange(n)));
+}
+
+struct AggregateUpdate {
+  std::vector<NamedTensor> update;
+  int64_t steps = 0;
+};
+
+// What the attacker sees of the round: the one client's update, or the mean
+// of the K clients' (client 0 keeps the seed a single victim has, so K = 1
+// is the single victim).
+absl::StatusOr<AggregateUpdate> RoundUpdate(const VictimOptions& o, const ModelSpec& spec, const Model& global,
+                                            const DatasetSplits& data, const torch::Tensor& chosen,
+                                            uint64_t first_client_seed) {
+  const int64_t examples = chosen.size(0) / o.clients;
+  AggregateUpdate out;
+  for (int64_t k = 0; k < o.clients; ++k) {
+    const torch::Tensor mine = chosen.slice(0, k * examples, (k + 1) * examples);
+    const std::vector<int64_t> indices(mine.data_ptr<int64_t>(), mine.data_ptr<int64_t>() + examples);
+    const uint64_t seed = k == 0 ? first_client_seed : MixSeed(first_client_seed, kVictimStream, k);
+    BIOFED_ASSIGN_OR_RETURN(LocalResult sent, ClientUpdate(o, spec, global, data, indices, seed));
+    std::vector<NamedTensor> update = ParameterEntries(sent.update);
+    if (k == 0) {
+      out.update = std::move(update);
+      out.steps = sent.steps;
+      continue;
+    }
+    for (size_t i = 0; i < update.size(); ++i) out.update[i].tensor = out.update[i].tensor + update[i].tensor;
+  }
+  if (o.clients > 1) {
+    for (NamedTensor& t : out.update) t.tensor = t.tensor / static_cast<double>(o.clients);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<torch::Tensor> ClientFuzzyFactors(const ModelSpec& spec, double tau, uint64_t client_seed) {
@@ -73,8 +125,9 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
   if (o.batch_size < 1 || o.local_steps < 1 || !(o.client_lr > 0)) {
     return absl::InvalidArgumentError("victim batch size and local steps must be >= 1, lr > 0");
   }
+  if (o.clients < 1) return absl::InvalidArgumentError("a victim round needs >= 1 client");
   const int64_t examples = o.share == SharedKind::kGradient ? o.batch_size : o.batch_size * o.local_steps;
-  if (examples > data.test.size()) return absl::InvalidArgumentError("more victim examples than test images");
+  if (examples * o.clients > data.test.size()) return absl::InvalidArgumentError("more victim examples than test images");
   ModelSpec spec;
   spec.architecture = o.architecture;
   spec.input = {data.train.channels(), data.train.height(), data.train.width()};
@@ -83,29 +136,27 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
   if (!o.initial_state.empty() && o.trained_steps > 0) {
     return absl::InvalidArgumentError("a victim takes either a given global state or trained steps, not both");
   }
-  BIOFED_ASSIGN_OR_RETURN(Model global, BuildModel(spec, o.seed));
   return CallTorch("building the victim", [&]() -> absl::StatusOr<CaptureFile> {
-    if (o.initial_state.empty()) {
-      BIOFED_RETURN_IF_ERROR(TrainGlobal(global, o, data));
-    } else {
-      BIOFED_RETURN_IF_ERROR(LoadState(global, o.initial_state));
-    }
-    // The client's local data: `examples` test images chosen by the seed.
+    BIOFED_ASSIGN_OR_RETURN(const Model global, ModelSent(o, spec, data));
+    spec = global.spec();
+    // Each client's local data: `examples` test images chosen by the seed,
+    // client k the k-th run of them.
     torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(MixSeed(o.seed, kVictimStream, 3));
-    const torch::Tensor chosen = torch::randperm(data.test.size(), generator, torch::kLong).slice(0, 0, examples);
-    const std::vector<int64_t> indices(chosen.data_ptr<int64_t>(), chosen.data_ptr<int64_t>() + examples);
+    const int64_t total = examples * o.clients;
+    const torch::Tensor chosen = torch::randperm(data.test.size(), generator, torch::kLong).slice(0, 0, total);
     const uint64_t client_seed = MixSeed(o.seed, kVictimStream, 4);
-    BIOFED_ASSIGN_OR_RETURN(LocalResult sent, ClientUpdate(o, spec, global, data, indices, client_seed));
+    BIOFED_ASSIGN_OR_RETURN(AggregateUpdate sent, RoundUpdate(o, spec, global, data, chosen, client_seed));
     CaptureFile capture;
     UpdateRecord& r = capture.record;
     r.spec = spec;
     r.global_state = CopyState(global);
-    r.update = ParameterEntries(sent.update);
+    r.update = std::move(sent.update);
     r.kind = o.share;
     r.lr = o.client_lr;
     r.local_steps = sent.steps;
     r.batch_size = o.batch_size;
-    r.num_examples = examples;
+    r.num_examples = total;
+    r.clients = o.clients;
     r.batchnorm_train_mode = true;
     r.norm = data.norm;
     r.dataset = data.train.name;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "attack/server_behaviour.h"
 #include "attack/update_record.h"
 #include "client/biomod_options.h"
 #include "client/dp_sgd_options.h"
@@ -32,6 +33,15 @@ struct VictimOptions {
   double client_lr = 0.01;
   uint64_t seed = 0;             // model init, data choice and the client's private seed
   DpSgdOptions dp;               // the client trains with DP-SGD when enabled
+  // What the server sends the client: the global model, or (malicious) that
+  // model behind an imprint block whose thresholds come from the train
+  // split, the server's own data (the client's batch is from the test split).
+  ServerBehaviour server;
+  // The round's clients the attacker sees together: 1, the one client's own
+  // update; K > 1, the mean of K clients' updates (each its own batch of
+  // the test split and its own private seed), what an observer of the
+  // aggregate sees. The audit holds all K batches, client after client.
+  int64_t clients = 1;
 };
 
 absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& options, const DatasetSplits& data);

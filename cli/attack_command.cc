@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "attack/server_behaviour.h"
 #include "attack/victim.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -28,6 +29,7 @@ struct AttackFlags {
   DataFlags data;
   BiomodFlags biomod;
   int64_t batch = 1;
+  int64_t clients = 1;
   int64_t trained_steps = 0;
   double train_lr = 0.1;
   std::string share = "gradient";
@@ -47,6 +49,9 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   AddDataFlags(flags, &f.data);
   AddBiomodFlags(flags, &f.biomod, "victim mechanisms: none, or fl, wr, ws joined by +");
   flags.AddInt("batch", &f.batch, "victim batch size");
+  flags.AddInt("clients", &f.clients,
+               "attack the mean update of this many clients of the round (each its own batch): the aggregate an "
+               "observer of secure aggregation sees");
   flags.AddInt("trained-steps", &f.trained_steps, "train the global model this many SGD steps first (0 = untrained)");
   flags.AddDouble("train-lr", &f.train_lr, "lr of those steps (batch 100, momentum 0.9)");
   flags.AddString("share", &f.share,
@@ -63,28 +68,35 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddString("out", &f.out, "directory for summary.json and reconstruction.png");
 }
 
-absl::Status CheckDpFlags(const AttackFlags& f) {
+// Victim flags a capture cannot take.
+absl::Status CheckVictimFlags(const AttackFlags& f) {
   BIOFED_RETURN_IF_ERROR(ValidateDpSgd(f.dp));
   if (f.dp.noise_multiplier > 0 && !f.dp.enabled()) return absl::InvalidArgumentError("--dp-noise needs --dp-clip");
   if (f.dp.enabled() && !f.capture.empty()) {
     return absl::InvalidArgumentError("--dp-clip describes a victim; a --capture is attacked as it was recorded");
   }
+  if (f.clients != 1 && !f.capture.empty()) {
+    return absl::InvalidArgumentError("--clients describes a victim; a --capture is attacked as it was recorded");
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<CaptureFile> LoadOrMakeCapture(const AttackFlags& f) {
-  BIOFED_RETURN_IF_ERROR(CheckDpFlags(f));
+  BIOFED_RETURN_IF_ERROR(CheckVictimFlags(f));
   if (!f.capture.empty()) return ReadCaptureFile(f.capture);
   VictimOptions o;
   BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(f.model));
   BIOFED_ASSIGN_OR_RETURN(o.biomod, ParseBiomodFlags(f.biomod));
   BIOFED_ASSIGN_OR_RETURN(o.share, ParseSharedKind(f.share));
   o.batch_size = f.batch;
+  o.clients = f.clients;
   o.trained_steps = f.trained_steps;
   o.train_lr = f.train_lr;
   o.local_steps = f.local_steps;
   o.client_lr = f.client_lr;
   o.dp = f.dp;
+  // --attack imprint is a malicious server: it sends the victim its model.
+  o.server = ServerBehaviourOf(f.attacker.config);
   o.seed = static_cast<uint64_t>(f.seed);
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
   return MakeVictimCapture(o, data);
@@ -106,6 +118,8 @@ void PrintScores(const AttackOutcome& o, const AuditRecord& audit) {
   const ScoredAttack& s = o.scored;
   std::printf("mean       %10.3g %9.2f %7.4f %12.2f   label accuracy %.2f, %s %.4g, %.1fs\n", s.mse, s.psnr, s.ssim,
               s.relative_error_percent, s.label_accuracy, s.objective_name.c_str(), s.objective, s.seconds);
+  std::printf("recovered (PSNR >= %.0f dB): %.0f%% of %lld true images\n", kRecoveredPsnrDb,
+              100 * s.recovered_fraction, static_cast<long long>(audit.labels.numel()));
 }
 
 nlohmann::json ImageScoresJson(const BatchScore& score) {
@@ -150,9 +164,11 @@ nlohmann::json Summary(const AttackFlags& f, const CaptureFile& capture, const A
                 {"layer", e->layer}};
   }
   return {{"victim", {{"model", ArchitectureName(r.spec.architecture)}, {"dataset", r.dataset},
-                      {"split_gamma", r.spec.split_gamma}, {"biomod", audit.biomod}, {"tau", audit.tau},
+                      {"split_gamma", r.spec.split_gamma}, {"imprint_bins", r.spec.imprint_bins},
+                      {"biomod", audit.biomod}, {"tau", audit.tau},
                       {"shared", SharedKindName(r.kind)}, {"lr", r.lr}, {"local_steps", r.local_steps},
-                      {"batch_size", r.batch_size}, {"num_examples", r.num_examples}, {"dp_sgd", dp_sgd},
+                      {"batch_size", r.batch_size}, {"clients", r.clients}, {"num_examples", r.num_examples},
+                      {"dp_sgd", dp_sgd},
                       {"source", f.capture.empty() ? "victim flags" : f.capture}}},
           {"attacker", RecordToJson(request.spec)},
           {"seed", request.seed},

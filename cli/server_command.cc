@@ -120,7 +120,7 @@ absl::StatusOr<std::unique_ptr<FederationCore>> MakeCore(const ServerFlags& f, c
   BIOFED_ASSIGN_OR_RETURN(config.mode, ParseTrainingMode(f.mode));
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
   const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
-                       data.train.num_classes, f.gamma};
+                       data.train.num_classes, f.gamma, /*imprint_bins=*/0};  // an honest server's model
   BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(spec, static_cast<uint64_t>(f.seed)));
   BIOFED_ASSIGN_OR_RETURN(ModelEvaluator evaluator, MakeModelEvaluator(spec, std::make_shared<const Dataset>(data.test),
                                                                        data.norm, f.compute.device));

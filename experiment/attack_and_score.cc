@@ -32,6 +32,7 @@ ScoredAttack Scored(const AttackRequest& request, const ThreatModel& threat, con
   s.relative_error_percent = score.mean_relative_error_percent;
   s.best_psnr = score.best_psnr;
   s.label_accuracy = score.label_accuracy;
+  s.recovered_fraction = score.recovered_fraction;
   s.objective_name = result.objective_name;
   s.objective = result.objective;
   s.seconds = result.seconds;

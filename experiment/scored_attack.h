@@ -26,6 +26,7 @@ struct ScoredAttack {
   int64_t batch_size = 0, local_steps = 0;
   double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0;
   double best_psnr = 0, label_accuracy = 0;
+  double recovered_fraction = 0;  // of the true images, reconstructed at >= 30 dB (attack/metrics.h)
   std::string objective_name;
   double objective = 0, seconds = 0;
   Blob png;  // truth above reconstruction
@@ -53,6 +54,7 @@ void VisitFields(Record& r, Visitor&& v) {
   v("objective", r.objective);
   v("seconds", r.seconds);
   v("png", r.png);
+  v("recovered_fraction", r.recovered_fraction);  // columns added after the first studies come last
 }
 
 // An attacked update of a running federation: the round and client it came

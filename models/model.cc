@@ -6,6 +6,7 @@
 
 #include "common/torch_status.h"
 #include "models/alexnet.h"
+#include "models/imprint_block.h"
 #include "models/mlp.h"
 #include "models/resnet.h"
 
@@ -27,6 +28,17 @@ namespace {
 std::mutex& GlobalGeneratorMutex() {
   static std::mutex mutex;
   return mutex;
+}
+
+torch::nn::AnyModule ClassifierModule(const ModelSpec& spec) {
+  switch (spec.architecture) {
+    case Architecture::kMlp: return torch::nn::AnyModule(Mlp(spec));
+    case Architecture::kAlexNet: return torch::nn::AnyModule(AlexNet(spec));
+    case Architecture::kResNet20: return torch::nn::AnyModule(ResNet(spec, 3));
+    case Architecture::kResNet32: return torch::nn::AnyModule(ResNet(spec, 5));
+    case Architecture::kResNet56: return torch::nn::AnyModule(ResNet(spec, 9));
+  }
+  TORCH_CHECK(false, "unknown architecture");
 }
 
 }  // namespace
@@ -114,17 +126,12 @@ absl::StatusOr<Model> BuildModel(const ModelSpec& spec, uint64_t seed) {
   if (spec.input.channels < 1 || spec.input.height < 8 || spec.input.width < 8) {
     return absl::InvalidArgumentError("input shape must be at least 1x8x8");
   }
+  if (spec.imprint_bins < 0) return absl::InvalidArgumentError("imprint_bins must be >= 0");
   std::lock_guard<std::mutex> lock(GlobalGeneratorMutex());
   absl::StatusOr<Model> model = CallTorch("building " + ArchitectureName(spec.architecture), [&]() -> Model {
     torch::manual_seed(seed);
-    switch (spec.architecture) {
-      case Architecture::kMlp: return Model(spec, torch::nn::AnyModule(Mlp(spec)));
-      case Architecture::kAlexNet: return Model(spec, torch::nn::AnyModule(AlexNet(spec)));
-      case Architecture::kResNet20: return Model(spec, torch::nn::AnyModule(ResNet(spec, 3)));
-      case Architecture::kResNet32: return Model(spec, torch::nn::AnyModule(ResNet(spec, 5)));
-      case Architecture::kResNet56: return Model(spec, torch::nn::AnyModule(ResNet(spec, 9)));
-    }
-    TORCH_CHECK(false, "unknown architecture");
+    if (spec.imprint_bins > 0) return Model(spec, torch::nn::AnyModule(ImprintBlock(spec, ClassifierModule)));
+    return Model(spec, ClassifierModule(spec));
   });
   // Construction fails only on a spec the architecture cannot take.
   if (!model.ok()) return absl::InvalidArgumentError(model.status().message());

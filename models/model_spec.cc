@@ -40,10 +40,12 @@ bool HasBatchNorm(Architecture architecture) {
 }
 
 std::string ModelSpecToJson(const ModelSpec& s) {
-  const nlohmann::json j = {{"architecture", ArchitectureName(s.architecture)},
-                            {"input", {s.input.channels, s.input.height, s.input.width}},
-                            {"num_classes", s.num_classes},
-                            {"split_gamma", s.split_gamma}};
+  nlohmann::json j = {{"architecture", ArchitectureName(s.architecture)},
+                      {"input", {s.input.channels, s.input.height, s.input.width}},
+                      {"num_classes", s.num_classes},
+                      {"split_gamma", s.split_gamma}};
+  // Written only for an imprinted model, so an honest spec reads as before.
+  if (s.imprint_bins > 0) j["imprint_bins"] = s.imprint_bins;
   return j.dump();
 }
 
@@ -59,6 +61,8 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json) {
     spec.input = {input[0], input[1], input[2]};
     spec.num_classes = JsonAs<int64_t>(j.at("num_classes"));
     spec.split_gamma = JsonAs<int64_t>(j.at("split_gamma"));
+    if (j.contains("imprint_bins")) spec.imprint_bins = JsonAs<int64_t>(j.at("imprint_bins"));
+    if (spec.imprint_bins < 0) return absl::InvalidArgumentError("model spec: imprint_bins must be >= 0");
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed model spec: ", e.what()));
   }

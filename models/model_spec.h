@@ -28,6 +28,9 @@ struct ModelSpec {
   int64_t num_classes = 10;
   // Weight splitting (WS) division factor Gamma; 0 or 1 turns WS off.
   int64_t split_gamma = 0;
+  // A malicious server's imprint block of this many bins in front of the
+  // classifier (models/imprint_block.h); 0: none, the honest model.
+  int64_t imprint_bins = 0;
 };
 
 // "mlp", "alexnet", "resnet20", "resnet32", "resnet56".
@@ -38,10 +41,11 @@ bool HasBatchNorm(Architecture architecture);
 const std::vector<std::string>& KnownArchitectures();
 
 // The spec as a JSON object {"architecture", "input": [C, H, W],
-// "num_classes", "split_gamma"}: how capture files and the federation
-// protocol carry it.
+// "num_classes", "split_gamma"[, "imprint_bins" when > 0]}: how capture files
+// and the federation protocol carry it.
 std::string ModelSpecToJson(const ModelSpec& spec);
-// INVALID_ARGUMENT for malformed JSON, a missing key or an unknown model.
+// INVALID_ARGUMENT for malformed JSON, a missing key, an unknown model or a
+// negative bin count.
 absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json);
 
 }  // namespace biofed

@@ -46,7 +46,7 @@ absl::StatusOr<FederationPlan> PlanOf(const SimulationConfig& c, const std::stri
       indices.resize(static_cast<size_t>(c.samples_per_client));
     }
     plan.clients.push_back({ClientName(i), MixSeed(c.seed, kClientSeedStream, static_cast<uint64_t>(i)), biomod,
-                            LocalData{train, std::move(indices), data.norm}});
+                            LocalData{train, std::move(indices), data.norm}, DpSgdOptions{}});
   }
   plan.rounds = c.rounds;
   plan.task.fedsgd = c.mode == "fedsgd";

@@ -35,14 +35,15 @@ constexpr double kTrainingStepPerAttackIteration = 0.8;
 }  // namespace
 
 double ExpectedCellSeconds(const AttackCell& cell) {
-  double per_iteration = IterationSeconds(cell.model, cell.batch_size);
+  // An aggregate's attack reconstructs every client's batch.
+  double per_iteration = IterationSeconds(cell.model, cell.batch_size * cell.Victim().clients);
   // The cell's own settings (restarts) come over the defaults; an
   // unparsable name is refused before any cell runs (ValidateSweepConfig),
   // so it only needs some place in the order.
   auto attack = ParseAttackSpec(cell.attack, AttackSpec{});
   if (!attack.ok()) return per_iteration * static_cast<double>(cell.iterations);
   if (attack->config.kind == AttackKind::kDlg) per_iteration *= 20;
-  if (attack->config.kind == AttackKind::kAnalytic) per_iteration = 0;
+  if (attack->config.kind == AttackKind::kAnalytic || attack->config.kind == AttackKind::kImprint) per_iteration = 0;
   const int64_t restarts = std::max<int64_t>(1, attack->config.restarts);
   return per_iteration * static_cast<double>(cell.iterations) * static_cast<double>(restarts);
 }

@@ -24,6 +24,11 @@ std::string CanonicalDefense(const std::string& spec) {
   return d.ok() ? DefenseName(*d) : spec;
 }
 
+std::string CanonicalVictim(const std::string& text) {
+  auto v = ParseSweepVictim(text);
+  return v.ok() ? SweepVictimName(*v) : text;
+}
+
 std::string CanonicalAttack(const SweepConfig& config, const std::string& name) {
   auto a = ParseAttackSpec(name, config.attacker);
   return a.ok() ? AttackSpecName(*a, config.attacker) : name;
@@ -52,7 +57,7 @@ std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
             for (int64_t batch : g.batch_sizes) {
               for (int64_t seed : g.seeds) {
                 for (const std::string& defense : g.defenses) {
-                  AttackCell cell{model, CanonicalMechanisms(mechanisms), victim, CanonicalAttack(config, attack),
+                  AttackCell cell{model, CanonicalMechanisms(mechanisms), CanonicalVictim(victim), CanonicalAttack(config, attack),
                                   CanonicalDefense(defense),
                                   batch, seed, iterations};
                   if (seen.insert(cell.Key()).second) cells.push_back(std::move(cell));

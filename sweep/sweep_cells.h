@@ -27,7 +27,9 @@ struct AttackCell {
   std::string model, mechanisms, victim, attack, defense;
   int64_t batch_size = 1, seed = 0, iterations = 0;
   std::string Key() const;
-  bool trained() const { return victim == "trained"; }
+  // The victim typed (a cell of a valid config parses).
+  SweepVictim Victim() const { return ParseSweepVictim(victim).value_or(SweepVictim{}); }
+  bool trained() const { return Victim().trained; }
   TrainingJob Training() const { return {model, mechanisms, defense, seed}; }
 };
 

@@ -4,8 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "client/biomod_options.h"
 #include "common/json_config.h"
 #include "common/status_macros.h"
@@ -71,6 +74,28 @@ AttackSpec DefaultSweepAttacker() {
   attacker.config.iterations = 500;
   attacker.threat.labels_known = true;
   return attacker;
+}
+
+absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
+  const std::vector<std::string> parts = absl::StrSplit(text, '+');
+  SweepVictim victim;
+  victim.trained = parts[0] == "trained";
+  bool ok = (victim.trained || parts[0] == "untrained") && parts.size() <= 2;
+  if (ok && parts.size() == 2) {
+    const std::string prefix = "aggregate:";
+    ok = absl::StartsWith(parts[1], prefix) && absl::SimpleAtoi(parts[1].substr(prefix.size()), &victim.clients) &&
+         victim.clients >= 1 && victim.clients <= 64;
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "victim '", text, "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients)"));
+  }
+  return victim;
+}
+
+std::string SweepVictimName(const SweepVictim& victim) {
+  const std::string state = victim.trained ? "trained" : "untrained";
+  return victim.clients == 1 ? state : absl::StrCat(state, "+aggregate:", victim.clients);
 }
 
 absl::StatusOr<AttackSpec> CellAttacker(const SweepConfig& c, const std::string& attack, int64_t iterations) {
@@ -165,8 +190,12 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
       if (auto s = ValidateBiomod(*b); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
     }
     for (const std::string& v : g.victims) {
-      if (v != "untrained" && v != "trained") {
-        return absl::InvalidArgumentError(where + "victims are 'untrained' or 'trained', not '" + v + "'");
+      auto victim = ParseSweepVictim(v);
+      if (!victim.ok()) return absl::InvalidArgumentError(where + std::string(victim.status().message()));
+      if (victim->clients > 1 && c.attacker.threat.fuzzy_factors_known) {
+        return absl::InvalidArgumentError(where + "victim '" + v +
+                                          "': the aggregate mixes its clients' FL factors; fl_factors known applies "
+                                          "to one client's update");
       }
     }
     for (const std::string& a : g.attacks) {

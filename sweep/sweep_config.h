@@ -19,16 +19,34 @@
 namespace biofed {
 
 BiomodOptions DefaultSweepMechanismParameters();
+
+// A victim of the victims axis, typed: the global model's state and how
+// many clients' updates the attacker sees together.
+struct SweepVictim {
+  bool trained = false;
+  int64_t clients = 1;
+};
+// INVALID_ARGUMENT naming `text` unless "untrained" or "trained", optionally
+// followed by "+aggregate:K" with 1 <= K <= 64.
+absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text);
+std::string SweepVictimName(const SweepVictim& victim);  // "trained", "untrained+aggregate:4"
+
 AttackSpec DefaultSweepAttacker();
 
 struct SweepGrid {
   std::vector<std::string> models = {"mlp"};
   // Comma lists of fl, wr, ws, or "none": the 8 subsets by default.
   std::vector<std::string> mechanisms = {"none", "fl", "wr", "ws", "fl,wr", "fl,ws", "wr,ws", "fl,wr,ws"};
-  std::vector<std::string> victims = {"untrained", "trained"};  // trained: after train_rounds FedSGD rounds
-  // Attackers in the compact form of attack/attack_settings.h: ig, dlg or
-  // analytic, then any "+setting:value" over the shared attacker, e.g.
-  // "ig+ignore-largest:0.1" (the robust matcher, a WR-aware attacker).
+  // The attacked update: "untrained" or "trained" (after train_rounds FedSGD
+  // rounds) one client's, or "+aggregate:K" after either: the mean of K
+  // clients' updates of that round, what an observer of secure aggregation
+  // sees (each client its own batch of batch_size and its own seed).
+  std::vector<std::string> victims = {"untrained", "trained"};
+  // Attackers in the compact form of attack/attack_settings.h: ig, dlg,
+  // analytic or imprint, then any "+setting:value" over the shared attacker,
+  // e.g. "ig+ignore-largest:0.1" (the robust matcher, a WR-aware attacker) or
+  // "imprint+imprint-bins:1024" (a malicious server: it sends the victim an
+  // imprint block, attack/imprint.h).
   std::vector<std::string> attacks = {"ig"};
   std::vector<int64_t> batch_sizes = {1, 4};
   std::vector<int64_t> seeds = {1, 2};

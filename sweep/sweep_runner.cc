@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "attack/attack_settings.h"
+#include "attack/server_behaviour.h"
 #include "attack/victim.h"
 #include "client/seeds.h"
 #include "common/runtime.h"
@@ -126,6 +127,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(cell.model));
   BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
   o.batch_size = cell.batch_size;
+  o.clients = cell.Victim().clients;
   // What a client of the sweep's federation sends: one FedSGD step as the
   // pseudo-gradient (w - w') / lr, so WR's resets are part of it.
   o.share = SharedKind::kPseudoGradient;
@@ -139,10 +141,12 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
     BIOFED_ASSIGN_OR_RETURN(Checkpoint checkpoint, DecodeCheckpoint(state, cell.Training().Key()));
     o.initial_state = ToNamedTensors(checkpoint.model);
   }
+  BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
+  // An active attacker (imprint) is the server: it sends the victim its model.
+  o.server = ServerBehaviourOf(attacker.config);
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
   BIOFED_ASSIGN_OR_RETURN(
       double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, defense, capture.record); }));
-  BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
   CellRow row;

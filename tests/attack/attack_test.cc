@@ -10,18 +10,15 @@
 #include "attack/update_record.h"
 #include "attack/victim.h"
 #include "models/model_state.h"
+#include "tests/testing/fashion_mnist.h"
 #include "tests/testing/status_matchers.h"
 
 namespace biofed {
 namespace {
 
+using ::biofed::testing::FashionMnist;
 using ::biofed::testing::IsOk;
 using ::biofed::testing::StatusIs;
-
-const DatasetSplits& FashionMnist() {
-  static const auto* data = new DatasetSplits(LoadDataset("fashion-mnist", "").value());
-  return *data;
-}
 
 CaptureFile Victim(Architecture architecture, const std::string& biomod, int64_t batch, uint64_t seed,
                    SharedKind share = SharedKind::kGradient) {

@@ -43,7 +43,7 @@ std::shared_ptr<Dataset> SyntheticDataset(int64_t n, uint64_t seed) {
   return d;
 }
 
-ModelSpec MlpSpec() { return ModelSpec{Architecture::kMlp, {1, 28, 28}, 10, 0}; }
+ModelSpec MlpSpec() { return ModelSpec{Architecture::kMlp, {1, 28, 28}, 10, 0, 0}; }
 
 CredentialStore Credentials(int clients) {
   CredentialStore c;

@@ -48,7 +48,7 @@ std::string ClientToken(int i) { return "soak-client-" + std::to_string(i) + "-t
 std::string SlowToken(int i) { return "soak-slow-" + std::to_string(i) + "-token-0123456789"; }
 
 // 8x8 inputs keep the MLP (64-1000-10) small enough to observe every update.
-ModelSpec SoakSpec() { return ModelSpec{Architecture::kMlp, {1, 8, 8}, 10, 0}; }
+ModelSpec SoakSpec() { return ModelSpec{Architecture::kMlp, {1, 8, 8}, 10, 0, 0}; }
 
 CredentialStore SoakCredentials() {
   CredentialStore c;

@@ -1,7 +1,10 @@
+#include <map>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "models/model.h"
+#include "models/model_state.h"
 #include "models/weight_split.h"
 #include "tests/testing/status_matchers.h"
 
@@ -159,6 +162,49 @@ TEST(ModelTest, ClassifierAndFirstLinearLayerAreFoundByStructure) {
       EXPECT_EQ(named[first->weight].tensor.size(1), 28 * 28);
     }
   }
+}
+
+// A malicious server's imprint block (models/imprint_block.h) in front of a
+// classifier: y = classifier(x + out(relu(bins(flatten x)))), checked
+// against that formula written out on the model's own parameters; the block
+// is the first layer and the classifier keeps its WS; clones keep it all.
+TEST(ImprintBlockTest, IsTheFirstLayerAndAddsItsOutputToTheInput) {
+  for (Architecture a : {Architecture::kMlp, Architecture::kResNet20}) {
+    ModelSpec spec = Spec(a, kColor, 10, 2);
+    spec.imprint_bins = 5;
+    const Model model = BuildModel(spec, 3).value();
+    model.train(false);
+    std::map<std::string, torch::Tensor> p;
+    for (const NamedTensor& t : model.named_state()) p[t.name] = t.tensor;
+    ASSERT_EQ(p["imprint_bins.weight"].sizes(), torch::IntArrayRef({5, 3 * 32 * 32}));
+    ASSERT_EQ(p["imprint_out.weight"].sizes(), torch::IntArrayRef({3 * 32 * 32, 5}));
+    EXPECT_EQ(model.named_parameters().front().name, "imprint_bins.weight");
+    EXPECT_EQ(model.FirstLinearLayer()->name, "imprint_bins") << ArchitectureName(a);
+    // The classifier behind it: the spec without the block, WS kept.
+    ModelSpec behind = spec;
+    behind.imprint_bins = 0;
+    Model classifier = BuildModel(behind, 0).value();
+    std::vector<NamedTensor> state;
+    for (const NamedTensor& t : classifier.named_state()) state.push_back({t.name, p.at("model." + t.name)});
+    ASSERT_THAT(LoadState(classifier, state), IsOk());
+    classifier.train(false);
+    const torch::Tensor x = torch::randn({2, 3, 32, 32});
+    const torch::Tensor h = torch::relu(x.flatten(1).matmul(p["imprint_bins.weight"].t()) + p["imprint_bins.bias"]);
+    const torch::Tensor shifted = x + (h.matmul(p["imprint_out.weight"].t()) + p["imprint_out.bias"]).view_as(x);
+    EXPECT_TRUE(torch::allclose(model.forward(x), classifier.forward(shifted), 1e-5, 1e-5)) << ArchitectureName(a);
+    EXPECT_TRUE(torch::equal(model.Clone().forward(x), model.forward(x))) << ArchitectureName(a);
+  }
+}
+
+TEST(ImprintBlockTest, ItsBinsTravelInTheSpecJsonAndAnHonestSpecReadsAsBefore) {
+  ModelSpec spec = Spec(Architecture::kMlp, kGray);
+  EXPECT_EQ(ModelSpecToJson(spec).find("imprint_bins"), std::string::npos);
+  EXPECT_EQ(ModelSpecFromJson(ModelSpecToJson(spec))->imprint_bins, 0);
+  spec.imprint_bins = 64;
+  EXPECT_EQ(ModelSpecFromJson(ModelSpecToJson(spec))->imprint_bins, 64);
+  EXPECT_THAT(ModelSpecFromJson(
+                  R"({"architecture": "mlp", "input": [1, 28, 28], "num_classes": 10, "split_gamma": 0, "imprint_bins": -1})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "imprint_bins"));
 }
 
 TEST(WeightSplitTest, LinearEqualsBlockSumOfPlainOutput) {

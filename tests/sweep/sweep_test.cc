@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/runtime.h"
+#include "common/status_macros.h"
 #include "report/study_reader.h"
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
@@ -200,6 +201,17 @@ TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
   EXPECT_EQ(second->cells_run + second->trainings_run, 0);
 }
 
+// Runs the whole sweep `c` (valid) into a new study in `dir`, 2 workers, and
+// reads it back.
+absl::StatusOr<SweepStudy> RunStudy(const SweepConfig& c, const TempDir& dir) {
+  BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
+  BIOFED_ASSIGN_OR_RETURN(auto store, SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c)));
+  std::atomic<bool> stop{false};
+  BIOFED_RETURN_IF_ERROR(RunSweep(c, *store, 2, stop, [](const std::string&) {}).status());
+  store.reset();
+  return ReadSweepStudy(dir.File("study.db"));
+}
+
 // DP-SGD as a defense: the training federation's clients and the attacked
 // victim train with it, and every row states its epsilon at delta 1e-5. The
 // attacked release is one step with every example of the batch in it: the
@@ -212,13 +224,7 @@ TEST(SweepRunnerTest, DpSgdRowsStateTheirPrivacyBudget) {
   SweepConfig c = SmallSweep();
   c.grids[0].mechanisms = {"none"};
   c.grids[0].defenses = {"none", "dp:1:1.1"};
-  ASSERT_THAT(ValidateSweepConfig(c), IsOk());
-  auto store = SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c));
-  ASSERT_THAT(store, IsOk());
-  std::atomic<bool> stop{false};
-  ASSERT_THAT(RunSweep(c, **store, 2, stop, [](const std::string&) {}), IsOk());
-  store->reset();
-  auto study = ReadSweepStudy(dir.File("study.db"));
+  auto study = RunStudy(c, dir);
   ASSERT_THAT(study, IsOk());
   const double sigma = 1.1, delta = 1e-5;
   double release = INFINITY;
@@ -251,6 +257,45 @@ TEST(SweepConfigTest, DpSgdNeedsModelsWithoutBatchNorm) {
   EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "BatchNorm"));
   c.grids[0].models = {"mlp", "alexnet"};
   EXPECT_THAT(ValidateSweepConfig(c), IsOk());
+}
+
+TEST(SweepConfigTest, VictimsAreOneClientOrTheAggregateOfK) {
+  EXPECT_FALSE(ParseSweepVictim("untrained")->trained);
+  EXPECT_EQ(ParseSweepVictim("trained+aggregate:4")->clients, 4);
+  EXPECT_TRUE(ParseSweepVictim("trained+aggregate:4")->trained);
+  // One client's aggregate is the client: the same cell as plain "untrained".
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("untrained+aggregate:1")), "untrained");
+  for (const char* bad : {"", "aggregate:4", "untrained+aggregate:0", "untrained+aggregate:65", "trained+x:2",
+                          "untrained+aggregate:2+aggregate:2"}) {
+    EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "expected untrained")) << bad;
+  }
+  SweepConfig c = SmallSweep();
+  c.grids[0].victims = {"untrained+aggregate:2"};
+  EXPECT_THAT(ValidateSweepConfig(c), IsOk());
+  c.attacker.threat.fuzzy_factors_known = true;
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "aggregate"));
+}
+
+// A malicious server as a sweep's attacker: the imprint cells send their
+// victims an imprint block and read a baseline batch back whole (PSNR of
+// float32 rounding), one client's or the aggregate of two.
+TEST(SweepRunnerTest, ImprintCellsRecoverTheBaselineBatch) {
+  TempDir dir;
+  SweepConfig c = SmallSweep();
+  c.grids[0].mechanisms = {"none"};
+  c.grids[0].victims = {"untrained", "untrained+aggregate:2"};
+  c.grids[0].attacks = {"imprint+imprint-bins:1024"};
+  c.grids[0].batch_sizes = {2};
+  c.grids[0].defenses = {"none"};
+  auto study = RunStudy(c, dir);
+  ASSERT_THAT(study, IsOk());
+  ASSERT_EQ(study->cells.size(), 2u);
+  EXPECT_TRUE(study->trainings.empty());
+  for (const CellRow& cell : study->cells) {
+    EXPECT_EQ(cell.scored.attack, "imprint+imprint-bins:1024") << cell.key;
+    EXPECT_DOUBLE_EQ(cell.scored.recovered_fraction, 1.0) << cell.key;
+    EXPECT_GE(cell.scored.psnr, 60.0) << cell.key;
+  }
 }
 
 // The quick preset's convolutional cells (300 iterations at 5-10x the MLP's
