@@ -64,8 +64,8 @@ std::string AttackKindName(AttackKind kind) {
 
 const std::map<std::string, std::string>& AttackSettingHelp() {
   static const auto* help = new std::map<std::string, std::string>{
-      {"attack", "ig (Inverting Gradients), dlg, analytic, fedavg, or imprint (needs a victim sent an imprint "
-                 "block by a malicious server)"},
+      {"attack", "ig (Inverting Gradients), dlg, analytic, fedavg, or imprint (a malicious server: the victim "
+                 "is sent an imprint block, attack/imprint.h)"},
       {"attack_iterations", "attack optimisation steps (DLG: L-BFGS steps)"},
       {"attack_lr", "IG/FedAvg Adam learning rate"},
       {"tv_weight", "total-variation weight"},

@@ -127,7 +127,9 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
   }
   if (o.clients < 1) return absl::InvalidArgumentError("a victim round needs >= 1 client");
   const int64_t examples = o.share == SharedKind::kGradient ? o.batch_size : o.batch_size * o.local_steps;
-  if (examples * o.clients > data.test.size()) return absl::InvalidArgumentError("more victim examples than test images");
+  if (examples * o.clients > data.test.size()) {
+    return absl::InvalidArgumentError("more victim examples than test images");
+  }
   ModelSpec spec;
   spec.architecture = o.architecture;
   spec.input = {data.train.channels(), data.train.height(), data.train.width()};

@@ -57,8 +57,8 @@ std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
             for (int64_t batch : g.batch_sizes) {
               for (int64_t seed : g.seeds) {
                 for (const std::string& defense : g.defenses) {
-                  AttackCell cell{model, CanonicalMechanisms(mechanisms), CanonicalVictim(victim), CanonicalAttack(config, attack),
-                                  CanonicalDefense(defense),
+                  AttackCell cell{model, CanonicalMechanisms(mechanisms), CanonicalVictim(victim),
+                                  CanonicalAttack(config, attack), CanonicalDefense(defense),
                                   batch, seed, iterations};
                   if (seen.insert(cell.Key()).second) cells.push_back(std::move(cell));
                 }
