@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Means with 95% confidence intervals, and paired differences against the baseline, of a sweep study.
+
+  paired_intervals.py STUDY.db [--metric M]... [--baseline none] [--where SQL]
+
+Cells are grouped by (model, victim, attack, defense, batch size); inside a
+group, one line per mechanism subset: the mean over seeds of each metric with
+its 95% interval (Student t, n - 1 degrees of freedom), and the mean of the
+per-seed differences against the baseline subset of the same seed, with its
+interval (a paired comparison: the same seed gives both the same data and
+model). A group whose baseline is not reconstructed (mean PSNR under 20 dB)
+is marked: a difference there says nothing about a defense. Markdown on
+stdout. Standard library only."""
+import argparse
+import math
+import sqlite3
+import statistics
+import sys
+
+# Two-sided 95% Student t quantiles t(0.975, dof) for dof 1..30; 1.96 beyond.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042]
+RECONSTRUCTED_PSNR_DB = 20.0
+
+
+def interval(values):
+    """(mean, half-width of the 95% interval); the half-width is nan for fewer than 2 values."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return float("nan"), float("nan")
+    mean = statistics.fmean(finite)
+    if len(finite) < 2:
+        return mean, float("nan")
+    t = T975[len(finite) - 2] if len(finite) - 1 <= len(T975) else 1.96
+    return mean, t * statistics.stdev(finite) / math.sqrt(len(finite))
+
+
+def text(mean_half, digits):
+    mean, half = mean_half
+    if math.isnan(mean):
+        return "-"
+    if math.isnan(half):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {half:.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("study")
+    parser.add_argument("--metric", action="append",
+                        help="a sweep_cells column (repeatable; default psnr and recovered_fraction)")
+    parser.add_argument("--baseline", default="none", help="the mechanisms the others are paired against")
+    parser.add_argument("--where", default="1", help="an SQL condition on sweep_cells, e.g. \"attack = 'ig'\"")
+    args = parser.parse_args()
+    metrics = args.metric or ["psnr", "recovered_fraction"]
+    db = sqlite3.connect(f"file:{args.study}?mode=ro", uri=True)
+    columns = {r[1] for r in db.execute("PRAGMA table_info(sweep_cells)")}
+    for m in metrics + ["psnr"]:
+        if m not in columns:
+            sys.exit(f"paired_intervals.py: {args.study} has no sweep_cells column '{m}'")
+    rows = db.execute(f"SELECT model, victim, attack, defense, batch_size, mechanisms, seed, psnr, "
+                      f"{', '.join(metrics)} FROM sweep_cells WHERE {args.where}").fetchall()
+    groups = {}
+    for model, victim, attack, defense, batch, mechanisms, seed, psnr, *values in rows:
+        groups.setdefault((model, victim, attack, defense, batch), {}).setdefault(mechanisms, {})[seed] = (
+            psnr, [float("inf") if v is None and m == "dp_epsilon" else v for m, v in zip(metrics, values)])
+    digits = {"recovered_fraction": 2, "ssim": 3}
+    for key in sorted(groups, key=lambda k: tuple((0, x, "") if isinstance(x, (int, float)) else (1, 0, str(x))
+                                                  for x in k)):
+        model, victim, attack, defense, batch = key
+        by_mechanisms = groups[key]
+        base = by_mechanisms.get(args.baseline, {})
+        base_psnr = interval([p for p, _ in base.values()])[0]
+        note = ""
+        if base and not base_psnr >= RECONSTRUCTED_PSNR_DB:
+            note = f" — baseline not reconstructed (mean PSNR {base_psnr:.1f} dB < {RECONSTRUCTED_PSNR_DB:.0f}): no conclusion"
+        print(f"\n**{model}, victim {victim}, attack {attack}, defense {defense}, B = {batch}**{note}\n")
+        header = ["mechanisms", "seeds"] + [f"{m} (95% CI)" for m in metrics] + [
+            f"{m} − {args.baseline}, paired" for m in metrics]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        order = sorted(by_mechanisms, key=lambda m: (m != args.baseline, len(m), m))
+        for mechanisms in order:
+            cells = by_mechanisms[mechanisms]
+            line = [mechanisms, str(len(cells))]
+            for i, m in enumerate(metrics):
+                line.append(text(interval([v[i] for _, v in cells.values()]), digits.get(m, 1)))
+            for i, m in enumerate(metrics):
+                if mechanisms == args.baseline or not base:
+                    line.append("")
+                    continue
+                paired = [cells[s][1][i] - base[s][1][i] for s in cells if s in base
+                          and cells[s][1][i] is not None and base[s][1][i] is not None]
+                line.append(text(interval(paired), digits.get(m, 1)))
+            print("| " + " | ".join(line) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
