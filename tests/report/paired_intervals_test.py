@@ -1,0 +1,69 @@
+"""report/paired_intervals.py on a study written here: its means, intervals and paired
+differences against values worked out by hand (Student t with 2 degrees of freedom,
+t(0.975, 2) = 4.303), and its mark on a group whose baseline is not reconstructed."""
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "report", "paired_intervals.py")
+
+
+def write_study(path, rows):
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE sweep_cells (model TEXT, victim TEXT, attack TEXT, defense TEXT, batch_size INTEGER, "
+               "mechanisms TEXT, seed INTEGER, psnr REAL, recovered_fraction REAL)")
+    db.executemany("INSERT INTO sweep_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
+def table_rows(output):
+    """The table lines of the output as lists of cells, by the mechanisms column."""
+    rows = {}
+    for line in output.splitlines():
+        if line.startswith("| ") and not line.startswith("| mechanisms"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0]] = cells
+    return rows
+
+
+class PairedIntervalsTest(unittest.TestCase):
+    def run_script(self, rows, *args):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "study.db")
+            write_study(path, rows)
+            done = subprocess.run([sys.executable, SCRIPT, path, *args], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            return done.stdout
+
+    def test_means_intervals_and_paired_differences(self):
+        # Baseline PSNR 30, 32, 34 (mean 32, sd 2); fl 31, 34, 37: differences 1, 2, 3 (mean 2, sd 1).
+        rows = [("mlp", "untrained", "ig", "none", 4, "none", s, 30.0 + 2 * i, 1.0) for i, s in enumerate([1, 2, 3])]
+        rows += [("mlp", "untrained", "ig", "none", 4, "fl", s, 31.0 + 3 * i, 0.5) for i, s in enumerate([1, 2, 3])]
+        out = self.run_script(rows, "--metric", "psnr")
+        table = table_rows(out)
+        # 4.303 * 2 / sqrt(3) = 4.969; 4.303 * 1 / sqrt(3) = 2.484.
+        self.assertEqual(table["none"][1:3], ["3", "32.0 ± 5.0"])
+        self.assertEqual(table["fl"][1:4], ["3", "34.0 ± 7.5", "2.0 ± 2.5"])
+        self.assertNotIn("not reconstructed", out)
+
+    def test_a_group_whose_baseline_is_not_reconstructed_is_marked(self):
+        rows = [("mlp", "untrained", "ig", "dp:1:1", 1, m, s, 9.0, 0.0) for m in ["none", "fl"] for s in [1, 2]]
+        out = self.run_script(rows)
+        self.assertIn("baseline not reconstructed", out)
+
+    def test_an_unknown_metric_is_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "study.db")
+            write_study(path, [])
+            done = subprocess.run([sys.executable, SCRIPT, path, "--metric", "nonsense"], capture_output=True,
+                                  text=True)
+            self.assertNotEqual(done.returncode, 0)
+            self.assertIn("nonsense", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
