@@ -93,6 +93,7 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
     return absl::InvalidArgumentError(
         "the closed-form inversions (analytic, imprint) need the whole first-layer update; they cannot ignore entries");
   }
+  // 65536: models/model_spec.h's kMaxImprintBins (this library is torch-free, models is not).
   if (c.kind == AttackKind::kImprint && !(c.imprint_bins >= 2 && c.imprint_bins <= 65536)) {
     return absl::InvalidArgumentError("the imprint block needs 2 to 65536 bins");
   }

@@ -62,7 +62,9 @@ absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json) {
     spec.num_classes = JsonAs<int64_t>(j.at("num_classes"));
     spec.split_gamma = JsonAs<int64_t>(j.at("split_gamma"));
     if (j.contains("imprint_bins")) spec.imprint_bins = JsonAs<int64_t>(j.at("imprint_bins"));
-    if (spec.imprint_bins < 0) return absl::InvalidArgumentError("model spec: imprint_bins must be >= 0");
+    if (spec.imprint_bins < 0 || spec.imprint_bins > kMaxImprintBins) {
+      return absl::InvalidArgumentError(absl::StrCat("model spec: imprint_bins must be in [0, ", kMaxImprintBins, "]"));
+    }
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("malformed model spec: ", e.what()));
   }

@@ -33,6 +33,10 @@ struct ModelSpec {
   int64_t imprint_bins = 0;
 };
 
+// The most bins a spec may ask for (a spec from a file or a server is
+// untrusted: this bounds the block's memory, 2 x bins x C x H x W floats).
+inline constexpr int64_t kMaxImprintBins = 65536;
+
 // "mlp", "alexnet", "resnet20", "resnet32", "resnet56".
 absl::StatusOr<Architecture> ParseArchitecture(const std::string& name);
 std::string ArchitectureName(Architecture architecture);
@@ -45,7 +49,7 @@ const std::vector<std::string>& KnownArchitectures();
 // and the federation protocol carry it.
 std::string ModelSpecToJson(const ModelSpec& spec);
 // INVALID_ARGUMENT for malformed JSON, a missing key, an unknown model or a
-// negative bin count.
+// bin count outside [0, kMaxImprintBins].
 absl::StatusOr<ModelSpec> ModelSpecFromJson(const std::string& json);
 
 }  // namespace biofed

@@ -202,8 +202,11 @@ TEST(ImprintBlockTest, ItsBinsTravelInTheSpecJsonAndAnHonestSpecReadsAsBefore) {
   EXPECT_EQ(ModelSpecFromJson(ModelSpecToJson(spec))->imprint_bins, 0);
   spec.imprint_bins = 64;
   EXPECT_EQ(ModelSpecFromJson(ModelSpecToJson(spec))->imprint_bins, 64);
-  EXPECT_THAT(ModelSpecFromJson(
-                  R"({"architecture": "mlp", "input": [1, 28, 28], "num_classes": 10, "split_gamma": 0, "imprint_bins": -1})"),
+  EXPECT_THAT(ModelSpecFromJson(R"({"architecture": "mlp", "input": [1, 28, 28], "num_classes": 10, )"
+                                R"("split_gamma": 0, "imprint_bins": -1})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "imprint_bins"));
+  EXPECT_THAT(ModelSpecFromJson(R"({"architecture": "mlp", "input": [1, 28, 28], "num_classes": 10, )"
+                                R"("split_gamma": 0, "imprint_bins": 65537})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "imprint_bins"));
 }
 
