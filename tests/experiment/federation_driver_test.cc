@@ -35,7 +35,8 @@ FederationPlan SmallPlan(bool fedsgd) {
   for (int k = 0; k < 3; ++k) {
     std::vector<int64_t> indices;
     for (int i = 0; i < 20; ++i) indices.push_back(k * 20 + i);
-    plan.clients.push_back({"c" + std::to_string(k), 100u + k, biomod, LocalData{train, indices, norm}});
+    plan.clients.push_back(
+        {"c" + std::to_string(k), 100u + k, biomod, LocalData{train, indices, norm}, DpSgdOptions{}});
   }
   plan.rounds = 3;
   plan.task.fedsgd = fedsgd;
