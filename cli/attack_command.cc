@@ -214,12 +214,16 @@ absl::Status Attack(const AttackFlags& f) {
                static_cast<long long>(capture.record.num_examples), capture.audit->biomod.c_str(),
                device.str().c_str(), static_cast<long long>(threads));
   const AttackConfig& config = f.attacker.config;
-  ProgressBar bar("attack", config.iterations * config.restarts, std::max<int64_t>(config.iterations / 10, 1));
+  // The closed-form attacks are one step, whatever the iteration setting says.
+  const bool closed_form = config.kind == AttackKind::kAnalytic || config.kind == AttackKind::kImprint;
+  const int64_t steps = closed_form ? 1 : config.iterations * config.restarts;
+  ProgressBar bar("attack", steps, std::max<int64_t>(steps / 10, 1));
   AttackRequest request{f.attacker, AttackSpecName(f.attacker, AttackSpec{}), static_cast<uint64_t>(f.seed),
                         /*report_every=*/50, [&](int64_t it, int64_t, double objective) {
                           bar.Update(it, absl::StrFormat("objective %.5g", objective));
                         }};
   absl::StatusOr<AttackOutcome> outcome = AttackAndScore(request, capture.record, *capture.audit, device);
+  if (closed_form && outcome.ok()) bar.Update(1);
   bar.Finish();
   if (!outcome.ok()) return outcome.status();
   PrintScores(*outcome, *capture.audit);
