@@ -201,8 +201,8 @@ TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
   EXPECT_EQ(second->cells_run + second->trainings_run, 0);
 }
 
-// Runs the whole sweep `c` (valid) into a new study in `dir`, 2 workers, and
-// reads it back.
+// Validates the sweep `c`, runs all of it into a new study in `dir` with 2
+// workers, and reads the study back.
 absl::StatusOr<SweepStudy> RunStudy(const SweepConfig& c, const TempDir& dir) {
   BIOFED_RETURN_IF_ERROR(ValidateSweepConfig(c));
   BIOFED_ASSIGN_OR_RETURN(auto store, SweepStore::Open(dir.File("study.db"), SweepSharedSettingsJson(c)));
