@@ -89,7 +89,7 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   if (!(c.ignore_largest_fraction >= 0 && c.ignore_largest_fraction < 1)) {
     return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
   }
-  if (c.ignore_largest_fraction > 0 && (c.kind == AttackKind::kAnalytic || c.kind == AttackKind::kImprint)) {
+  if (c.ignore_largest_fraction > 0 && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError(
         "the closed-form inversions (analytic, imprint) need the whole first-layer update; they cannot ignore entries");
   }

@@ -22,6 +22,9 @@ namespace biofed {
 enum class AttackKind { kInvertingGradients, kDlg, kAnalytic, kFedAvg, kImprint };
 
 absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name);
+// The closed-form inversions (analytic, imprint): no optimisation, so no
+// iterations to run or to pay for, and the whole first-layer update needed.
+inline bool IsClosedForm(AttackKind kind) { return kind == AttackKind::kAnalytic || kind == AttackKind::kImprint; }
 std::string AttackKindName(AttackKind kind);
 
 // The imprint block's bins when a run does not say: with equal-mass

@@ -215,7 +215,7 @@ absl::Status Attack(const AttackFlags& f) {
                device.str().c_str(), static_cast<long long>(threads));
   const AttackConfig& config = f.attacker.config;
   // The closed-form attacks are one step, whatever the iteration setting says.
-  const bool closed_form = config.kind == AttackKind::kAnalytic || config.kind == AttackKind::kImprint;
+  const bool closed_form = IsClosedForm(config.kind);
   const int64_t steps = closed_form ? 1 : config.iterations * config.restarts;
   ProgressBar bar("attack", steps, std::max<int64_t>(steps / 10, 1));
   AttackRequest request{f.attacker, AttackSpecName(f.attacker, AttackSpec{}), static_cast<uint64_t>(f.seed),

@@ -43,7 +43,7 @@ double ExpectedCellSeconds(const AttackCell& cell) {
   auto attack = ParseAttackSpec(cell.attack, AttackSpec{});
   if (!attack.ok()) return per_iteration * static_cast<double>(cell.iterations);
   if (attack->config.kind == AttackKind::kDlg) per_iteration *= 20;
-  if (attack->config.kind == AttackKind::kAnalytic || attack->config.kind == AttackKind::kImprint) per_iteration = 0;
+  if (IsClosedForm(attack->config.kind)) per_iteration = 0;
   const int64_t restarts = std::max<int64_t>(1, attack->config.restarts);
   return per_iteration * static_cast<double>(cell.iterations) * static_cast<double>(restarts);
 }
