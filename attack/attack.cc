@@ -308,8 +308,9 @@ absl::StatusOr<AttackResult> RunAnalytic(const UpdateRecord& record, const Setup
 absl::StatusOr<AttackResult> RunImprint(const UpdateRecord& record, const Setup& s) {
   if (record.spec.imprint_bins <= 0) {
     return absl::InvalidArgumentError(
-        "the imprint attack needs the model a malicious server imprinted (the record's model has no imprint "
-        "block: the victim of --attack imprint is sent one)");
+        "the imprint attack needs the model a malicious server imprinted, and the record's model has no imprint "
+        "block (the victim of `biofed attack --attack imprint` is sent one; a federation's server needs "
+        "--malicious-imprint-bins, a simulation server_behaviour imprint)");
   }
   const LayerParameters bins = *s.model.FirstLinearLayer();
   const torch::Tensor sent_bias = s.model.parameters()[bins.bias].detach();

@@ -5,12 +5,17 @@
 
 #include <torch/torch.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/model_state.h"
+#include "wire/torch_bridge.h"
 
 namespace biofed {
 namespace {
+
+constexpr int64_t kImprintPublicImages = 10000;
 
 // The bins' thresholds, ascending: the lowest sits a whole brightness range
 // below the public minimum (its bin sees every example), the others at the
@@ -28,7 +33,9 @@ torch::Tensor Thresholds(const torch::Tensor& brightness, int64_t bins) {
 
 absl::StatusOr<Model> ImprintedModel(const Model& classifier, int64_t bins, const at::Tensor& public_images) {
   if (classifier.spec().imprint_bins > 0) return absl::InvalidArgumentError("the model already has an imprint block");
-  if (bins < 2) return absl::InvalidArgumentError("an imprint block needs >= 2 bins");
+  if (bins < 2 || bins > kMaxImprintBins) {
+    return absl::InvalidArgumentError(absl::StrCat("an imprint block needs 2 to ", kMaxImprintBins, " bins"));
+  }
   if (public_images.dim() != 4 || public_images.size(0) < 2) {
     return absl::InvalidArgumentError("the imprint thresholds need >= 2 public images [N, C, H, W]");
   }
@@ -48,6 +55,18 @@ absl::StatusOr<Model> ImprintedModel(const Model& classifier, int64_t bins, cons
     BIOFED_RETURN_IF_ERROR(LoadState(model, state));
     return model;
   });
+}
+
+at::Tensor ImprintPublicImages(const Dataset& split, const Normalization& norm) {
+  return NormalizedImages(split, norm, torch::arange(std::min<int64_t>(kImprintPublicImages, split.size())));
+}
+
+TensorTable ImprintBlockEntries(const Model& imprinted) {
+  TensorTable entries;
+  for (HostTensor& t : ModelStateTable(imprinted)) {
+    if (t.name.rfind("imprint_", 0) == 0) entries.push_back(std::move(t));
+  }
+  return entries;
 }
 
 ImprintRecovery RecoverImprintedInputs(const at::Tensor& weight_gradient, const at::Tensor& bias_gradient,

@@ -16,7 +16,9 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "data/dataset.h"
 #include "models/model.h"
+#include "wire/host_tensor.h"
 
 namespace biofed {
 
@@ -26,8 +28,18 @@ namespace biofed {
 // (normalised [N, C, H, W], data the server holds, not the client's). The
 // block's output weights are all 1/bins, so the classifier sees each image
 // shifted by at most about its brightness range. INVALID_ARGUMENT for an
-// already imprinted classifier, bins < 2, or fewer than 2 public images.
+// already imprinted classifier, bins outside [2, kMaxImprintBins], or fewer than 2 public images.
 absl::StatusOr<Model> ImprintedModel(const Model& classifier, int64_t bins, const at::Tensor& public_images);
+
+// The server's own data for the thresholds: the first 10,000 images of
+// `split` (all of a smaller one), normalised [N, C, H, W].
+at::Tensor ImprintPublicImages(const Dataset& split, const Normalization& norm);
+
+// The block's entries of an imprinted model (imprint_bins.*, imprint_out.*),
+// as host tensors: what a malicious server of a federation writes over every
+// model it publishes (server/pinned_entries.h), so that its construction
+// survives the clients' training.
+TensorTable ImprintBlockEntries(const Model& imprinted);
 
 struct ImprintRecovery {
   at::Tensor images;     // normalised [N, C, H, W], N <= max_images, strongest bins first

@@ -1,6 +1,18 @@
 #include "attack/server_behaviour.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace biofed {
+
+std::string ServerBehaviourKindName(ServerBehaviour::Kind kind) {
+  return kind == ServerBehaviour::Kind::kImprint ? "imprint" : "honest";
+}
+
+absl::StatusOr<ServerBehaviour::Kind> ParseServerBehaviourKind(const std::string& name) {
+  if (name == "honest") return ServerBehaviour::Kind::kHonest;
+  if (name == "imprint") return ServerBehaviour::Kind::kImprint;
+  return absl::InvalidArgumentError(absl::StrCat("unknown server behaviour '", name, "' (honest or imprint)"));
+}
 
 ServerBehaviour ServerBehaviourOf(const AttackConfig& attack) {
   ServerBehaviour b;

@@ -19,8 +19,6 @@ namespace biofed {
 namespace {
 
 constexpr uint64_t kVictimStream = 0x5643;  // "VC"
-// Public images the malicious server sets its imprint thresholds from.
-constexpr int64_t kImprintPublicImages = 10000;
 
 absl::Status TrainGlobal(Model& model, const VictimOptions& o, const DatasetSplits& data) {
   if (o.trained_steps <= 0) return absl::OkStatus();
@@ -72,8 +70,7 @@ absl::StatusOr<Model> ModelSent(const VictimOptions& o, const ModelSpec& spec, c
     BIOFED_RETURN_IF_ERROR(LoadState(global, o.initial_state));
   }
   if (!o.server.malicious()) return global;
-  const int64_t n = std::min<int64_t>(kImprintPublicImages, data.train.size());
-  return ImprintedModel(global, o.server.imprint_bins, NormalizedImages(data.train, data.norm, torch::arange(n)));
+  return ImprintedModel(global, o.server.imprint_bins, ImprintPublicImages(data.train, data.norm));
 }
 
 struct AggregateUpdate {

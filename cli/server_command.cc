@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "attack/imprint.h"
 #include "cli/flag_groups.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -30,6 +31,7 @@ struct ServerFlags {
   ServerSecurity security{false, "", "", ""};
   std::string model = "mlp";
   int64_t gamma = 0;
+  int64_t malicious_imprint_bins = 0;  // 0: an honest server
   DataFlags data;
   FederationConfig config;
   std::string mode = "fedavg";
@@ -91,6 +93,11 @@ void AddFlags(FlagSet& flags, ServerFlags& f) {
   flags.AddBool("insecure", &f.security.insecure, "plain TCP without TLS (tokens travel in clear)");
   flags.AddString("model", &f.model, "mlp, alexnet, resnet20, resnet32 or resnet56");
   flags.AddInt("ws-gamma", &f.gamma, "weight splitting factor of the model (0: no WS)");
+  flags.AddInt("malicious-imprint-bins", &f.malicious_imprint_bins,
+               "MALICIOUS server, for privacy experiments only: puts an imprint block of N bins in front of the "
+               "model and keeps it every round, so that whoever reads the updates (an auditor, `biofed attack "
+               "--attack imprint` on a capture) recovers the clients' training inputs (Robbing the Fed); "
+               "0, the default: an honest server");
   AddDataFlags(flags, &f.data);
   AddFederationFlags(flags, f);
   flags.AddInt("seed", &f.seed, "seed of the initial model and the client sampling");
@@ -119,9 +126,17 @@ absl::StatusOr<std::unique_ptr<FederationCore>> MakeCore(const ServerFlags& f, c
   FederationConfig config = f.config;
   BIOFED_ASSIGN_OR_RETURN(config.mode, ParseTrainingMode(f.mode));
   BIOFED_ASSIGN_OR_RETURN(DatasetSplits data, LoadData(f.data));
-  const ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
-                       data.train.num_classes, f.gamma, /*imprint_bins=*/0};  // an honest server's model
+  ModelSpec spec{architecture, {data.train.channels(), data.train.height(), data.train.width()},
+                 data.train.num_classes, f.gamma, /*imprint_bins=*/0};
   BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(spec, static_cast<uint64_t>(f.seed)));
+  if (f.malicious_imprint_bins < 0) return absl::InvalidArgumentError("--malicious-imprint-bins must be >= 0");
+  if (f.malicious_imprint_bins > 0) {
+    // Thresholds from the test split, the server's own data.
+    BIOFED_ASSIGN_OR_RETURN(initial, ImprintedModel(initial, f.malicious_imprint_bins,
+                                                    ImprintPublicImages(data.test, data.norm)));
+    spec = initial.spec();
+    config.malicious_entries = ImprintBlockEntries(initial);
+  }
   BIOFED_ASSIGN_OR_RETURN(ModelEvaluator evaluator, MakeModelEvaluator(spec, std::make_shared<const Dataset>(data.test),
                                                                        data.norm, f.compute.device));
   config.model_spec_json = ModelSpecToJson(spec);

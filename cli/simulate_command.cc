@@ -30,16 +30,20 @@ void PrintComparison(const SimulationConfig& c, const std::vector<FederationOutc
     }
     std::printf("\n");
   }
-  std::printf("\nattacked updates (%s, %lld iterations, labels %s; mean over the batch after Hungarian matching)\n",
-              AttackKindName(c.attacker.config.kind).c_str(), static_cast<long long>(c.attacker.config.iterations),
-              c.attacker.threat.labels_known ? "known" : "inferred");
-  std::printf("%-14s %5s %6s %10s %9s %7s %10s %9s\n", "federation", "round", "client", "mse", "psnr_db", "ssim",
-              "rel_err_%", "label_acc");
+  const std::string budget = IsClosedForm(c.attacker.config.kind)
+                                 ? "closed form"
+                                 : absl::StrFormat("%d iterations", c.attacker.config.iterations);
+  std::printf("\nattacked updates (%s, %s, labels %s, %s server; mean over the batch after Hungarian matching)\n",
+              AttackKindName(c.attacker.config.kind).c_str(), budget.c_str(),
+              c.attacker.threat.labels_known ? "known" : "inferred",
+              c.server_behaviour == ServerBehaviour::Kind::kHonest ? "honest" : "MALICIOUS imprinting");
+  std::printf("%-14s %5s %6s %10s %9s %7s %10s %9s %9s\n", "federation", "round", "client", "mse", "psnr_db", "ssim",
+              "rel_err_%", "label_acc", "recovered");
   for (const auto& o : outcomes) {
     for (const ObservedAttack& a : o.attacks) {
-      std::printf("%-14s %5lld %6s %10.4g %9.2f %7.4f %10.2f %9.2f\n", o.name.c_str(),
+      std::printf("%-14s %5lld %6s %10.4g %9.2f %7.4f %10.2f %9.2f %9.2f\n", o.name.c_str(),
                   static_cast<long long>(a.round), a.client_id.c_str(), a.scored.mse, a.scored.psnr, a.scored.ssim,
-                  a.scored.relative_error_percent, a.scored.label_accuracy);
+                  a.scored.relative_error_percent, a.scored.label_accuracy, a.scored.recovered_fraction);
     }
   }
 }
@@ -94,6 +98,11 @@ absl::Status Simulate(const SimulationConfig& c, const std::string& out) {
   std::fprintf(stderr, "biofed simulate: %zu federations of %lld clients x %lld rounds (%s, %s on %s), %lld threads\n",
                c.biomods.size(), static_cast<long long>(c.clients), static_cast<long long>(c.rounds), c.mode.c_str(),
                c.model.c_str(), c.dataset.c_str(), static_cast<long long>(threads));
+  if (c.server_behaviour != ServerBehaviour::Kind::kHonest) {
+    std::fprintf(stderr, "biofed simulate: MALICIOUS server (%s, %lld bins): every client is sent an imprinted model\n",
+                 ServerBehaviourKindName(c.server_behaviour).c_str(),
+                 static_cast<long long>(c.attacker.config.imprint_bins));
+  }
   const absl::Time start = absl::Now();
   BIOFED_ASSIGN_OR_RETURN(std::vector<FederationOutcome> outcomes, RunSimulation(c, *store, [&](const std::string& line) {
     std::fprintf(stderr, "[%6.1fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), line.c_str());

@@ -166,6 +166,10 @@ absl::StatusOr<v1::JoinReply> FederatedClient::Join(v1::Federation::Stub& stub) 
   dataset_ = join.dataset();
   send_manifest_ = join.collect_audit_manifests();
   BIOFED_ASSIGN_OR_RETURN(ModelSpec spec, ModelSpecFromJson(join.model_spec_json()));
+  if (spec.imprint_bins > 0) {
+    LogWarning(kLog, absl::StrCat(client_id_, ": the server's model has an imprint block of ", spec.imprint_bins,
+                                  " bins: a server that sends one can read training inputs off this client's updates"));
+  }
   BIOFED_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(options_.device));
   trainer_ = std::make_unique<LocalTrainer>(spec, options_.biomod, options_.seed, device, options_.dp);
   LogInfo(kLog, absl::StrCat(client_id_, ": joined run '", join.run_id(), "' with ", data_.indices.size(), " samples"));

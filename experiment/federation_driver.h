@@ -62,6 +62,9 @@ struct FederationPlan {
   int64_t evaluate_every = 1;  // and always the last round
   ModelEvaluator evaluate;     // optional
   UpdateDefense defend;        // optional
+  // A malicious server's entries (server/pinned_entries.h), written over the
+  // global model before every round; empty, the default, for an honest one.
+  TensorTable malicious_entries;
   std::string device = "cpu";  // the clients' ResolveDevice spec
   // The updates the hooks observe (empty: none).
   std::set<int64_t> observed_rounds;

@@ -42,6 +42,7 @@ FederationConfig ServerConfigOf(const FederationPlan& plan) {
   fc.server_lr = plan.server_lr;
   fc.aggregator = plan.aggregator;
   fc.evaluate_every = plan.evaluate_every;
+  fc.malicious_entries = plan.malicious_entries;
   // In process every client is alive and sampled: a round waits for all.
   fc.round_deadline = absl::Minutes(30);
   fc.poll_interval = absl::Milliseconds(5);

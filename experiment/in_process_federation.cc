@@ -10,6 +10,7 @@
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "experiment/federation_driver.h"
+#include "server/pinned_entries.h"
 #include "server/robust_aggregation.h"
 
 namespace biofed {
@@ -68,6 +69,7 @@ absl::StatusOr<RoundRow> RunRound(const FederationPlan& plan, const FederationHo
   std::vector<const ClientUpdate*> pointers;
   for (const auto& [id, update] : updates) pointers.push_back(&update);
   BIOFED_ASSIGN_OR_RETURN(global, AggregateWith(plan.aggregator, global, pointers, plan.server_lr * plan.task.lr));
+  BIOFED_RETURN_IF_ERROR(WritePinnedEntries(plan.malicious_entries, global));
   row.participants = static_cast<int64_t>(updates.size());
   row.train_loss = row.examples > 0 ? loss_sum / static_cast<double>(row.examples) : 0.0;
   if (plan.evaluate && EvaluatedRound(plan, round)) {
@@ -93,6 +95,7 @@ absl::StatusOr<FederationRun> RunInProcessFederation(const FederationPlan& plan,
   }
   FederationRun run;
   run.model = plan.initial_model;
+  BIOFED_RETURN_IF_ERROR(WritePinnedEntries(plan.malicious_entries, run.model));
   for (int64_t round = 1; round <= plan.rounds; ++round) {
     if (stop != nullptr && stop->load()) return absl::CancelledError("stopped");
     BIOFED_ASSIGN_OR_RETURN(RoundRow row, RunRound(plan, hooks, clients, round, run.model));

@@ -110,6 +110,11 @@ absl::StatusOr<std::unique_ptr<FederationCore>> FederationCore::Create(const Fed
     core->history_ = std::move(checkpoint.history);
     LogInfo(kLog, absl::StrCat("resumed from ", config.checkpoint_path, " after round ", core->completed_));
   }
+  BIOFED_RETURN_IF_ERROR(WritePinnedEntries(config.malicious_entries, model));
+  if (!config.malicious_entries.empty()) {
+    LogWarning(kLog, absl::StrCat("MALICIOUS server: ", config.malicious_entries.size(),
+                                  " entries of the model are the server's own in every round"));
+  }
   core->update_schema_ = UpdateSchema(model);
   core->versions_[core->completed_] = std::make_shared<const TensorTable>(std::move(model));
   if (core->completed_ >= config.rounds) core->observations_.End();
@@ -461,6 +466,9 @@ void FederationCore::CloseRound(std::unique_lock<std::mutex>& lock) {
 
   RoundSummary summary = SummarizeRound(round);
   absl::StatusOr<TensorTable> next = AggregateRound(round, *base);
+  if (next.ok()) {
+    if (absl::Status pinned = WritePinnedEntries(config_.malicious_entries, *next); !pinned.ok()) next = pinned;
+  }
   if (!next.ok()) {
     // Every update was validated against the schema, so this is a bug; keep
     // the model and redo the round rather than publish a wrong one.

@@ -31,6 +31,7 @@
 #include "server/checkpoint.h"
 #include "server/evaluation.h"
 #include "server/observation_log.h"
+#include "server/pinned_entries.h"
 #include "server/update_norm.h"
 #include "server/weighted_mean.h"
 #include "wire/host_tensor.h"
@@ -75,6 +76,9 @@ struct FederationConfig {
   // Accepted updates kept for auditors (oldest dropped beyond this); 0 keeps
   // none, so a federation without auditors holds no old updates in memory.
   size_t observation_log_limit = 0;
+  // A malicious server's entries (server/pinned_entries.h), written over
+  // every model version it publishes; empty, the default, for an honest one.
+  TensorTable malicious_entries;
 };
 
 absl::Status ValidateFederationConfig(const FederationConfig& config);

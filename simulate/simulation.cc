@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "attack/imprint.h"
 #include "client/seeds.h"
 #include "common/log.h"
 #include "common/runtime.h"
@@ -37,6 +38,13 @@ absl::StatusOr<FederationPlan> PlanOf(const SimulationConfig& c, const std::stri
   plan.spec = {architecture, {data.train.channels(), data.train.height(), data.train.width()}, data.train.num_classes,
                biomod.split_gamma()};
   BIOFED_ASSIGN_OR_RETURN(Model initial, BuildModel(plan.spec, c.seed));
+  if (c.server_behaviour == ServerBehaviour::Kind::kImprint) {
+    // The server's own data for the thresholds is the test split (the clients train on the training split).
+    BIOFED_ASSIGN_OR_RETURN(initial, ImprintedModel(initial, c.attacker.config.imprint_bins,
+                                                    ImprintPublicImages(data.test, data.norm)));
+    plan.spec = initial.spec();
+    plan.malicious_entries = ImprintBlockEntries(initial);
+  }
   plan.initial_model = ModelStateTable(initial);
   plan.dataset = data.train.name;
   const auto train = std::make_shared<const Dataset>(data.train);  // shared read-only by every client

@@ -35,6 +35,8 @@ const std::map<std::string, std::string>& OwnHelp() {
       {"server_lr", "server learning rate (1: plain FedSGD / FedAvg)"},
       {"aggregator", "mean (example-weighted), median, trimmed-mean:F or norm-clip:C"},
       {"seed", "seed of everything (model, partition, client state, attacks)"},
+      {"server_behaviour", "honest, or imprint: a MALICIOUS server that imprints every client's model (attack imprint "
+                           "reads their inputs off it; --imprint-bins sets its bins)"},
       {"biomods", "federations to run, comma separated, mechanisms joined by +: none,fl+wr+ws"},
       {"attack_rounds", "rounds whose updates are attacked, comma separated; -1 is the last"},
       {"attacked_clients", "attack the first N clients' updates"},
@@ -73,6 +75,14 @@ absl::Status ValidateSimulationConfig(const SimulationConfig& c) {
   for (const std::string& b : c.biomods) {
     BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseBiomod(b, c.mechanism_parameters));
     BIOFED_RETURN_IF_ERROR(ValidateBiomod(biomod));
+  }
+  if ((c.attacker.config.kind == AttackKind::kImprint) != (c.server_behaviour == ServerBehaviour::Kind::kImprint)) {
+    return absl::InvalidArgumentError(
+        c.server_behaviour == ServerBehaviour::Kind::kImprint
+            ? "server_behaviour imprint is the imprint attacker's: set attack imprint (optimisation attacks on an "
+              "imprinted model are not supported)"
+            : "attack imprint needs a malicious server: set server_behaviour imprint (the server then imprints every "
+              "client's model)");
   }
   if (c.attack_workers < 1) return absl::InvalidArgumentError("attack_workers must be at least 1");
   if (c.attacked_clients < 0) return absl::InvalidArgumentError("attacked_clients must be >= 0");

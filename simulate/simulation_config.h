@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "attack/attack_settings.h"
+#include "attack/server_behaviour.h"
 #include "client/biomod_options.h"
 #include "common/record_fields.h"
 #include "server/robust_aggregation.h"
@@ -37,6 +38,10 @@ struct SimulationConfig {
   double server_lr = 1.0;
   Aggregator aggregator;  // the example-weighted mean unless set
   uint64_t seed = 0;
+  // kImprint: a MALICIOUS server, never the default: it puts an imprint
+  // block (the attacker's imprint_bins) in front of the model and keeps it in
+  // every round; the imprint attack reads the clients' inputs off it.
+  ServerBehaviour::Kind server_behaviour = ServerBehaviour::Kind::kHonest;
   // One federation per entry ("none" is the baseline), mechanisms joined by
   // '+' or ','; their parameters (tau, d_re, gamma, wr_variant) as keys of
   // their own.
@@ -76,6 +81,8 @@ void VisitFields(Config& c, Visitor&& v) {
   v("server_lr", c.server_lr);
   v("aggregator", c.aggregator, EnumText<Aggregator>{AggregatorName, ParseAggregator});
   v("seed", c.seed);
+  v("server_behaviour", c.server_behaviour,
+    EnumText<ServerBehaviour::Kind>{ServerBehaviourKindName, ParseServerBehaviourKind});
   v("biomods", c.biomods);
   VisitParameters(c.mechanism_parameters, v);
   VisitFields(c.attacker, v);

@@ -3,6 +3,7 @@
 // a client the server sent an imprinted model, scored against the true batch.
 #include "attack/imprint.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "experiment/attack_and_score.h"
 #include "tests/testing/fashion_mnist.h"
 #include "tests/testing/status_matchers.h"
+#include "wire/torch_bridge.h"
 
 namespace biofed {
 namespace {
@@ -100,7 +102,28 @@ TEST(ImprintedModelTest, KeepsTheClassifierAndSetsOneDirectionWithQuantileThresh
   for (int64_t k = 1; k < 4; ++k) EXPECT_FLOAT_EQ(thresholds[k].item<float>(), sorted[k * 25].item<float>()) << k;
   EXPECT_THAT(ImprintedModel(*imprinted, 4, public_images),
               StatusIs(absl::StatusCode::kInvalidArgument, "already has an imprint block"));
-  EXPECT_THAT(ImprintedModel(classifier, 1, public_images), StatusIs(absl::StatusCode::kInvalidArgument, ">= 2 bins"));
+  for (int64_t bins : {int64_t{1}, kMaxImprintBins + 1}) {
+    EXPECT_THAT(ImprintedModel(classifier, bins, public_images),
+                StatusIs(absl::StatusCode::kInvalidArgument, "2 to 65536 bins"));
+  }
+}
+
+// What a malicious federation server pins: exactly the block's four
+// entries, with the values the construction gave them.
+TEST(ImprintedModelTest, TheBlockEntriesAreTheServersOwn) {
+  const Model classifier = BuildModel(ModelSpec{}, 1).value();
+  const Model imprinted = ImprintedModel(classifier, 8, torch::rand({20, 1, 28, 28})).value();
+  const TensorTable entries = ImprintBlockEntries(imprinted);
+  std::vector<std::string> names;
+  for (const HostTensor& t : entries) names.push_back(t.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("imprint_bins.weight", "imprint_bins.bias", "imprint_out.weight",
+                                                     "imprint_out.bias"));
+  const TensorTable state = ModelStateTable(imprinted);
+  for (const HostTensor& t : entries) {
+    const HostTensor* same = FindTensor(state, t.name);
+    ASSERT_NE(same, nullptr);
+    EXPECT_EQ(std::string_view(t.bytes), std::string_view(same->bytes)) << t.name;
+  }
 }
 
 AttackRequest ImprintAttacker() {

@@ -175,5 +175,47 @@ TEST(FederationDriverTest, TheMedianKeepsAByzantineClientFromOwningTheModel) {
   }
 }
 
+// A malicious server's entries (here the model's first entry, set to a
+// constant no training gives) are in every model it publishes, on both
+// transports: the global state each observed client trained from holds them,
+// the clients' updates move them (non-zero), the aggregation's result does
+// not keep that move, and everything else trains as usual.
+TEST(FederationDriverTest, AMaliciousServerKeepsItsEntriesInEveryRound) {
+  FederationPlan plan = SmallPlan(true);
+  HostTensor pinned = plan.initial_model.front();
+  ASSERT_EQ(pinned.role, TensorRole::kParameter);
+  for (size_t i = 0; i < pinned.bytes.size() / sizeof(float); ++i) pinned.mutable_floats()[i] = 0.125f;
+  plan.malicious_entries = {pinned};
+  for (Transport transport : {Transport::kInProcess, Transport::kGrpc}) {
+    SCOPED_TRACE(transport == Transport::kGrpc ? "grpc" : "in process");
+    Observed seen;
+    auto run = RunFederation(plan, transport, Collect(seen));
+    ASSERT_THAT(run, IsOk());
+    EXPECT_EQ(run->model.front().name, pinned.name);
+    EXPECT_EQ(std::string_view(run->model.front().bytes), std::string_view(pinned.bytes));
+    EXPECT_NE(std::string_view(run->model[1].bytes), std::string_view(plan.initial_model[1].bytes));
+    ASSERT_EQ(seen.by_round.size(), 2u);
+    for (const auto& [round, observed] : seen.by_round) {
+      SCOPED_TRACE(round);
+      EXPECT_TRUE(torch::all(observed.record.global_state.front().tensor == 0.125f).item<bool>());
+      EXPECT_GT(observed.record.update.front().tensor.abs().max().item<float>(), 0.f);
+    }
+  }
+}
+
+// A pinned entry the model does not hold is refused before any round, on
+// both transports.
+TEST(FederationDriverTest, AMaliciousEntryTheModelLacksIsRefused) {
+  FederationPlan plan = SmallPlan(true);
+  HostTensor stray = plan.initial_model.front();
+  stray.name = "no.such.weight";
+  plan.malicious_entries = {stray};
+  for (Transport transport : {Transport::kInProcess, Transport::kGrpc}) {
+    auto run = RunFederation(plan, transport, {});
+    EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(run.status().message().find("no.such.weight"), std::string::npos) << run.status();
+  }
+}
+
 }  // namespace
 }  // namespace biofed
