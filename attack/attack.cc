@@ -330,6 +330,15 @@ absl::StatusOr<AttackResult> RunImprint(const UpdateRecord& record, const Setup&
   return result;
 }
 
+// AttackResult::gradient_error_percent of `images` (CPU) with `labels`.
+double GradientErrorPercent(const torch::Tensor& images, const std::vector<int64_t>& labels, const Setup& s) {
+  const torch::Device device = s.target.front().device();
+  const torch::Tensor targets = torch::tensor(labels, torch::kLong).to(device);
+  const std::vector<torch::Tensor> grads =
+      Masked(CandidateGradients(s.model, images.to(device), targets, /*create_graph=*/false), s);
+  return 100.0 * CosineDistance(grads, s.target, s.target_norm).item<double>();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<torch::Tensor>> TargetGradients(
@@ -398,6 +407,9 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   } else {
     result->labels_inferred = true;
   }
+  BIOFED_ASSIGN_OR_RETURN(result->gradient_error_percent, CallTorch("the final gradient match", [&] {
+    return GradientErrorPercent(result->images, result->labels, s);
+  }));
   result->batch_size_estimate = s.batch_estimate;
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

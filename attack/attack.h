@@ -33,6 +33,11 @@ struct AttackResult {
   bool labels_inferred = false;
   double objective = 0;            // final gradient-matching objective (not an image error)
   std::string objective_name;
+  // The paper's metric: 100 (1 - cos) between the gradient the attacker
+  // matched (its view of the update: known FL factors divided out, ignored
+  // entries masked) and the one-step gradient of the final reconstruction
+  // with its labels, in the attacker's BatchNorm mode; in [0, 200].
+  double gradient_error_percent = 0;
   int64_t iterations = 0;
   double seconds = 0;
   std::optional<BatchSizeEstimate> batch_size_estimate;  // when the batch size was unknown

@@ -120,6 +120,8 @@ void PrintScores(const AttackOutcome& o, const AuditRecord& audit) {
               s.relative_error_percent, s.label_accuracy, s.objective_name.c_str(), s.objective, s.seconds);
   std::printf("recovered (PSNR >= %.0f dB): %.0f%% of %lld true images\n", kRecoveredPsnrDb,
               100 * s.recovered_fraction, static_cast<long long>(audit.labels.numel()));
+  std::printf("gradient error 100 (1 - cos) of the final match (the paper's measure): %.4g%%\n",
+              s.gradient_error_percent);
 }
 
 nlohmann::json ImageScoresJson(const BatchScore& score) {

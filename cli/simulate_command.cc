@@ -37,12 +37,13 @@ void PrintComparison(const SimulationConfig& c, const std::vector<FederationOutc
               AttackKindName(c.attacker.config.kind).c_str(), budget.c_str(),
               c.attacker.threat.labels_known ? "known" : "inferred",
               c.server_behaviour == ServerBehaviour::Kind::kHonest ? "honest" : "MALICIOUS imprinting");
-  std::printf("%-14s %5s %6s %10s %9s %7s %10s %9s %9s\n", "federation", "round", "client", "mse", "psnr_db", "ssim",
-              "rel_err_%", "label_acc", "recovered");
+  std::printf("%-14s %5s %6s %10s %10s %9s %7s %10s %9s %9s\n", "federation", "round", "client", "grad_err_%", "mse",
+              "psnr_db", "ssim", "rel_err_%", "label_acc", "recovered");
   for (const auto& o : outcomes) {
     for (const ObservedAttack& a : o.attacks) {
-      std::printf("%-14s %5lld %6s %10.4g %9.2f %7.4f %10.2f %9.2f %9.2f\n", o.name.c_str(),
-                  static_cast<long long>(a.round), a.client_id.c_str(), a.scored.mse, a.scored.psnr, a.scored.ssim,
+      std::printf("%-14s %5lld %6s %10.4g %10.4g %9.2f %7.4f %10.2f %9.2f %9.2f\n", o.name.c_str(),
+                  static_cast<long long>(a.round), a.client_id.c_str(), a.scored.gradient_error_percent, a.scored.mse,
+                  a.scored.psnr, a.scored.ssim,
                   a.scored.relative_error_percent, a.scored.label_accuracy, a.scored.recovered_fraction);
     }
   }

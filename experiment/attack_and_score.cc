@@ -35,6 +35,7 @@ ScoredAttack Scored(const AttackRequest& request, const ThreatModel& threat, con
   s.recovered_fraction = score.recovered_fraction;
   s.objective_name = result.objective_name;
   s.objective = result.objective;
+  s.gradient_error_percent = result.gradient_error_percent;
   s.seconds = result.seconds;
   return s;
 }

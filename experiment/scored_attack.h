@@ -27,6 +27,7 @@ struct ScoredAttack {
   double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0;
   double best_psnr = 0, label_accuracy = 0;
   double recovered_fraction = 0;  // of the true images, reconstructed at >= 30 dB (attack/metrics.h)
+  double gradient_error_percent = 0;  // the paper's metric: 100 (1 - cos) of the final match (attack/attack.h)
   std::string objective_name;
   double objective = 0, seconds = 0;
   Blob png;  // truth above reconstruction
@@ -55,6 +56,7 @@ void VisitFields(Record& r, Visitor&& v) {
   v("seconds", r.seconds);
   v("png", r.png);
   v("recovered_fraction", r.recovered_fraction);  // columns added after the first studies come last
+  v("gradient_error_percent", r.gradient_error_percent);
 }
 
 // An attacked update of a running federation: the round and client it came

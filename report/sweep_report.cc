@@ -41,7 +41,7 @@ int MechanismRank(const std::string& m) {
 // Cells pooled over seeds and batch sizes: (model, victim, attack, defense) -> mechanisms -> cells.
 using GroupKey = std::tuple<std::string, std::string, std::string, std::string>;
 struct Group {
-  std::vector<double> psnr, ssim, rel, label_accuracy;
+  std::vector<double> gradient_error, psnr, ssim, rel, label_accuracy;
   std::set<int64_t> batches, seeds;
 };
 
@@ -49,6 +49,7 @@ std::map<GroupKey, std::map<std::string, Group>> GroupCells(const SweepStudy& st
   std::map<GroupKey, std::map<std::string, Group>> groups;
   for (const Cell& c : study.cells) {
     Group& g = groups[{c.model, c.victim, c.scored.attack, c.defense}][c.mechanisms];
+    g.gradient_error.push_back(c.scored.gradient_error_percent);
     g.psnr.push_back(c.scored.psnr);
     g.ssim.push_back(c.scored.ssim);
     g.rel.push_back(c.scored.relative_error_percent);
@@ -151,21 +152,22 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
   auto study = ReadSweepStudy(db_path);
   if (!study.ok()) return study.status();
   const auto accuracy = TrainedAccuracy(*study);
-  std::string out = absl::StrFormat("%-9s %-9s %-22s %-14s %-9s %3s %15s %7s %17s %9s\n", "model", "victim", "attack",
-                                    "defense", "mechanisms", "n", "psnr_db", "ssim", "rel_err_%", "accuracy");
+  std::string out = absl::StrFormat("%-9s %-9s %-22s %-14s %-9s %3s %17s %15s %7s %17s %9s\n", "model", "victim",
+                                    "attack", "defense", "mechanisms", "n", "grad_err_%", "psnr_db", "ssim", "rel_err_%",
+                                    "accuracy");
   const auto groups = GroupCells(*study);
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
     const auto& by_mechanism = groups.at(key);
     for (const std::string& m : SortedMechanisms(by_mechanism)) {
       const Group& g = by_mechanism.at(m);
-      const Stat psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
+      const Stat gradient = MeanSd(g.gradient_error), psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
       const auto acc = accuracy.find({model, m, defense});
       const std::string acc_text =
           victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
-      absl::StrAppendFormat(&out, "%-9s %-9s %-22s %-14s %-9s %3d %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
-                            model, victim, attack, defense, m, psnr.n, psnr.mean, psnr.sd, MeanSd(g.ssim).mean,
-                            rel.mean, rel.sd, acc_text);
+      absl::StrAppendFormat(&out, "%-9s %-9s %-22s %-14s %-9s %3d %8.2f +-%6.2f %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
+                            model, victim, attack, defense, m, psnr.n, gradient.mean, gradient.sd, psnr.mean, psnr.sd,
+                            MeanSd(g.ssim).mean, rel.mean, rel.sd, acc_text);
     }
   }
   return out;
@@ -183,42 +185,51 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
                   study.invocations.size(), " invocations.</p>");
   html += "<h2>Reconstruction error, baseline vs biomod</h2><p>Per model, victim state, attack and defense: the "
           "attacker's reconstruction against the true batch (after Hungarian matching), mean &#177; standard "
-          "deviation over seeds and batch sizes. Relative error is the paper's measure (100% = an error the size "
-          "of the image); higher error and lower PSNR mean more privacy.</p>";
+          "deviation over seeds and batch sizes. First the paper's own measure, the gradient error 100 (1 - cos) "
+          "between the update and the final reconstruction's gradient (0 = matched, 200 = opposite; a match "
+          "says nothing of the image by itself), then the image-space scores: relative error (100% = an error the "
+          "size of the image) and PSNR; higher error and lower PSNR mean more privacy.</p>";
   int chart = 0;
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
     const auto& by_mechanism = groups.at(key);
     const std::vector<std::string> mechanisms = SortedMechanisms(by_mechanism);
-    std::vector<Stat> rel, psnr;
+    std::vector<Stat> gradient, rel, psnr;
     for (const std::string& m : mechanisms) {
+      gradient.push_back(MeanSd(by_mechanism.at(m).gradient_error));
       rel.push_back(MeanSd(by_mechanism.at(m).rel));
       psnr.push_back(MeanSd(by_mechanism.at(m).psnr));
     }
     const std::string title = absl::StrCat(model, ", ", victim, ", ", attack, ", defense ", defense);
     absl::StrAppend(&html, "<h3>", HtmlEscape(title), "</h3>");
-    html += BarChart(absl::StrCat("rel-", ++chart), "relative error (%), " + title, mechanisms, rel);
+    html += BarChart(absl::StrCat("gradient-", ++chart), "gradient error 100 (1 - cos) (%), the paper's measure, " +
+                     title, mechanisms, gradient);
+    html += BarChart(absl::StrCat("rel-", chart), "relative error (%), " + title, mechanisms, rel);
     html += BarChart(absl::StrCat("psnr-", chart), "PSNR (dB), " + title, mechanisms, psnr);
   }
   html += PrivacyAccuracySection(study);
   html += AccuracyCurvesSection(study);
   html += "<h2>All groups</h2><table><tr><th class=\"l\">model</th><th class=\"l\">victim</th><th class=\"l\">attack"
           "</th><th class=\"l\">defense</th><th class=\"l\">mechanisms</th><th>batches</th><th>seeds</th><th>n</th>"
-          "<th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th><th>trained accuracy</th></tr>";
+          "<th>gradient error %</th><th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th>"
+          "<th>trained accuracy</th></tr>";
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
     const auto& by_mechanism = groups.at(key);
     for (const std::string& m : SortedMechanisms(by_mechanism)) {
       const Group& g = by_mechanism.at(m);
-      const Stat psnr = MeanSd(g.psnr), ssim = MeanSd(g.ssim), rel = MeanSd(g.rel);
+      const Stat gradient = MeanSd(g.gradient_error), psnr = MeanSd(g.psnr), ssim = MeanSd(g.ssim),
+                 rel = MeanSd(g.rel);
       const auto acc = accuracy.find({model, m, defense});
       absl::StrAppendFormat(
           &html,
           "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td>"
-          "<td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.2f &#177; %.2f</td><td>%.3f &#177; %.3f</td>"
+          "<td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.2f &#177; %.2f</td><td>%.2f &#177; %.2f</td>"
+          "<td>%.3f &#177; %.3f</td>"
           "<td>%.1f &#177; %.1f</td><td>%.2f</td><td>%s</td></tr>",
           HtmlEscape(model), HtmlEscape(victim), HtmlEscape(attack), HtmlEscape(defense), HtmlEscape(m),
-          Join(g.batches), Join(g.seeds), psnr.n, psnr.mean, psnr.sd, ssim.mean, ssim.sd, rel.mean, rel.sd,
+          Join(g.batches), Join(g.seeds), psnr.n, gradient.mean, gradient.sd, psnr.mean, psnr.sd, ssim.mean, ssim.sd,
+          rel.mean, rel.sd,
           MeanSd(g.label_accuracy).mean,
           victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
     }

@@ -88,10 +88,11 @@ grep -q "other shared settings" "$work/other.out" || fail "settings mismatch not
 echo "ok: a study refuses other shared settings"
 
 command -v chromium >/dev/null || fail "chromium is not installed (deploy/install-deps.sh test)"
-# 5 groups x 2 bar charts, 1 privacy-accuracy and 1 accuracy-curve chart; one image per group and mechanisms.
+# 5 groups x 3 bar charts (gradient error, relative error, PSNR), 1 privacy-accuracy and 1 accuracy-curve
+# chart; one image per group and mechanisms.
 timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 \
   --dump-dom "file://$work/a/report.html" > "$work/dom.html" 2> "$work/chrome.err" || fail "chromium failed"
-grep -q 'data-rendered="images 18/18 charts 12"' "$work/dom.html" \
+grep -q 'data-rendered="images 18/18 charts 17"' "$work/dom.html" \
   || fail "report did not render all images and charts: $(grep -o 'data-rendered="[^"]*"' "$work/dom.html")"
 if grep -q ":CONSOLE" "$work/chrome.err"; then fail "console messages: $(grep ':CONSOLE' "$work/chrome.err")"; fi
 "$biofed" report "$work/b/study.db" --out "$work/b.html" > /dev/null || fail "biofed report on a sweep study"

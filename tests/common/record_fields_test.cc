@@ -41,14 +41,15 @@ ObservedAttack Example() {
 // The studies written before the field lists existed had these columns
 // (simulate/results_store.cc and sweep/sweep_store.cc at f4f9786): renaming
 // one would orphan every older study's data. Columns added since (DP-SGD's
-// budget, the fraction of the batch recovered) come after them.
+// budget, the fraction of the batch recovered, the paper's gradient error)
+// come after them.
 TEST(RecordFieldsTest, ColumnNamesAreThoseOfEarlierStudies) {
   EXPECT_EQ(FieldNames<ObservedAttack>(),
             (std::vector<std::string>{"round", "client_id", "attack", "iterations", "labels", "fl_factors_known",
                                       "batch_size_known", "local_hyperparameters_known", "batchnorm_mode",
                                       "batch_size", "local_steps", "mse", "psnr", "ssim", "relative_error_percent",
                                       "best_psnr", "label_accuracy", "objective_name", "objective", "seconds",
-                                      "png", "recovered_fraction"}));
+                                      "png", "recovered_fraction", "gradient_error_percent"}));
   EXPECT_EQ(FieldNames<RoundRow>(),
             (std::vector<std::string>{"round", "test_accuracy", "test_loss", "train_loss", "examples", "participants",
                                       "dropped", "rejected", "seconds"}));
