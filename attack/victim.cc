@@ -43,14 +43,14 @@ std::vector<NamedTensor> ParameterEntries(const TensorTable& update) {
 }
 
 // The victim client's local work, by the client code every federation runs:
-// one step for the gradient share, else K steps of batch_size in the given
+// one step for the gradient and raw shares, else K steps of batch_size in the given
 // order.
 absl::StatusOr<LocalResult> ClientUpdate(const VictimOptions& o, const ModelSpec& spec, const Model& global,
                                          const DatasetSplits& data, const std::vector<int64_t>& indices,
                                          uint64_t client_seed) {
   LocalTrainer client(spec, o.biomod, client_seed, torch::kCPU, o.dp);
   LocalTask task;
-  task.fedsgd = o.share == SharedKind::kGradient;
+  task.fedsgd = IsOneStepShare(o.share);
   task.lr = o.client_lr;
   task.batch_size = o.batch_size;
   task.shuffle = false;
@@ -123,7 +123,7 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
     return absl::InvalidArgumentError("victim batch size and local steps must be >= 1, lr > 0");
   }
   if (o.clients < 1) return absl::InvalidArgumentError("a victim round needs >= 1 client");
-  const int64_t examples = o.share == SharedKind::kGradient ? o.batch_size : o.batch_size * o.local_steps;
+  const int64_t examples = IsOneStepShare(o.share) ? o.batch_size : o.batch_size * o.local_steps;
   if (examples * o.clients > data.test.size()) {
     return absl::InvalidArgumentError("more victim examples than test images");
   }

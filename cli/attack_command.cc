@@ -55,7 +55,9 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddInt("trained-steps", &f.trained_steps, "train the global model this many SGD steps first (0 = untrained)");
   flags.AddDouble("train-lr", &f.train_lr, "lr of those steps (batch 100, momentum 0.9)");
   flags.AddString("share", &f.share,
-                  "what the client sends: gradient (one step) or pseudo_gradient ((w - w') / lr after K steps)");
+                  "what the client sends: gradient (the one step's, after FL), raw (its autograd gradient before FL "
+                  "and WR: an attacker who taps the client) or pseudo_gradient ((w - w') / lr after K steps, WR "
+                  "inside)");
   flags.AddInt("local-steps", &f.local_steps, "K, with --share pseudo_gradient");
   flags.AddDouble("client-lr", &f.client_lr, "the client's SGD learning rate");
   flags.AddDouble("dp-clip", &f.dp.clip,

@@ -69,8 +69,12 @@ absl::Status LocalTrainer::RunSteps(const std::vector<std::vector<int64_t>>& bat
 absl::StatusOr<TensorTable> LocalTrainer::SharedUpdate(const TensorTable& global, const LocalTask& task) const {
   std::map<std::string, const HostTensor*> global_by_name;
   for (const HostTensor& t : global) global_by_name[t.name] = &t;
-  std::map<std::string, torch::Tensor> parameters;
-  for (const NamedTensor& p : model_->named_parameters()) parameters[p.name] = p.tensor;
+  std::map<std::string, torch::Tensor> parameters, raw;
+  const std::vector<NamedTensor> named = model_->named_parameters();
+  for (size_t i = 0; i < named.size(); ++i) {
+    parameters[named[i].name] = named[i].tensor;
+    if (task.share == SharedKind::kRaw) raw[named[i].name] = step_->raw_gradients().at(i);
+  }
   TensorTable update;
   torch::NoGradGuard no_grad;
   for (const NamedTensor& s : model_->named_state()) {
@@ -85,6 +89,8 @@ absl::StatusOr<TensorTable> LocalTrainer::SharedUpdate(const TensorTable& global
     torch::Tensor out = WritableTorchView(shared);
     if (task.share == SharedKind::kGradient) {
       out.copy_(parameter->second.grad());
+    } else if (task.share == SharedKind::kRaw) {
+      out.copy_(raw.at(s.name));
     } else {
       torch::sub_out(out, TorchView(*global_by_name.at(s.name)), parameter->second.detach().to(torch::kCPU));
       out.div_(task.lr);
@@ -114,11 +120,19 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
       step_ = std::make_unique<TrainingStep>(*model_, biomod_, OptimizerOptions{"sgd", task.lr, 0.0, 0.0}, seed_, dp_);
       runner_ = std::make_unique<StepRunner>(*step_);
       step_lr_ = task.lr;
+      raw_kept_ = false;
+    }
+    if (const bool keep = task.share == SharedKind::kRaw; keep != raw_kept_) {
+      runner_.reset();  // a captured graph would copy into the old buffers, or not at all
+      step_->KeepRawGradients(keep);
+      runner_ = std::make_unique<StepRunner>(*step_);
+      raw_kept_ = keep;
     }
     model_->train(true);
     const std::vector<std::vector<int64_t>> batches = Batches(task, data);
-    if (task.share == SharedKind::kGradient && batches.size() != 1) {
-      return absl::InvalidArgumentError(absl::StrCat("the gradient share is the gradient of one step; this task takes ",
+    if (IsOneStepShare(task.share) && batches.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("the ", SharedKindName(task.share),
+                                                     " share is the gradient of one step; this task takes ",
                                                      batches.size()));
     }
     LocalResult result;

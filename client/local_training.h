@@ -42,7 +42,7 @@ struct LocalTask {
   // The partition's order: shuffled each round and epoch from the client's
   // seed, or as given (a victim whose batches the caller chose).
   bool shuffle = true;
-  // What the client sends; the gradient share needs exactly one step.
+  // What the client sends; the gradient and raw shares need exactly one step.
   SharedKind share = SharedKind::kPseudoGradient;
 };
 
@@ -86,6 +86,7 @@ class LocalTrainer {
   std::unique_ptr<TrainingStep> step_;
   std::unique_ptr<StepRunner> runner_;  // steps of step_ (CUDA graphs on a GPU)
   double step_lr_ = 0.0;
+  bool raw_kept_ = false;  // step_ keeps its raw gradients (the raw share)
 };
 
 }  // namespace biofed

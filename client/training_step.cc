@@ -43,6 +43,12 @@ TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod, const Optim
   }
 }
 
+void TrainingStep::KeepRawGradients(bool keep) {
+  raw_gradients_.clear();
+  if (!keep) return;
+  for (const torch::Tensor& p : model_.parameters()) raw_gradients_.push_back(torch::zeros_like(p));
+}
+
 StepOutput TrainingStep::Step(const torch::Tensor& images, const torch::Tensor& labels) {
   optimizer_->zero_grad();
   torch::Tensor logits;
@@ -55,6 +61,11 @@ StepOutput TrainingStep::Step(const torch::Tensor& images, const torch::Tensor& 
     logits = model_.forward(images);
     loss = torch::nn::functional::cross_entropy(logits, labels);
     loss.backward();
+  }
+  if (!raw_gradients_.empty()) {
+    torch::NoGradGuard no_grad;
+    const std::vector<torch::Tensor> parameters = model_.parameters();
+    for (size_t i = 0; i < parameters.size(); ++i) raw_gradients_[i].copy_(parameters[i].grad());
   }
   if (fuzzy_) fuzzy_->Apply();
   if (rejuvenation_) rejuvenation_->Apply();

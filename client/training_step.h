@@ -50,6 +50,13 @@ class TrainingStep {
 
   StepOutput Step(const torch::Tensor& images, const torch::Tensor& labels);
 
+  // With `keep`, every Step() also copies the batch gradient, before FL and
+  // WR touch anything, into raw_gradients() (aligned with the model's
+  // parameters; allocated here, so a CUDA graph captured later copies into
+  // fixed buffers). Without, nothing is copied and the buffers are freed.
+  void KeepRawGradients(bool keep);
+  const std::vector<torch::Tensor>& raw_gradients() const { return raw_gradients_; }
+
   const Model& model() const { return model_; }
   const OptimizerOptions& optimizer_options() const { return optimizer_options_; }
   const FuzzyLearningRates* fuzzy() const { return fuzzy_ ? &*fuzzy_ : nullptr; }
@@ -65,6 +72,7 @@ class TrainingStep {
   std::optional<WeightRejuvenation> rejuvenation_;
   std::optional<DpSgdGradient> dp_sgd_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<torch::Tensor> raw_gradients_;  // empty unless kept
 };
 
 }  // namespace biofed

@@ -5,13 +5,22 @@
 namespace biofed {
 
 std::string SharedKindName(SharedKind kind) {
-  return kind == SharedKind::kGradient ? "gradient" : "pseudo_gradient";
+  switch (kind) {
+    case SharedKind::kGradient: return "gradient";
+    case SharedKind::kPseudoGradient: return "pseudo_gradient";
+    case SharedKind::kRaw: return "raw";
+  }
+  return "unknown";
 }
+
+bool IsOneStepShare(SharedKind kind) { return kind != SharedKind::kPseudoGradient; }
 
 absl::StatusOr<SharedKind> ParseSharedKind(const std::string& name) {
   if (name == "gradient") return SharedKind::kGradient;
   if (name == "pseudo_gradient") return SharedKind::kPseudoGradient;
-  return absl::InvalidArgumentError(absl::StrCat("unknown share '", name, "': expected gradient or pseudo_gradient"));
+  if (name == "raw") return SharedKind::kRaw;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown share '", name, "': expected gradient, pseudo_gradient or raw"));
 }
 
 }  // namespace biofed

@@ -46,8 +46,10 @@ absl::StatusOr<AttackOutcome> AttackAndScore(const AttackRequest& request, const
                                              const AuditRecord& audit, const at::Device& device) {
   AttackOutcome out;
   out.threat = request.spec.threat;
-  // Knowing the FL factors of a client that ran without FL is knowing nothing.
-  out.threat.fuzzy_factors_known = out.threat.fuzzy_factors_known && audit.tau > 0;
+  // Knowing the FL factors of a client that ran without FL, or of a raw
+  // share (taken before FL), is knowing nothing.
+  out.threat.fuzzy_factors_known =
+      out.threat.fuzzy_factors_known && audit.tau > 0 && record.kind != SharedKind::kRaw;
   const std::vector<int64_t> true_labels = LabelList(audit.labels);
   AttackerKnowledge knowledge;
   if (out.threat.labels_known) knowledge.labels = true_labels;

@@ -1,6 +1,7 @@
 #include "sweep/sweep_config.h"
 
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -80,22 +81,35 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
   const std::vector<std::string> parts = absl::StrSplit(text, '+');
   SweepVictim victim;
   victim.trained = parts[0] == "trained";
-  bool ok = (victim.trained || parts[0] == "untrained") && parts.size() <= 2;
-  if (ok && parts.size() == 2) {
-    const std::string prefix = "aggregate:";
-    ok = absl::StartsWith(parts[1], prefix) && absl::SimpleAtoi(parts[1].substr(prefix.size()), &victim.clients) &&
-         victim.clients >= 1 && victim.clients <= 64;
+  bool ok = victim.trained || parts[0] == "untrained";
+  std::set<std::string> seen;
+  for (size_t i = 1; ok && i < parts.size(); ++i) {
+    const std::vector<std::string> kv = absl::StrSplit(parts[i], absl::MaxSplits(':', 1));
+    ok = kv.size() == 2 && seen.insert(kv[0]).second;
+    if (ok && kv[0] == "aggregate") {
+      ok = absl::SimpleAtoi(kv[1], &victim.clients) && victim.clients >= 1 && victim.clients <= 64;
+    } else if (ok && kv[0] == "share") {
+      absl::StatusOr<SharedKind> share = ParseSharedKind(kv[1]);
+      ok = share.ok();
+      if (ok) victim.share = *share;
+    } else {
+      ok = false;
+    }
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "victim '", text, "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("victim '", text,
+                     "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients) and +share:S "
+                     "(raw, gradient or pseudo_gradient), each once"));
   }
   return victim;
 }
 
 std::string SweepVictimName(const SweepVictim& victim) {
-  const std::string state = victim.trained ? "trained" : "untrained";
-  return victim.clients == 1 ? state : absl::StrCat(state, "+aggregate:", victim.clients);
+  std::string name = victim.trained ? "trained" : "untrained";
+  if (victim.clients != 1) absl::StrAppend(&name, "+aggregate:", victim.clients);
+  if (victim.share != SharedKind::kPseudoGradient) absl::StrAppend(&name, "+share:", SharedKindName(victim.share));
+  return name;
 }
 
 absl::StatusOr<AttackSpec> CellAttacker(const SweepConfig& c, const std::string& attack, int64_t iterations) {

@@ -15,21 +15,27 @@
 #include "absl/status/statusor.h"
 #include "attack/attack_settings.h"
 #include "client/biomod_options.h"
+#include "client/update_share.h"
 
 namespace biofed {
 
 BiomodOptions DefaultSweepMechanismParameters();
 
-// A victim of the victims axis, typed: the global model's state and how
-// many clients' updates the attacker sees together.
+// A victim of the victims axis, typed: the global model's state, how many
+// clients' updates the attacker sees together, and what each client sends
+// of its one FedSGD step (client/update_share.h).
 struct SweepVictim {
   bool trained = false;
   int64_t clients = 1;
+  SharedKind share = SharedKind::kPseudoGradient;
 };
 // INVALID_ARGUMENT naming `text` unless "untrained" or "trained", optionally
-// followed by "+aggregate:K" with 1 <= K <= 64.
+// followed by "+aggregate:K" (1 <= K <= 64) and "+share:S" (raw, gradient or
+// pseudo_gradient), each once.
 absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text);
-std::string SweepVictimName(const SweepVictim& victim);  // "trained", "untrained+aggregate:4"
+// "trained", "untrained+aggregate:4", "trained+share:raw": the defaults (one
+// client, the pseudo-gradient) unnamed, so older studies keep their names.
+std::string SweepVictimName(const SweepVictim& victim);
 
 AttackSpec DefaultSweepAttacker();
 
@@ -40,7 +46,10 @@ struct SweepGrid {
   // The attacked update: "untrained" or "trained" (after train_rounds FedSGD
   // rounds) one client's, or "+aggregate:K" after either: the mean of K
   // clients' updates of that round, what an observer of secure aggregation
-  // sees (each client its own batch of batch_size and its own seed).
+  // sees (each client its own batch of batch_size and its own seed). Then
+  // "+share:raw" (the autograd gradient before FL and WR, the paper's
+  // setting) or "+share:gradient" (the step FL scaled, no WR); by default the
+  // pseudo-gradient (w - w') / lr of the one step, WR's resets inside.
   std::vector<std::string> victims = {"untrained", "trained"};
   // Attackers in the compact form of attack/attack_settings.h: ig, dlg,
   // analytic or imprint, then any "+setting:value" over the shared attacker,

@@ -128,9 +128,9 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
   o.batch_size = cell.batch_size;
   o.clients = cell.Victim().clients;
-  // What a client of the sweep's federation sends: one FedSGD step as the
+  // What the client sends of its one FedSGD step: by default the
   // pseudo-gradient (w - w') / lr, so WR's resets are part of it.
-  o.share = SharedKind::kPseudoGradient;
+  o.share = cell.Victim().share;
   o.local_steps = 1;
   o.client_lr = c.lr;
   o.seed = static_cast<uint64_t>(cell.seed);

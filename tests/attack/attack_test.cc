@@ -89,6 +89,47 @@ TEST(AttackerViewTest, SharedGradientCarriesTheFactorsAndAnAdaptiveAttackerRemov
   for (size_t i = 0; i < raw.size(); ++i) EXPECT_TRUE(torch::allclose(adaptive[i], raw[i], 1e-4, 1e-7)) << i;
 }
 
+// What each share of one step carries, against autograd's gradient of the
+// audited batch computed here: the raw share of an FL+WR+WS client is that
+// gradient bit for bit (copied before FL and WR touch it); the gradient
+// share of a WR-only client is it bit for bit as well (WR changes weights,
+// not the gradient: no reset in it); the pseudo-gradient (w - w') / lr of the
+// same WR client departs from it wherever WR reset a weight, by far more than
+// the float32 cancellation of the plain step (1e-3 relative, 1e-4 absolute;
+// see the next test).
+TEST(AttackerViewTest, TheRawShareIsTheAutogradGradientAndOnlyThePseudoGradientCarriesResets) {
+  auto share_of = [](const std::string& biomod, SharedKind share) {
+    VictimOptions o;
+    o.biomod = ParseBiomod(biomod).value();
+    o.batch_size = 3;
+    o.share = share;
+    o.local_steps = 1;
+    o.seed = 4;
+    return MakeVictimCapture(o, FashionMnist()).value();
+  };
+  auto autograd_of = [](const CaptureFile& c) {
+    Model model = BuildModel(c.record.spec, 0).value();
+    EXPECT_THAT(LoadState(model, c.record.global_state), IsOk());
+    return CandidateGradients(model, c.audit->images, c.audit->labels, /*create_graph=*/false);
+  };
+  const CaptureFile raw = share_of("fl,wr,ws", SharedKind::kRaw);
+  EXPECT_EQ(raw.record.kind, SharedKind::kRaw);
+  const std::vector<torch::Tensor> g = autograd_of(raw);
+  ASSERT_EQ(raw.record.update.size(), g.size());
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_TRUE(torch::equal(raw.record.update[i].tensor, g[i])) << i;
+
+  const CaptureFile gradient = share_of("wr", SharedKind::kGradient);
+  const CaptureFile update = share_of("wr", SharedKind::kPseudoGradient);
+  const std::vector<torch::Tensor> g_wr = autograd_of(gradient);
+  int64_t off = 0;
+  for (size_t i = 0; i < g_wr.size(); ++i) {
+    EXPECT_TRUE(torch::equal(gradient.record.update[i].tensor, g_wr[i])) << i;
+    const torch::Tensor departure = (update.record.update[i].tensor - g_wr[i]).abs();
+    off += (departure > 1e-4 + 1e-3 * g_wr[i].abs()).sum().item<int64_t>();
+  }
+  EXPECT_GT(off, 0);  // WR reset weights, and only the pseudo-gradient shows them
+}
+
 TEST(AttackerViewTest, PseudoGradientOfOnePlainStepIsTheGradient) {
   VictimOptions o;
   o.batch_size = 3;

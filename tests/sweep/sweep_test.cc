@@ -276,6 +276,22 @@ TEST(SweepConfigTest, VictimsAreOneClientOrTheAggregateOfK) {
   EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "aggregate"));
 }
 
+// What the victim shares is part of its name: the default (pseudo-gradient)
+// unnamed, so older studies' cells keep theirs; raw and gradient named, in
+// either order with the aggregate, each once.
+TEST(SweepConfigTest, VictimsNameWhatTheirClientShares) {
+  EXPECT_EQ(ParseSweepVictim("untrained")->share, SharedKind::kPseudoGradient);
+  EXPECT_EQ(ParseSweepVictim("trained+share:raw")->share, SharedKind::kRaw);
+  const SweepVictim both = *ParseSweepVictim("untrained+share:gradient+aggregate:2");
+  EXPECT_EQ(both.share, SharedKind::kGradient);
+  EXPECT_EQ(both.clients, 2);
+  EXPECT_EQ(SweepVictimName(both), "untrained+aggregate:2+share:gradient");
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("trained+share:pseudo_gradient")), "trained");
+  for (const char* bad : {"untrained+share:update", "untrained+share:raw+share:raw", "untrained+share"}) {
+    EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+share:S")) << bad;
+  }
+}
+
 // A malicious server as a sweep's attacker: the imprint cells send their
 // victims an imprint block and read a baseline batch back whole (PSNR of
 // float32 rounding), one client's or the aggregate of two.
