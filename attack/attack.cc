@@ -78,7 +78,7 @@ torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const tor
 }
 
 absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledge& knowledge,
-                              const ThreatModel& threat, const torch::Device& device) {
+                              const ThreatModel& threat, const AttackConfig& config, const torch::Device& device) {
   if (threat.fuzzy_factors_known && !knowledge.factors) {
     return absl::InvalidArgumentError("the threat model says FL factors are known, but none were given");
   }
@@ -94,7 +94,7 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
   Setup s;
   s.model = model;
   s.model.to(device);
-  s.model.train(record.batchnorm_train_mode);
+  s.model.train(record.batchnorm_train_mode && !config.attacker_batchnorm_eval);
   s.batch = record.num_examples;
   BIOFED_ASSIGN_OR_RETURN(std::vector<torch::Tensor> target,
                           TargetGradients(s.model, record, threat.fuzzy_factors_known ? knowledge.factors : std::nullopt));
@@ -129,7 +129,8 @@ absl::StatusOr<Setup> Prepare(const UpdateRecord& record, const AttackerKnowledg
 
 // Adam on the sign of the image gradient, pixels boxed after every step, lr
 // x0.1 at 3/8, 5/8 and 7/8; the best iterate by objective is kept on the
-// device (no host read except every report_every iterations).
+// device (no host read except every report_every iterations), or the last
+// one with its objective when the config says so.
 struct OptimizationOutcome {
   torch::Tensor best_images;
   torch::Tensor best_objective;
@@ -171,6 +172,10 @@ OptimizationOutcome OptimizeImages(const std::function<torch::Tensor(const torch
     if (progress && config.report_every > 0 && ((it + 1) % config.report_every == 0 || it + 1 == n)) {
       progress(restart * n + it + 1, config.restarts * n, best_objective.item<double>());
     }
+  }
+  if (config.last_iterate) {
+    const torch::Tensor last = images.detach().clone();
+    return {last, objective(last).detach()};
   }
   return {best_images, best_objective};
 }
@@ -373,7 +378,7 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   BIOFED_RETURN_IF_ERROR(ValidateAttackSpec({config, threat}));
   const auto start = std::chrono::steady_clock::now();
   BIOFED_ASSIGN_OR_RETURN(Setup s, CallTorch("preparing the attack",
-                                             [&] { return Prepare(record, knowledge, threat, device); }));
+                                             [&] { return Prepare(record, knowledge, threat, config, device); }));
   if (config.ignore_largest_fraction > 0) {
     BIOFED_RETURN_IF_ERROR(CallTorch("masking the update", [&] { MaskLargestEntries(s, config.ignore_largest_fraction); }));
   }

@@ -73,6 +73,9 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
       {"ignore_largest", "leave this fraction of each weight tensor's largest update entries out of the matching "
                          "(a WR-aware attacker: resets are large and sparse); 0 = off"},
       {"imprint_bins", "imprint: the bins of the imprint block the malicious server sends the victim (2 to 65536)"},
+      {"iterate", "IG/FedAvg return the best iterate by objective, or the last (the paper's pipeline)"},
+      {"attacker_batchnorm", "the attacker's BatchNorm mode: client (the victim's, from the record) or eval (the "
+                             "paper's pipeline)"},
       {"labels", "the attacker's labels: known (given the true labels) or inferred"},
       {"fl_factors", "unknown, or known (an adaptive attacker told the client's FL factors)"},
       {"batch_size", "known, or estimated (from the update's rank; needs labels inferred)"},
@@ -88,6 +91,10 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   }
   if (!(c.ignore_largest_fraction >= 0 && c.ignore_largest_fraction < 1)) {
     return absl::InvalidArgumentError("the ignored fraction of the largest update entries must be in [0, 1)");
+  }
+  if (c.last_iterate && IsClosedForm(c.kind)) {
+    return absl::InvalidArgumentError("the closed-form inversions (analytic, imprint) have no iterates: iterate last "
+                                      "applies to ig and fedavg (dlg always returns its last)");
   }
   if (c.ignore_largest_fraction > 0 && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError(

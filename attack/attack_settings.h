@@ -44,7 +44,8 @@ struct ThreatModel {
   // to scale). IG and DLG always take that one-step view.
   bool local_hyperparameters_known = true;
   bool fuzzy_factors_known = false;   // adaptive attacker told the client's FL factors
-  // BatchNorm mode: always the client's, taken from the record.
+  // BatchNorm mode: the client's, taken from the record, unless the attack
+  // config says eval (AttackConfig::attacker_batchnorm_eval).
 };
 
 struct AttackConfig {
@@ -64,6 +65,13 @@ struct AttackConfig {
   // kImprint: the attacker is the server, and sends the victim an imprint
   // block of this many bins (attack/server_behaviour.h).
   int64_t imprint_bins = kDefaultImprintBins;
+  // IG and FedAvg return their last iterate instead of the best by
+  // objective (the paper's pipeline; DLG always returns its last).
+  bool last_iterate = false;
+  // The attacker's model in BatchNorm eval mode whatever the client's (the
+  // paper's pipeline: its victims trained in train mode); by default the
+  // client's mode, taken from the record.
+  bool attacker_batchnorm_eval = false;
 };
 
 struct AttackSpec {
@@ -84,6 +92,8 @@ void VisitFields(Spec& s, Visitor&& v) {
   v("restarts", s.config.restarts);
   v("ignore_largest", s.config.ignore_largest_fraction);
   v("imprint_bins", s.config.imprint_bins);
+  v("iterate", s.config.last_iterate, BoolText{"last", "best"});
+  v("attacker_batchnorm", s.config.attacker_batchnorm_eval, BoolText{"eval", "client"});
   v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
   v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
   v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "attack/server_behaviour.h"
 #include "attack/victim.h"
@@ -40,7 +41,21 @@ struct AttackFlags {
   AttackSpec attacker;
   ComputeFlags compute;
   std::string out;
+  std::string replica;  // "paper" or empty
 };
+
+// --replica paper: the paper's own pipeline over whatever the other flags
+// said (docs/attacks.md): the raw gradient, the attacker's BatchNorm in eval
+// mode, the last iterate, the labels given; its score is the gradient error.
+absl::Status ApplyReplica(AttackFlags& f) {
+  if (f.replica.empty()) return absl::OkStatus();
+  if (f.replica != "paper") return absl::InvalidArgumentError("--replica: the one replica is 'paper'");
+  f.share = "raw";
+  f.attacker.config.last_iterate = true;
+  f.attacker.config.attacker_batchnorm_eval = true;
+  f.attacker.threat.labels_known = true;
+  return absl::OkStatus();
+}
 
 void AddFlags(FlagSet& flags, AttackFlags& f) {
   flags.AddString("capture", &f.capture, "attack a captured update record (.bfu) instead of a victim");
@@ -68,6 +83,9 @@ void AddFlags(FlagSet& flags, AttackFlags& f) {
   AddAttackerFlags(flags, &f.attacker);
   AddComputeFlags(flags, &f.compute);
   flags.AddString("out", &f.out, "directory for summary.json and reconstruction.png");
+  flags.AddString("replica", &f.replica,
+                  "paper: the paper's own pipeline (sets --share raw, --iterate last, --attacker-batchnorm eval, "
+                  "--labels known); compare its gradient error, not its image scores, with the paper's percentages");
 }
 
 // Victim flags a capture cannot take.
@@ -203,7 +221,8 @@ absl::Status WriteOutputs(const AttackFlags& f, const CaptureFile& capture, cons
   return absl::OkStatus();
 }
 
-absl::Status Attack(const AttackFlags& f) {
+absl::Status Attack(AttackFlags f) {
+  BIOFED_RETURN_IF_ERROR(ApplyReplica(f));
   BIOFED_RETURN_IF_ERROR(ValidateAttackSpec(f.attacker));
   const int64_t threads = ConfigureThreads(f.compute.threads);
   BIOFED_ASSIGN_OR_RETURN(const torch::Device device, ResolveDevice(f.compute.device));
@@ -212,11 +231,19 @@ absl::Status Attack(const AttackFlags& f) {
   if (!capture.audit) {
     return absl::FailedPreconditionError("the capture has no audit section: nothing to score against");
   }
+  if (!f.replica.empty() && capture.record.kind != SharedKind::kRaw) {
+    return absl::InvalidArgumentError(absl::StrCat("the paper's pipeline attacks the raw gradient; the capture holds the ",
+                                                   SharedKindName(capture.record.kind)));
+  }
   std::fprintf(stderr, "biofed attack: %s on %s (%s, %lld examples, biomod %s), %s, %lld threads\n",
                AttackKindName(f.attacker.config.kind).c_str(),
                ArchitectureName(capture.record.spec.architecture).c_str(), SharedKindName(capture.record.kind).c_str(),
                static_cast<long long>(capture.record.num_examples), capture.audit->biomod.c_str(),
                device.str().c_str(), static_cast<long long>(threads));
+  if (!f.replica.empty()) {
+    std::fprintf(stderr, "biofed attack: replica of the paper's pipeline (raw gradient, attacker BatchNorm eval, last "
+                         "iterate, labels given): its gradient error is the paper's measure\n");
+  }
   const AttackConfig& config = f.attacker.config;
   // The closed-form attacks are one step, whatever the iteration setting says.
   const bool closed_form = IsClosedForm(config.kind);

@@ -33,12 +33,19 @@ TEST(AttackSpecTest, CompactNamesListTheSettingsThatDifferFromTheBase) {
   EXPECT_TRUE(informed->threat.labels_known);
   EXPECT_EQ(informed->config.iterations, 20);
   EXPECT_EQ(AttackSpecName(*informed, base), "ig");
+  // The paper's pipeline, as attacker settings (the raw share is the victim's).
+  auto replica = ParseAttackSpec("ig+iterate:last+attacker-batchnorm:eval", base);
+  ASSERT_THAT(replica, IsOk());
+  EXPECT_TRUE(replica->config.last_iterate);
+  EXPECT_TRUE(replica->config.attacker_batchnorm_eval);
+  EXPECT_EQ(AttackSpecName(*replica, base), "ig+iterate:last+attacker-batchnorm:eval");
 }
 
 TEST(AttackSpecTest, BadNamesAndCombinationsAreRefusedWithThePartNamed) {
   const AttackSpec base;
   for (const char* bad : {"ig+ignore-largest:1", "ig+mask:0.1", "ig+", "pgd", "ig+ignore-largest:x",
-                          "analytic+ignore-largest:0.1", "ig+labels:maybe", "ig+attack:dlg"}) {
+                          "analytic+ignore-largest:0.1", "ig+labels:maybe", "ig+attack:dlg", "imprint+iterate:last",
+                          "ig+iterate:first", "ig+attacker-batchnorm:train"}) {
     EXPECT_THAT(ParseAttackSpec(bad, base), StatusIs(absl::StatusCode::kInvalidArgument, bad)) << bad;
   }
   AttackSpec blind;

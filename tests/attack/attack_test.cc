@@ -28,7 +28,7 @@ CaptureFile Victim(Architecture architecture, const std::string& biomod, int64_t
   o.batch_size = batch;
   o.seed = seed;
   o.share = share;
-  o.local_steps = share == SharedKind::kGradient ? 1 : 2;
+  o.local_steps = IsOneStepShare(share) ? 1 : 2;
   auto capture = MakeVictimCapture(o, FashionMnist());
   EXPECT_THAT(capture, IsOk());
   return *capture;
@@ -265,6 +265,55 @@ TEST(AttackTest, GradientErrorIsThePapersMeasureOfTheFinalReconstruction) {
   const double expected = 100.0 * (1.0 - (ga.dot(gb) / (ga.norm() * gb.norm())).item<double>());
   EXPECT_GT(expected, 1e-2);  // a partial reconstruction: the check is not of zero against zero
   EXPECT_NEAR(result->gradient_error_percent, expected, 1e-3);
+}
+
+// The paper's pipeline as attacker switches. One IG iteration: the best
+// iterate is the random start (the only one evaluated), the last is one
+// signed Adam step from it, |x1 - x0| = lr' / (1 + 1e-8) wherever neither is
+// boxed, lr' = 0.1 x 0.1^3 (with one iteration all three lr drops fall on
+// it); float32 values below 2.5 in magnitude round by <= 1.2e-7 each. And the attacker's BatchNorm mode is the one its gradient error
+// was computed in: recomputed here in eval and in train mode from the
+// returned images, on a ResNet20 victim in train mode.
+TEST(AttackTest, ThePapersPipelineReturnsTheLastIterateWithBatchNormInEvalMode) {
+  const CaptureFile c = Victim(Architecture::kMlp, "none", 1, 5, SharedKind::kRaw);
+  AttackConfig config;
+  config.iterations = 1;
+  auto best = RunAttack(c.record, {}, ThreatModel{}, config, torch::kCPU);
+  config.last_iterate = true;
+  auto last = RunAttack(c.record, {}, ThreatModel{}, config, torch::kCPU);
+  ASSERT_THAT(best, IsOk());
+  ASSERT_THAT(last, IsOk());
+  auto [lower, upper] = NormalizedBounds(c.record.norm);
+  const torch::Tensor inside = (best->images > lower + 0.2) & (best->images < upper - 0.2);
+  ASSERT_GT(inside.sum().item<int64_t>(), 100);
+  const torch::Tensor step = (last->images - best->images).abs().masked_select(inside);
+  EXPECT_NEAR(step.min().item<double>(), 1e-4, 3e-7);
+  EXPECT_NEAR(step.max().item<double>(), 1e-4, 3e-7);
+
+  const CaptureFile bn = Victim(Architecture::kResNet20, "none", 2, 5, SharedKind::kRaw);
+  ASSERT_TRUE(bn.record.batchnorm_train_mode);
+  Model model = BuildModel(bn.record.spec, 0).value();
+  ASSERT_THAT(LoadState(model, bn.record.global_state), IsOk());
+  const std::vector<torch::Tensor> target = TargetGradients(model, bn.record, std::nullopt).value();
+  auto error_in = [&](bool train, const AttackResult& r) {
+    model.train(train);
+    const auto g = CandidateGradients(model, r.images, torch::tensor(r.labels, torch::kLong), false);
+    std::vector<torch::Tensor> a, b;
+    for (size_t i = 0; i < g.size(); ++i) {
+      a.push_back(g[i].reshape(-1).to(torch::kDouble));
+      b.push_back(target[i].reshape(-1).to(torch::kDouble));
+    }
+    const torch::Tensor ga = torch::cat(a), gb = torch::cat(b);
+    return 100.0 * (1.0 - (ga.dot(gb) / (ga.norm() * gb.norm())).item<double>());
+  };
+  AttackConfig eval_config;
+  eval_config.iterations = 2;
+  eval_config.attacker_batchnorm_eval = true;
+  auto eval = RunAttack(bn.record, {}, ThreatModel{}, eval_config, torch::kCPU);
+  ASSERT_THAT(eval, IsOk());
+  const double in_eval = error_in(false, *eval), in_train = error_in(true, *eval);
+  EXPECT_GT(std::abs(in_eval - in_train), 1e-2);  // the modes differ measurably on this victim
+  EXPECT_NEAR(eval->gradient_error_percent, in_eval, 1e-3);
 }
 
 TEST(AttackTest, FedAvgReplayAndDlgRun) {
