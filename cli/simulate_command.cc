@@ -1,4 +1,5 @@
 // `biofed simulate`: baseline vs biomod federations, attacked while they train.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -70,6 +71,12 @@ absl::StatusOr<nlohmann::json> Summary(const SimulationConfig& c, const std::vec
       attacks.push_back(std::move(attack));
     }
     summary["federations"][o.name] = {{"run_id", o.run_id}, {"rounds", rounds}, {"attacks", attacks}};
+    if (c.dp.enabled()) {
+      // +infinity (clipping without noise guarantees nothing) is JSON null.
+      summary["federations"][o.name]["dp_epsilon"] =
+          std::isfinite(o.dp_epsilon) ? nlohmann::json(o.dp_epsilon) : nlohmann::json();
+      summary["federations"][o.name]["dp_delta"] = kSimulationDpDelta;
+    }
   }
   return summary;
 }
@@ -109,6 +116,12 @@ absl::Status Simulate(const SimulationConfig& c, const std::string& out) {
     std::fprintf(stderr, "[%6.1fs] %s\n", absl::ToDoubleSeconds(absl::Now() - start), line.c_str());
   }));
   PrintComparison(c, outcomes);
+  if (c.dp.enabled()) {
+    for (const FederationOutcome& o : outcomes) {
+      std::printf("%s: DP-SGD (clip %g, noise %g), epsilon %.3g at delta %g over the run\n", o.name.c_str(), c.dp.clip,
+                  c.dp.noise_multiplier, o.dp_epsilon, kSimulationDpDelta);
+    }
+  }
   BIOFED_ASSIGN_OR_RETURN(nlohmann::json summary,
                           Summary(c, outcomes, out, absl::ToDoubleSeconds(absl::Now() - start)));
   const std::string summary_path = (std::filesystem::path(out) / "summary.json").string();

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "attack/imprint.h"
+#include "client/dp_accounting.h"
 #include "client/seeds.h"
 #include "common/log.h"
 #include "common/runtime.h"
@@ -54,7 +56,7 @@ absl::StatusOr<FederationPlan> PlanOf(const SimulationConfig& c, const std::stri
       indices.resize(static_cast<size_t>(c.samples_per_client));
     }
     plan.clients.push_back({ClientName(i), MixSeed(c.seed, kClientSeedStream, static_cast<uint64_t>(i)), biomod,
-                            LocalData{train, std::move(indices), data.norm}, DpSgdOptions{}});
+                            LocalData{train, std::move(indices), data.norm}, c.dp});
   }
   plan.rounds = c.rounds;
   plan.task.fedsgd = c.mode == "fedsgd";
@@ -165,6 +167,20 @@ class AttackWorkers {
   std::vector<std::thread> threads_;
 };
 
+// FederationOutcome::dp_epsilon of the plan's clients over the whole run.
+absl::StatusOr<double> RunEpsilon(const SimulationConfig& c, const FederationPlan& plan) {
+  if (!c.dp.enabled() || c.dp.noise_multiplier <= 0) return std::numeric_limits<double>::infinity();
+  int64_t smallest = std::numeric_limits<int64_t>::max();
+  for (const ClientPlan& client : plan.clients) smallest = std::min<int64_t>(smallest, client.data.indices.size());
+  const int64_t batch = c.batch > 0 ? std::min(c.batch, smallest) : smallest;
+  const int64_t steps_per_round = c.mode == "fedsgd" ? 1 : c.local_epochs * ((smallest + batch - 1) / batch);
+  BIOFED_ASSIGN_OR_RETURN(PrivacySpent spent,
+                          DpSgdEpsilon({static_cast<double>(batch) / static_cast<double>(smallest),
+                                        c.dp.noise_multiplier, c.rounds * steps_per_round},
+                                       kSimulationDpDelta));
+  return spent.epsilon;
+}
+
 absl::StatusOr<FederationOutcome> SimulateOne(const SimulationConfig& c, const std::string& mechanisms,
                                               const DatasetSplits& data, const Partition& partition,
                                               ResultsStore& store,
@@ -189,6 +205,7 @@ absl::StatusOr<FederationOutcome> SimulateOne(const SimulationConfig& c, const s
   BIOFED_RETURN_IF_ERROR(attacks.status());
   outcome.rounds = std::move(run->rounds);
   outcome.attacks = std::move(*attacks);
+  BIOFED_ASSIGN_OR_RETURN(outcome.dp_epsilon, RunEpsilon(c, plan));
   BIOFED_RETURN_IF_ERROR(store.MarkFinished(outcome.run_id));
   return outcome;
 }

@@ -23,7 +23,13 @@ struct FederationOutcome {
   int64_t run_id = 0;
   std::vector<RoundRow> rounds;
   std::vector<ObservedAttack> attacks;
+  // The whole run's (epsilon, kSimulationDpDelta) from the RDP accountant
+  // when its clients train with DP-SGD (one step's sampling rate batch /
+  // the smallest client's data, Poisson assumed); +infinity without.
+  double dp_epsilon = 0;
 };
+
+inline constexpr double kSimulationDpDelta = 1e-5;
 
 // Runs every federation of `config` in turn, appending to `store`. `progress`
 // receives one line per event worth telling (rounds, attacks).

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/biomod_options.h"
@@ -37,6 +38,8 @@ const std::map<std::string, std::string>& OwnHelp() {
       {"seed", "seed of everything (model, partition, client state, attacks)"},
       {"server_behaviour", "honest, or imprint: a MALICIOUS server that imprints every client's model (attack imprint "
                            "reads their inputs off it; --imprint-bins sets its bins)"},
+      {"dp_clip", "DP-SGD in every client: clip each example's gradient to this L2 norm (0: off; no ResNet)"},
+      {"dp_noise", "DP-SGD noise multiplier sigma (noise std sigma x clip per coordinate), with dp_clip"},
       {"biomods", "federations to run, comma separated, mechanisms joined by +: none,fl+wr+ws"},
       {"attack_rounds", "rounds whose updates are attacked, comma separated; -1 is the last"},
       {"attacked_clients", "attack the first N clients' updates"},
@@ -83,6 +86,12 @@ absl::Status ValidateSimulationConfig(const SimulationConfig& c) {
               "imprinted model are not supported)"
             : "attack imprint needs a malicious server: set server_behaviour imprint (the server then imprints every "
               "client's model)");
+  }
+  BIOFED_RETURN_IF_ERROR(ValidateDpSgd(c.dp));
+  if (c.dp.noise_multiplier > 0 && !c.dp.enabled()) return absl::InvalidArgumentError("dp_noise needs dp_clip");
+  if (c.dp.enabled() && absl::StartsWith(c.model, "resnet")) {
+    return absl::InvalidArgumentError("DP-SGD needs a model without BatchNorm (its statistics are released "
+                                      "unnoised): mlp or alexnet");
   }
   if (c.attack_workers < 1) return absl::InvalidArgumentError("attack_workers must be at least 1");
   if (c.attacked_clients < 0) return absl::InvalidArgumentError("attacked_clients must be >= 0");

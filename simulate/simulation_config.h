@@ -14,6 +14,7 @@
 #include "attack/attack_settings.h"
 #include "attack/server_behaviour.h"
 #include "client/biomod_options.h"
+#include "client/dp_sgd_options.h"
 #include "common/record_fields.h"
 #include "server/robust_aggregation.h"
 
@@ -47,6 +48,9 @@ struct SimulationConfig {
   // their own.
   std::vector<std::string> biomods = {"none", "fl+wr+ws"};
   BiomodOptions mechanism_parameters;
+  // DP-SGD in every client's training loop (client/dp_sgd.h), off unless
+  // dp_clip > 0; models without BatchNorm only.
+  DpSgdOptions dp;
   // The attacker: attack, attack_iterations, attack_lr, tv_weight, restarts,
   // ignore_largest and the threat model (labels, fl_factors, batch_size,
   // local_hyperparameters), as keys of their own.
@@ -85,6 +89,8 @@ void VisitFields(Config& c, Visitor&& v) {
     EnumText<ServerBehaviour::Kind>{ServerBehaviourKindName, ParseServerBehaviourKind});
   v("biomods", c.biomods);
   VisitParameters(c.mechanism_parameters, v);
+  v("dp_clip", c.dp.clip);
+  v("dp_noise", c.dp.noise_multiplier);
   VisitFields(c.attacker, v);
   v("attack_rounds", c.attack_rounds);
   v("attacked_clients", c.attacked_clients);

@@ -46,6 +46,21 @@ rows = db.execute("select psnr, ssim, relative_error_percent, length(png) from a
 assert len(rows) == 4 and all(r[3] > 0 for r in rows), rows
 print("ok: study.db holds 2 finished runs, 6 rounds, 4 scored attacks with images")
 PY
+# DP-SGD in every client: the run's epsilon is recorded, and more noise spends less.
+"$biofed" simulate --dp-noise 1 > "$work/dp.out" 2>&1 && fail "dp_noise without dp_clip was accepted"
+"$biofed" simulate --dp-clip 1 --model resnet20 > "$work/dp.out" 2>&1 && fail "DP-SGD on a BatchNorm model was accepted"
+grep -q "without BatchNorm" "$work/dp.out" || fail "BatchNorm refusal not explained: $(cat "$work/dp.out")"
+for sigma in 1 2; do
+  "$biofed" simulate --config "$work/small.json" --attacked-clients 0 --biomods none --dp-clip 1 --dp-noise $sigma \
+    --batch 8 --threads 2 --out "$work/dp$sigma" > "$work/dp$sigma.out" 2>&1 || fail "DP simulate: $(tail -5 "$work/dp$sigma.out")"
+  grep -q "baseline: DP-SGD (clip 1, noise $sigma), epsilon" "$work/dp$sigma.out" || fail "no epsilon line"
+done
+python3 - "$work/dp1/summary.json" "$work/dp2/summary.json" <<'PY' || fail "DP summary"
+import json, sys
+one, two = (json.load(open(p))["federations"]["baseline"] for p in sys.argv[1:])
+assert one["dp_delta"] == 1e-5 and 0 < two["dp_epsilon"] < one["dp_epsilon"], (one, two)
+print("ok: DP-SGD runs record epsilon %.3g (sigma 1) > %.3g (sigma 2) at delta 1e-5" % (one["dp_epsilon"], two["dp_epsilon"]))
+PY
 version=$("$biofed" --version) || fail "--version"
 recorded=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select distinct code_version from runs').fetchall())" "$work/out/study.db")
 [[ "$recorded" == "[('$version',)]" ]] || fail "study.db records $recorded, the binary is $version"
