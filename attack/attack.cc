@@ -69,6 +69,28 @@ void MaskLargestEntries(Setup& s, double fraction) {
   s.target_norm = ConcatenatedNorm(s.target);
 }
 
+// Leaves the reset weights (`reset`, per MechanismTargets) out of the
+// matching: mask:oracle.
+absl::Status MaskResetEntries(Setup& s, const std::vector<torch::Tensor>& reset) {
+  std::map<std::string, size_t> target_index;
+  const auto targets = s.model.MechanismTargets();
+  if (reset.size() != targets.size()) return absl::InvalidArgumentError("wrong number of reset-mask tensors");
+  for (size_t i = 0; i < targets.size(); ++i) target_index[targets[i].name] = i;
+  const auto named = s.model.named_parameters();
+  for (size_t i = 0; i < s.target.size(); ++i) {
+    torch::Tensor keep = torch::ones_like(s.target[i]);
+    if (auto t = target_index.find(named[i].name); t != target_index.end()) {
+      const torch::Tensor r = reset[t->second].to(keep.device());
+      if (r.sizes() != keep.sizes()) return absl::InvalidArgumentError("a reset-mask tensor has the wrong shape");
+      keep = (~r.to(torch::kBool)).to(keep.scalar_type());
+    }
+    s.target[i] = s.target[i] * keep;
+    s.mask.push_back(keep);
+  }
+  s.target_norm = ConcatenatedNorm(s.target);
+  return absl::OkStatus();
+}
+
 torch::Tensor MeanPrediction(const Model& model, const InputShape& in, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   torch::Generator generator = at::make_generator<at::CPUGeneratorImpl>(0x4d50);
@@ -381,6 +403,10 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
                                              [&] { return Prepare(record, knowledge, threat, config, device); }));
   if (config.ignore_largest_fraction > 0) {
     BIOFED_RETURN_IF_ERROR(CallTorch("masking the update", [&] { MaskLargestEntries(s, config.ignore_largest_fraction); }));
+  }
+  if (config.mask == UpdateMask::kOracle) {
+    if (!knowledge.reset_mask) return absl::InvalidArgumentError("mask oracle needs the reset positions, none given");
+    BIOFED_RETURN_IF_ERROR(CallTorch("masking the resets", [&] { return MaskResetEntries(s, *knowledge.reset_mask); }));
   }
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
     switch (config.kind) {

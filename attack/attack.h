@@ -25,6 +25,9 @@ namespace biofed {
 struct AttackerKnowledge {
   std::optional<std::vector<int64_t>> labels;     // when labels_known
   std::optional<std::vector<at::Tensor>> factors; // FL factors per MechanismTargets, when known
+  // With AttackConfig::mask oracle: the reset weights per MechanismTargets
+  // (bool; ClientResetMask).
+  std::optional<std::vector<at::Tensor>> reset_mask;
 };
 
 struct AttackResult {

@@ -62,6 +62,14 @@ std::string AttackKindName(AttackKind kind) {
   return "unknown";
 }
 
+std::string UpdateMaskName(UpdateMask mask) { return mask == UpdateMask::kOracle ? "oracle" : "none"; }
+
+absl::StatusOr<UpdateMask> ParseUpdateMask(const std::string& name) {
+  if (name == "none") return UpdateMask::kNone;
+  if (name == "oracle") return UpdateMask::kOracle;
+  return absl::InvalidArgumentError(absl::StrCat("unknown mask '", name, "' (none or oracle)"));
+}
+
 const std::map<std::string, std::string>& AttackSettingHelp() {
   static const auto* help = new std::map<std::string, std::string>{
       {"attack", "ig (Inverting Gradients), dlg, analytic, fedavg, or imprint (a malicious server: the victim "
@@ -73,6 +81,8 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
       {"ignore_largest", "leave this fraction of each weight tensor's largest update entries out of the matching "
                          "(a WR-aware attacker: resets are large and sparse); 0 = off"},
       {"imprint_bins", "imprint: the bins of the imprint block the malicious server sends the victim (2 to 65536)"},
+      {"mask", "none, or oracle: leave out of the matching exactly the weights the client's WR reset (replayed "
+               "from the audit; a fresh client's single step only): the most knowing the resets can give"},
       {"iterate", "IG/FedAvg return the best iterate by objective, or the last (the paper's pipeline)"},
       {"attacker_batchnorm", "the attacker's BatchNorm mode: client (the victim's, from the record) or eval (the "
                              "paper's pipeline)"},
@@ -95,6 +105,10 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   if (c.last_iterate && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError("the closed-form inversions (analytic, imprint) have no iterates: iterate last "
                                       "applies to ig and fedavg (dlg always returns its last)");
+  }
+  if (c.mask != UpdateMask::kNone && (IsClosedForm(c.kind) || c.ignore_largest_fraction > 0)) {
+    return absl::InvalidArgumentError(
+        "mask oracle applies to ig, dlg and fedavg, without ignore_largest (one mask at a time)");
   }
   if (c.ignore_largest_fraction > 0 && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError(

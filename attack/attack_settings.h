@@ -27,6 +27,14 @@ absl::StatusOr<AttackKind> ParseAttackKind(const std::string& name);
 inline bool IsClosedForm(AttackKind kind) { return kind == AttackKind::kAnalytic || kind == AttackKind::kImprint; }
 std::string AttackKindName(AttackKind kind);
 
+// Which update entries a WR-aware attacker leaves out of the matching, on
+// the target and every candidate alike: none, or (kOracle) exactly the
+// weights the client's WR pass reset, replayed from the audit (an upper
+// bound on what knowing the resets can give an attacker).
+enum class UpdateMask { kNone, kOracle };
+std::string UpdateMaskName(UpdateMask mask);  // "none", "oracle"
+absl::StatusOr<UpdateMask> ParseUpdateMask(const std::string& name);
+
 // The imprint block's bins when a run does not say: with equal-mass
 // intervals an example is alone in its interval with probability
 // (1 - 1/256)^(B-1), 0.97 for B = 8 and 0.78 for B = 64.
@@ -72,6 +80,8 @@ struct AttackConfig {
   // paper's pipeline: its victims trained in train mode); by default the
   // client's mode, taken from the record.
   bool attacker_batchnorm_eval = false;
+  // IG, DLG and FedAvg; exclusive with ignore_largest_fraction.
+  UpdateMask mask = UpdateMask::kNone;
 };
 
 struct AttackSpec {
@@ -94,6 +104,7 @@ void VisitFields(Spec& s, Visitor&& v) {
   v("imprint_bins", s.config.imprint_bins);
   v("iterate", s.config.last_iterate, BoolText{"last", "best"});
   v("attacker_batchnorm", s.config.attacker_batchnorm_eval, BoolText{"eval", "client"});
+  v("mask", s.config.mask, EnumText<UpdateMask>{UpdateMaskName, ParseUpdateMask});
   v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
   v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
   v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});

@@ -149,6 +149,12 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
     audit.client_seed = JsonAs<uint64_t>(a.at("client_seed"));
     audit.tau = JsonAs<double>(a.at("tau"));
     audit.biomod = JsonAs<std::string>(a.at("biomod"));
+    if (a.contains("wr_d_re")) {
+      audit.wr_d_re = JsonAs<double>(a.at("wr_d_re"));
+      auto variant = ParseRejuvenationVariant(JsonAs<std::string>(a.at("wr_variant")));
+      if (!(audit.wr_d_re > 0) || !variant.ok()) return absl::DataLossError(absl::StrCat(source, ": malformed audit WR"));
+      audit.wr_variant = *variant;
+    }
     BIOFED_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors, DecodeGroup(h, "audit", data, source));
     for (const NamedTensor& t : tensors) {
       if (t.name == "images") audit.images = t.tensor;
@@ -234,6 +240,10 @@ std::string EncodeCapture(const CaptureFile& capture) {
     tensors.push_back(writer.Add("audit/images", a.images.to(torch::kFloat)));
     tensors.push_back(writer.Add("audit/labels", a.labels.to(torch::kLong)));
     header["audit"] = {{"client_seed", a.client_seed}, {"tau", a.tau}, {"biomod", a.biomod}};
+    if (a.wr_d_re > 0) {
+      header["audit"]["wr_d_re"] = a.wr_d_re;
+      header["audit"]["wr_variant"] = RejuvenationVariantName(a.wr_variant);
+    }
   }
   header["tensors"] = tensors;
   const std::string json = header.dump();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/biomod_options.h"
 #include "client/update_share.h"
 #include "data/dataset.h"
 #include "models/model.h"
@@ -54,6 +55,12 @@ struct AuditRecord {
   uint64_t client_seed = 0;  // of an aggregate: its first client's
   double tau = 0.0;   // FL spread; 0 when the client ran without FL
   std::string biomod; // the client's mechanisms, e.g. "fl+wr+ws"
+  // WR as the client ran it, for a scorer or an oracle attacker that replays
+  // the resets of its step (ClientResetMask): d_re > 0 only for a fresh
+  // client's single step (a victim of `attack` or `sweep`, whose WR stream
+  // starts at 0), 0 otherwise.
+  double wr_d_re = 0;
+  RejuvenationVariant wr_variant = RejuvenationVariant::kReference;
 };
 
 struct CaptureFile {

@@ -117,6 +117,32 @@ std::vector<torch::Tensor> ClientFuzzyFactors(const ModelSpec& spec, double tau,
   return out;
 }
 
+absl::StatusOr<std::vector<torch::Tensor>> ClientResetMask(const UpdateRecord& record, const AuditRecord& audit) {
+  BIOFED_ASSIGN_OR_RETURN(const BiomodOptions ran, ParseBiomod(audit.biomod));
+  if (!ran.rejuvenation) {  // nothing was reset
+    BIOFED_ASSIGN_OR_RETURN(const Model model, BuildModel(record.spec, 0));
+    std::vector<torch::Tensor> none;
+    for (const NamedTensor& t : model.MechanismTargets()) none.push_back(torch::zeros(t.tensor.sizes(), torch::kBool));
+    return none;
+  }
+  if (!(audit.wr_d_re > 0)) {
+    return absl::FailedPreconditionError(
+        "the audit does not carry WR's parameters: the resets are replayable only for a fresh client's single step "
+        "(a victim of attack or sweep, with WR)");
+  }
+  return CallTorch("replaying the client's WR pass", [&]() -> absl::StatusOr<std::vector<torch::Tensor>> {
+    BIOFED_ASSIGN_OR_RETURN(Model model, BuildModel(record.spec, 0));
+    BIOFED_RETURN_IF_ERROR(LoadState(model, record.global_state));
+    const std::vector<NamedTensor> targets = model.MechanismTargets();
+    std::vector<torch::Tensor> before;
+    for (const NamedTensor& t : targets) before.push_back(t.tensor.detach().clone());
+    WeightRejuvenation(targets, audit.wr_d_re, audit.wr_variant, audit.client_seed).Apply();
+    std::vector<torch::Tensor> reset;
+    for (size_t i = 0; i < targets.size(); ++i) reset.push_back(targets[i].tensor.detach() != before[i]);
+    return reset;
+  });
+}
+
 absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const DatasetSplits& data) {
   BIOFED_RETURN_IF_ERROR(ValidateBiomod(o.biomod));
   if (o.batch_size < 1 || o.local_steps < 1 || !(o.client_lr > 0)) {
@@ -165,6 +191,10 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
     audit.client_seed = client_seed;
     audit.tau = o.biomod.fuzzy_learning_rates ? o.biomod.tau : 0.0;
     audit.biomod = BiomodName(o.biomod);
+    if (o.biomod.rejuvenation && o.clients == 1 && sent.steps == 1) {
+      audit.wr_d_re = o.biomod.d_re;
+      audit.wr_variant = o.biomod.variant;
+    }
     capture.audit = audit;
     return capture;
   });

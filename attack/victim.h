@@ -50,6 +50,14 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& options, cons
 // compute them (per MechanismTargets of a model of `spec`).
 std::vector<at::Tensor> ClientFuzzyFactors(const ModelSpec& spec, double tau, uint64_t client_seed);
 
+// The weights the client's WR pass redrew in its one step, replayed from its
+// seed on the global weights it received: per MechanismTargets tensor of the
+// record's model, bool, true where reset (what mask:oracle leaves out).
+// All false for a client without WR; FAILED_PRECONDITION for a WR client
+// whose audit does not carry WR's parameters (not a fresh client's single
+// step, e.g. an aggregate or a federation's client).
+absl::StatusOr<std::vector<at::Tensor>> ClientResetMask(const UpdateRecord& record, const AuditRecord& audit);
+
 }  // namespace biofed
 
 #endif  // BIOFED_ATTACK_VICTIM_H_

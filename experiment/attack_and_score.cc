@@ -56,6 +56,9 @@ absl::StatusOr<AttackOutcome> AttackAndScore(const AttackRequest& request, const
   if (out.threat.fuzzy_factors_known) {
     knowledge.factors = ClientFuzzyFactors(record.spec, audit.tau, audit.client_seed);
   }
+  if (request.spec.config.mask == UpdateMask::kOracle) {
+    BIOFED_ASSIGN_OR_RETURN(knowledge.reset_mask, ClientResetMask(record, audit));
+  }
   AttackConfig config = request.spec.config;
   config.seed = request.seed;
   config.report_every = request.report_every;

@@ -9,6 +9,7 @@
 #include "attack/metrics.h"
 #include "attack/update_record.h"
 #include "attack/victim.h"
+#include "experiment/attack_and_score.h"
 #include "models/model_state.h"
 #include "tests/testing/fashion_mnist.h"
 #include "tests/testing/status_matchers.h"
@@ -128,6 +129,63 @@ TEST(AttackerViewTest, TheRawShareIsTheAutogradGradientAndOnlyThePseudoGradientC
     off += (departure > 1e-4 + 1e-3 * g_wr[i].abs()).sum().item<int64_t>();
   }
   EXPECT_GT(off, 0);  // WR reset weights, and only the pseudo-gradient shows them
+}
+
+// mask:oracle's positions are WR's resets: ClientResetMask, replayed from
+// the audit, marks the entries where the WR client's pseudo-gradient departs
+// from autograd's gradient of its batch (a reset adds (w - w_new) / lr to
+// the entry; elsewhere only float32 cancellation, bounded as in the next
+// test), all of them and nothing else but the rare reset too small to see;
+// a client without WR has none. And leaving them out gives the
+// attacker the batch back where plain IG loses it.
+TEST(AttackerViewTest, TheOracleMaskIsExactlyTheResetEntriesAndUndoesWr) {
+  VictimOptions o;
+  o.biomod = ParseBiomod("wr").value();
+  o.biomod.d_re = 8;
+  o.batch_size = 1;
+  o.share = SharedKind::kPseudoGradient;
+  o.seed = 1;
+  const CaptureFile c = MakeVictimCapture(o, FashionMnist()).value();
+  // The capture file keeps what the replay needs.
+  const CaptureFile decoded = DecodeCapture(EncodeCapture(c), "memory").value();
+  EXPECT_EQ(decoded.audit->wr_d_re, 8);
+  EXPECT_EQ(decoded.audit->wr_variant, o.biomod.variant);
+  const std::vector<torch::Tensor> reset = ClientResetMask(decoded.record, *decoded.audit).value();
+  Model model = BuildModel(c.record.spec, 0).value();
+  ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());
+  const auto g = CandidateGradients(model, c.audit->images, c.audit->labels, /*create_graph=*/false);
+  const auto sent = TargetGradients(model, c.record, std::nullopt).value();
+  // MLP parameters: fc1.weight, fc1.bias, fc2.weight, fc2.bias; the weights are WR's targets 0 and 1.
+  int64_t resets = 0;
+  for (auto [parameter, target] : {std::pair<size_t, size_t>{0, 0}, {2, 1}}) {
+    const torch::Tensor departs = (sent[parameter] - g[parameter]).abs() > 1e-4 + 1e-3 * g[parameter].abs();
+    // Every departure is a reset; a reset departs unless its fresh draw lands within lr x 1e-4 ~ 1e-6 of
+    // the old weight: probability ~1e-6 / max|W| ~ 3e-5 per reset for this layer's ~0.036, so of ~8e4
+    // resets a handful at most stay hidden (bound 1e-4 of them).
+    EXPECT_EQ((departs & ~reset[target]).sum().item<int64_t>(), 0) << parameter;
+    const int64_t n = reset[target].sum().item<int64_t>();
+    EXPECT_LE(n - departs.sum().item<int64_t>(), std::max<int64_t>(1, n / 10000)) << parameter;
+    resets += reset[target].sum().item<int64_t>();
+  }
+  EXPECT_GT(resets, 0);
+  VictimOptions plain = o;
+  plain.biomod = BiomodOptions{};
+  const CaptureFile baseline = MakeVictimCapture(plain, FashionMnist()).value();
+  const std::vector<torch::Tensor> no_reset = ClientResetMask(baseline.record, *baseline.audit).value();
+  ASSERT_EQ(no_reset.size(), reset.size());
+  for (const torch::Tensor& r : no_reset) EXPECT_EQ(r.sum().item<int64_t>(), 0);
+
+  AttackSpec ig;
+  ig.config.iterations = 300;
+  ig.threat.labels_known = true;
+  AttackSpec oracle = ig;
+  oracle.config.mask = UpdateMask::kOracle;
+  auto blind = AttackAndScore({ig, "ig", 1, 0, {}}, c.record, *c.audit, torch::kCPU);
+  auto knowing = AttackAndScore({oracle, "ig+mask:oracle", 1, 0, {}}, c.record, *c.audit, torch::kCPU);
+  ASSERT_THAT(blind, IsOk());
+  ASSERT_THAT(knowing, IsOk());
+  EXPECT_LT(blind->scored.psnr, 30);
+  EXPECT_GT(knowing->scored.psnr, 30);
 }
 
 TEST(AttackerViewTest, PseudoGradientOfOnePlainStepIsTheGradient) {
