@@ -63,7 +63,7 @@ struct SweepFlags {
 };
 
 void AddFlags(FlagSet& flags, SweepFlags& f, SweepConfig& c) {
-  flags.AddString("preset", &f.preset, "smoke, quick or paper");
+  flags.AddString("preset", &f.preset, "smoke, quick, paper-cpu or paper");
   flags.AddString("config", &f.config_path, "JSON config applied over the preset (keys as --print-config shows)");
   flags.AddString("out", &f.out, "study directory (default: results/sweep-PRESET, a shard's: .../shard-K-of-N)");
   flags.AddInt("jobs", &f.jobs, "cells run in parallel (0 = one per core); results do not depend on it");
@@ -180,7 +180,9 @@ int RunSweepCommand(const std::vector<std::string>& args) {
                 "land in OUT/study.db as they finish; rerunning the same command resumes (a\n"
                 "finished cell is never recomputed). Ends with a table and OUT/report.html.\n"
                 "Presets: smoke (a regression check, under a minute on 2 cores), quick (about 15\n"
-                "minutes on 2 cores) and paper (the full grid on CIFAR-10).\n"
+                "minutes on 2 cores), paper-cpu (the paper's questions with 5 seeds: every share,\n"
+                "the WR-aware attackers, the paper's pipeline; about an hour on 2 cores) and paper\n"
+                "(the full grid on CIFAR-10).\n"
                 "A JSON --config sets any key over the preset (see --print-config).");
   AddFlags(flags, f, c);
   if (auto exit = ParseOrExit(flags, args)) return *exit;

@@ -2,8 +2,8 @@
 // Fig. 6 and Supplementary Table 5) as a union of grids, each the full
 // product models x mechanism subsets x victim states x attacks x batch
 // sizes x seeds x defenses, plus the settings every cell shares. JSON file
-// (every key optional, unknown keys refused), three presets ("smoke",
-// "quick", "paper"), and its JSON form, which the study records. Plain data;
+// (every key optional, unknown keys refused), four presets ("smoke",
+// "quick", "paper-cpu", "paper"), and its JSON form, which the study records. Plain data;
 // thread-safe.
 #ifndef BIOFED_SWEEP_SWEEP_CONFIG_H_
 #define BIOFED_SWEEP_SWEEP_CONFIG_H_
@@ -89,7 +89,8 @@ struct SweepConfig {
   std::vector<SweepGrid> grids = {SweepGrid{}};
 };
 
-absl::StatusOr<SweepConfig> SweepPreset(const std::string& name);  // "smoke", "quick" or "paper"
+// "smoke", "quick", "paper-cpu" or "paper".
+absl::StatusOr<SweepConfig> SweepPreset(const std::string& name);
 
 // The attacker of one cell: the shared attacker with the cell's compact
 // attack name applied (ParseAttackSpec) and the cell's iterations.

@@ -48,7 +48,23 @@ TEST(SweepConfigTest, QuickPresetHasTheGridItDocuments) {
   EXPECT_EQ(subsets, (std::set<std::string>{"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"}));
   ASSERT_THAT(SweepPreset("paper"), IsOk());
   EXPECT_THAT(ValidateSweepConfig(*SweepPreset("paper")), IsOk());
-  EXPECT_THAT(SweepPreset("huge"), StatusIs(absl::StatusCode::kInvalidArgument, "quick or paper"));
+  EXPECT_THAT(SweepPreset("huge"), StatusIs(absl::StatusCode::kInvalidArgument, "paper-cpu or paper"));
+}
+
+TEST(SweepConfigTest, PaperCpuPresetHasTheGridItDocuments) {
+  auto preset = SweepPreset("paper-cpu");
+  ASSERT_THAT(preset, IsOk());
+  ASSERT_THAT(ValidateSweepConfig(*preset), IsOk());
+  // Shares: 8 subsets x 6 victims (3 shares x untrained/trained) x 2 batches x 5 seeds; WR-aware: 3 subsets x
+  // 2 victims x 2 attacks x 2 batches x 5 seeds; the replica: 2 models x 2 subsets x 2 attacks x 5 seeds;
+  // conv: 2 models x 2 subsets x 5 seeds.
+  const std::vector<AttackCell> cells = ExpandCells(*preset);
+  EXPECT_EQ(cells.size(), 8u * 6 * 2 * 5 + 3u * 2 * 2 * 2 * 5 + 2u * 2 * 2 * 5 + 2u * 2 * 5);
+  // Every subset trained once per seed, whatever the share or attacker.
+  EXPECT_EQ(TrainingJobsFor(cells).size(), 8u * 5);
+  std::set<std::string> seeds;
+  for (const AttackCell& c : cells) seeds.insert(std::to_string(c.seed));
+  EXPECT_EQ(seeds.size(), 5u);
 }
 
 TEST(SweepConfigTest, CellsAreCanonicalAndCountedOnce) {
