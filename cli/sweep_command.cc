@@ -181,7 +181,7 @@ int RunSweepCommand(const std::vector<std::string>& args) {
                 "finished cell is never recomputed). Ends with a table and OUT/report.html.\n"
                 "Presets: smoke (a regression check, under a minute on 2 cores), quick (about 15\n"
                 "minutes on 2 cores), paper-cpu (the paper's questions with 5 seeds: every share,\n"
-                "the WR-aware attackers, the paper's pipeline; about an hour on 2 cores) and paper\n"
+                "the WR-aware attackers, the paper's pipeline; an evening on 2 cores) and paper\n"
                 "(the full grid on CIFAR-10).\n"
                 "A JSON --config sets any key over the preset (see --print-config).");
   AddFlags(flags, f, c);

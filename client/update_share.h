@@ -16,7 +16,7 @@ namespace biofed {
 enum class SharedKind {
   kGradient,        // the gradient the client's optimizer applied (after FL)
   kPseudoGradient,  // (w_before - w_after) / lr after the client's local steps
-  kRaw,             // the autograd gradient of the one step, before FL and WR
+  kRaw,             // the batch gradient of the one step before FL and WR (with DP-SGD: its clipped, noised one)
 };
 
 std::string SharedKindName(SharedKind kind);  // "gradient", "pseudo_gradient" or "raw"

@@ -85,8 +85,8 @@ SqliteStatement& BindFields(SqliteStatement& statement, const Record& record) {
 
 // Reads the record from the current row, its fields starting at column
 // `first` in declaration order. A NULL (a column added after the row was
-// written) reads as 0 or "". INVALID_ARGUMENT for a coded field whose text
-// is not one of its words.
+// written) leaves the field as it is: the record's default. INVALID_ARGUMENT
+// for a coded field whose text is not one of its words.
 template <typename Record>
 absl::Status ReadFields(const SqliteStatement& row, int first, Record* record) {
   absl::Status status;
@@ -94,8 +94,8 @@ absl::Status ReadFields(const SqliteStatement& row, int first, Record* record) {
   VisitFields(*record, [&](const char* name, auto& field, const auto&... codec) {
     using T = std::decay_t<decltype(field)>;
     const int c = column++;
+    if (row.IsNull(c)) return;
     if constexpr (sizeof...(codec) > 0) {
-      if (row.IsNull(c)) return;
       absl::Status s = ParseFieldText(row.Text(c), &field, codec...);
       if (!s.ok() && status.ok()) status = absl::InvalidArgumentError(absl::StrCat("column ", name, ": ", s.message()));
     } else if constexpr (std::is_same_v<T, Blob>) {

@@ -8,6 +8,7 @@
 #define BIOFED_EXPERIMENT_SCORED_ATTACK_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -27,7 +28,9 @@ struct ScoredAttack {
   double mse = 0, psnr = 0, ssim = 0, relative_error_percent = 0;
   double best_psnr = 0, label_accuracy = 0;
   double recovered_fraction = 0;  // of the true images, reconstructed at >= 30 dB (attack/metrics.h)
-  double gradient_error_percent = 0;  // the paper's metric: 100 (1 - cos) of the final match (attack/attack.h)
+  // The paper's metric: 100 (1 - cos) of the final match (attack/attack.h);
+  // NaN where not recorded (rows older than the column).
+  double gradient_error_percent = std::numeric_limits<double>::quiet_NaN();
   std::string objective_name;
   double objective = 0, seconds = 0;
   Blob png;  // truth above reconstruction

@@ -1,6 +1,7 @@
 #include "report/sweep_report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "report/html_parts.h"
@@ -31,6 +33,10 @@ std::vector<std::pair<double, double>> Curve(const TrainingRow& t) {
   return points;
 }
 
+// A trained victim's name: "trained", or it followed by "+aggregate:K" or
+// "+share:S" (sweep/sweep_config.h; "untrained..." is not).
+bool TrainedVictim(const std::string& victim) { return absl::StartsWith(victim, "trained"); }
+
 // Mechanism subsets in the paper's order: baseline, singles, pairs, all.
 int MechanismRank(const std::string& m) {
   static const std::vector<std::string> order = {"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"};
@@ -49,7 +55,8 @@ std::map<GroupKey, std::map<std::string, Group>> GroupCells(const SweepStudy& st
   std::map<GroupKey, std::map<std::string, Group>> groups;
   for (const Cell& c : study.cells) {
     Group& g = groups[{c.model, c.victim, c.scored.attack, c.defense}][c.mechanisms];
-    g.gradient_error.push_back(c.scored.gradient_error_percent);
+    // Rows older than the column hold NaN: left out, and a group of only such rows shows "-".
+    if (std::isfinite(c.scored.gradient_error_percent)) g.gradient_error.push_back(c.scored.gradient_error_percent);
     g.psnr.push_back(c.scored.psnr);
     g.ssim.push_back(c.scored.ssim);
     g.rel.push_back(c.scored.relative_error_percent);
@@ -66,7 +73,7 @@ std::vector<GroupKey> OrderedGroupKeys(const std::map<GroupKey, std::map<std::st
   for (const auto& [key, by_mechanism] : groups) keys.push_back(key);
   auto rank = [](const GroupKey& k) {
     const auto& [model, victim, attack, defense] = k;
-    return std::make_tuple(model, victim == "untrained" ? 0 : 1, attack, defense == "none" ? 0 : 1, defense);
+    return std::make_tuple(model, TrainedVictim(victim) ? 1 : 0, victim, attack, defense == "none" ? 0 : 1, defense);
   };
   std::sort(keys.begin(), keys.end(), [&](const GroupKey& a, const GroupKey& b) { return rank(a) < rank(b); });
   return keys;
@@ -106,6 +113,8 @@ std::string PrivacyAccuracySection(const SweepStudy& study) {
       "accurate.</p>";
   // (model, attack) -> (mechanisms, defense) -> PSNRs on trained victims.
   std::map<std::pair<std::string, std::string>, std::map<std::pair<std::string, std::string>, std::vector<double>>> psnr;
+  // The chart's victims send what the federation's clients send: one client's pseudo-gradient ("trained",
+  // not its +share or +aggregate variants, which would mix protocols in one point).
   for (const Cell& c : study.cells) {
     if (c.victim == "trained") psnr[{c.model, c.scored.attack}][{c.mechanisms, c.defense}].push_back(c.scored.psnr);
   }
@@ -164,9 +173,11 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
       const Stat gradient = MeanSd(g.gradient_error), psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
       const auto acc = accuracy.find({model, m, defense});
       const std::string acc_text =
-          victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
-      absl::StrAppendFormat(&out, "%-9s %-9s %-22s %-14s %-9s %3d %8.2f +-%6.2f %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
-                            model, victim, attack, defense, m, psnr.n, gradient.mean, gradient.sd, psnr.mean, psnr.sd,
+          TrainedVictim(victim) && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
+      const std::string gradient_text =
+          gradient.n > 0 ? absl::StrFormat("%8.2f +-%6.2f", gradient.mean, gradient.sd) : "-";
+      absl::StrAppendFormat(&out, "%-9s %-9s %-22s %-14s %-9s %3d %17s %7.2f +-%5.2f %7.3f %8.1f +-%6.1f %9s\n",
+                            model, victim, attack, defense, m, psnr.n, gradient_text, psnr.mean, psnr.sd,
                             MeanSd(g.ssim).mean, rel.mean, rel.sd, acc_text);
     }
   }
@@ -202,8 +213,13 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
     }
     const std::string title = absl::StrCat(model, ", ", victim, ", ", attack, ", defense ", defense);
     absl::StrAppend(&html, "<h3>", HtmlEscape(title), "</h3>");
-    html += BarChart(absl::StrCat("gradient-", ++chart), "gradient error 100 (1 - cos) (%), the paper's measure, " +
-                     title, mechanisms, gradient);
+    // A study older than the measure has none: no chart rather than bars of 0.
+    const bool measured = std::any_of(gradient.begin(), gradient.end(), [](const Stat& s) { return s.n > 0; });
+    ++chart;
+    if (measured) {
+      html += BarChart(absl::StrCat("gradient-", chart), "gradient error 100 (1 - cos) (%), the paper's measure, " +
+                       title, mechanisms, gradient);
+    }
     html += BarChart(absl::StrCat("rel-", chart), "relative error (%), " + title, mechanisms, rel);
     html += BarChart(absl::StrCat("psnr-", chart), "PSNR (dB), " + title, mechanisms, psnr);
   }
@@ -224,14 +240,16 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
       absl::StrAppendFormat(
           &html,
           "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td>"
-          "<td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%.2f &#177; %.2f</td><td>%.2f &#177; %.2f</td>"
+          "<td class=\"l\">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td><td>%.2f &#177; %.2f</td>"
           "<td>%.3f &#177; %.3f</td>"
           "<td>%.1f &#177; %.1f</td><td>%.2f</td><td>%s</td></tr>",
           HtmlEscape(model), HtmlEscape(victim), HtmlEscape(attack), HtmlEscape(defense), HtmlEscape(m),
-          Join(g.batches), Join(g.seeds), psnr.n, gradient.mean, gradient.sd, psnr.mean, psnr.sd, ssim.mean, ssim.sd,
+          Join(g.batches), Join(g.seeds), psnr.n,
+          gradient.n > 0 ? absl::StrFormat("%.2f &#177; %.2f", gradient.mean, gradient.sd) : "-", psnr.mean, psnr.sd,
+          ssim.mean, ssim.sd,
           rel.mean, rel.sd,
           MeanSd(g.label_accuracy).mean,
-          victim == "trained" && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
+          TrainedVictim(victim) && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
     }
   }
   html += "</table><h2>Reconstructions</h2><p>Truth (top row) and reconstruction (bottom row), for the first seed "

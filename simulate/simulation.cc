@@ -190,6 +190,7 @@ absl::StatusOr<FederationOutcome> SimulateOne(const SimulationConfig& c, const s
   FederationOutcome outcome;
   outcome.name = biomod.any() ? BiomodName(biomod) : "baseline";
   BIOFED_ASSIGN_OR_RETURN(FederationPlan plan, PlanOf(c, outcome.name, biomod, data, partition));
+  BIOFED_ASSIGN_OR_RETURN(outcome.dp_epsilon, RunEpsilon(c, plan));  // before the work, so a refusal costs none
   BIOFED_ASSIGN_OR_RETURN(torch::Device device, ResolveDevice(c.device));
   BIOFED_ASSIGN_OR_RETURN(outcome.run_id, store.AddRun(outcome.name, BiomodName(biomod), SimulationConfigJson(c)));
   AttackWorkers workers(c, device, store, outcome.run_id, outcome.name, progress);
@@ -205,7 +206,6 @@ absl::StatusOr<FederationOutcome> SimulateOne(const SimulationConfig& c, const s
   BIOFED_RETURN_IF_ERROR(attacks.status());
   outcome.rounds = std::move(run->rounds);
   outcome.attacks = std::move(*attacks);
-  BIOFED_ASSIGN_OR_RETURN(outcome.dp_epsilon, RunEpsilon(c, plan));
   BIOFED_RETURN_IF_ERROR(store.MarkFinished(outcome.run_id));
   return outcome;
 }

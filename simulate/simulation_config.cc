@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/biomod_options.h"
@@ -87,9 +86,14 @@ absl::Status ValidateSimulationConfig(const SimulationConfig& c) {
             : "attack imprint needs a malicious server: set server_behaviour imprint (the server then imprints every "
               "client's model)");
   }
+  if (c.attacker.config.mask == UpdateMask::kOracle) {
+    return absl::InvalidArgumentError(
+        "mask oracle replays a fresh client's single step; a federation's clients carry their WR stream across "
+        "rounds (use it in attack or sweep)");
+  }
   BIOFED_RETURN_IF_ERROR(ValidateDpSgd(c.dp));
   if (c.dp.noise_multiplier > 0 && !c.dp.enabled()) return absl::InvalidArgumentError("dp_noise needs dp_clip");
-  if (c.dp.enabled() && absl::StartsWith(c.model, "resnet")) {
+  if (c.dp.enabled() && HasBatchNorm(*ParseArchitecture(c.model))) {
     return absl::InvalidArgumentError("DP-SGD needs a model without BatchNorm (its statistics are released "
                                       "unnoised): mlp or alexnet");
   }

@@ -33,8 +33,9 @@ s = json.load(open(sys.argv[1]))
 assert s["config"]["server_behaviour"] == "imprint", s["config"]
 attacks = s["federations"]["baseline"]["attacks"]
 assert len(attacks) == 2, attacks
-# 8 FedSGD images in 256 bins: a collision in one bin would lose both images.
-assert all(a["recovered_fraction"] >= 0.75 and a["psnr"] >= 30 for a in attacks), attacks
+# Every image read off exactly (>= 60 dB; float32 rounding gives 60-90). The seeds are fixed, so no two of
+# the 8 images share an interval of the 256 bins here (a collision would lose both).
+assert all(a["recovered_fraction"] == 1.0 and a["psnr"] >= 60 for a in attacks), attacks
 print("ok: simulate's imprinting server reads the baseline batches (PSNR %s)" % [round(a["psnr"], 1) for a in attacks])
 PY
 
@@ -67,7 +68,7 @@ python3 - "$work/audit/study.db" <<'PY' || fail "audit study: $(cat "$work/audit
 import sqlite3, sys
 rows = sqlite3.connect(sys.argv[1]).execute("select round, client_id, psnr, recovered_fraction from attacks").fetchall()
 assert len(rows) == 4, rows  # 2 rounds x 2 clients
-assert all(r[3] >= 0.75 and r[2] >= 30 for r in rows), rows
+assert all(r[3] == 1.0 and r[2] >= 60 for r in rows), rows  # every image, exactly, as above
 print("ok: the auditor of a deployed imprinting server reads every update (PSNR %s)" % [round(r[2], 1) for r in rows])
 PY
 echo "all malicious-server checks passed"

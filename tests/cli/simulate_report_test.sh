@@ -46,6 +46,8 @@ rows = db.execute("select psnr, ssim, relative_error_percent, length(png) from a
 assert len(rows) == 4 and all(r[3] > 0 for r in rows), rows
 print("ok: study.db holds 2 finished runs, 6 rounds, 4 scored attacks with images")
 PY
+"$biofed" simulate --mask oracle > "$work/oracle.out" 2>&1 && fail "mask oracle was accepted in a federation"
+grep -q "mask oracle replays a fresh client" "$work/oracle.out" || fail "oracle refusal not explained"
 # DP-SGD in every client: the run's epsilon is recorded, and more noise spends less.
 "$biofed" simulate --dp-noise 1 > "$work/dp.out" 2>&1 && fail "dp_noise without dp_clip was accepted"
 "$biofed" simulate --dp-clip 1 --model resnet20 > "$work/dp.out" 2>&1 && fail "DP-SGD on a BatchNorm model was accepted"

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "common/sqlite_records.h"
@@ -34,6 +36,7 @@ ObservedAttack Example() {
   a.scored.psnr = 21.25;
   a.scored.objective_name = "1 - cos";
   a.scored.objective = 1e-3;
+  a.scored.gradient_error_percent = 0.25;
   a.scored.png.bytes = std::string("\x89PNG\0data", 9);
   return a;
 }
@@ -86,7 +89,8 @@ TEST(RecordFieldsTest, SqlRoundTripKeepsEveryFieldAndItsStorageType) {
 }
 
 // A table made by older code gains the columns it lacks; its old rows read
-// the new columns as 0 / "" (and a coded column keeps the field's default).
+// the new columns as the record's defaults (0, "", a coded field's default,
+// NaN for the gradient error, which such rows never measured).
 TEST(RecordFieldsTest, MissingColumnsAreAddedAndReadAsDefaults) {
   MemoryDatabase m;
   ASSERT_THAT(SqliteExec(m.db, "CREATE TABLE attacks (round INTEGER, client_id TEXT, attack TEXT, psnr REAL);"
@@ -102,6 +106,7 @@ TEST(RecordFieldsTest, MissingColumnsAreAddedAndReadAsDefaults) {
   EXPECT_EQ(back.scored.psnr, 12.5);
   EXPECT_EQ(back.scored.iterations, 0);
   EXPECT_TRUE(back.scored.batchnorm_train_mode);
+  EXPECT_TRUE(std::isnan(back.scored.gradient_error_percent));
   ASSERT_THAT(SqliteExec(m.db, "UPDATE attacks SET labels = 'sometimes'"), IsOk());
   SqliteStatement bad(m.db, "SELECT " + SqlColumnList<ObservedAttack>() + " FROM attacks");
   ASSERT_TRUE(bad.NextRow());

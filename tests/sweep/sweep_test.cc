@@ -56,10 +56,10 @@ TEST(SweepConfigTest, PaperCpuPresetHasTheGridItDocuments) {
   ASSERT_THAT(preset, IsOk());
   ASSERT_THAT(ValidateSweepConfig(*preset), IsOk());
   // Shares: 8 subsets x 6 victims (3 shares x untrained/trained) x 2 batches x 5 seeds; WR-aware: 3 subsets x
-  // 2 victims x 2 attacks x 2 batches x 5 seeds; the replica: 2 models x 2 subsets x 2 attacks x 5 seeds;
+  // 2 victims x 2 attacks x 2 batches x 5 seeds; the replica: 2 models x 2 subsets x 5 seeds;
   // conv: 2 models x 2 subsets x 5 seeds.
   const std::vector<AttackCell> cells = ExpandCells(*preset);
-  EXPECT_EQ(cells.size(), 8u * 6 * 2 * 5 + 3u * 2 * 2 * 2 * 5 + 2u * 2 * 2 * 5 + 2u * 2 * 5);
+  EXPECT_EQ(cells.size(), 8u * 6 * 2 * 5 + 3u * 2 * 2 * 2 * 5 + 2u * 2 * 5 + 2u * 2 * 5);
   // Every subset trained once per seed, whatever the share or attacker.
   EXPECT_EQ(TrainingJobsFor(cells).size(), 8u * 5);
   std::set<std::string> seeds;
@@ -141,6 +141,13 @@ TEST(SweepConfigTest, ValidationNamesTheBadValue) {
 TEST(SweepConfigTest, DeviceIsASharedSettingRecordedOffTheCpu) {
   SweepConfig c;
   EXPECT_EQ(SweepSharedSettingsJson(c).find("device"), std::string::npos);
+  // Nor do the attacker settings added since the first studies, at their defaults.
+  for (const char* key : {"imprint_bins", "iterate", "attacker_batchnorm", "mask"}) {
+    EXPECT_EQ(SweepSharedSettingsJson(c).find(key), std::string::npos) << key;
+  }
+  c.attacker.config.mask = UpdateMask::kOracle;
+  EXPECT_NE(SweepSharedSettingsJson(c).find(R"("mask":"oracle")"), std::string::npos);
+  c.attacker.config.mask = UpdateMask::kNone;
   auto parsed = ParseSweepConfig(R"({"device": "cuda"})", "x.json", c);
   ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->device, "cuda");
@@ -288,6 +295,9 @@ TEST(SweepConfigTest, VictimsAreOneClientOrTheAggregateOfK) {
   SweepConfig c = SmallSweep();
   c.grids[0].victims = {"untrained+aggregate:2"};
   EXPECT_THAT(ValidateSweepConfig(c), IsOk());
+  c.grids[0].attacks = {"ig+mask:oracle"};
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "not replayable"));
+  c.grids[0].attacks = {"ig"};
   c.attacker.threat.fuzzy_factors_known = true;
   EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "aggregate"));
 }
