@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "attack/imprint.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "attack/imprint.h"
 #include "cli/flag_groups.h"
 #include "common/files.h"
 #include "common/log.h"
