@@ -184,22 +184,20 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
   return out;
 }
 
-absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
-  auto loaded = ReadSweepStudy(db_path);
-  if (!loaded.ok()) return loaded.status();
-  const SweepStudy& study = *loaded;
-  const auto groups = GroupCells(study);
-  const auto accuracy = TrainedAccuracy(study);
-  std::string html = HtmlPageStart("biofed sweep report");
-  absl::StrAppend(&html, "<h1>biofed sweep report</h1><p>Study <code>", HtmlEscape(db_path), "</code>: ",
-                  study.cells.size(), " attacked updates, ", study.trainings.size(), " training federations, ",
-                  study.invocations.size(), " invocations.</p>");
-  html += "<h2>Reconstruction error, baseline vs biomod</h2><p>Per model, victim state, attack and defense: the "
-          "attacker's reconstruction against the true batch (after Hungarian matching), mean &#177; standard "
-          "deviation over seeds and batch sizes. First the paper's own measure, the gradient error 100 (1 - cos) "
-          "between the update and the final reconstruction's gradient (0 = matched, 200 = opposite; a match "
-          "says nothing of the image by itself), then the image-space scores: relative error (100% = an error the "
-          "size of the image) and PSNR; higher error and lower PSNR mean more privacy.</p>";
+namespace {
+
+using Groups = std::map<GroupKey, std::map<std::string, Group>>;
+
+// Per group, the bar charts of the gradient error (when measured), the
+// relative error and the PSNR, one bar per mechanism subset.
+std::string GroupChartsSection(const Groups& groups) {
+  std::string html =
+      "<h2>Reconstruction error, baseline vs biomod</h2><p>Per model, victim state, attack and defense: the "
+      "attacker's reconstruction against the true batch (after Hungarian matching), mean &#177; standard "
+      "deviation over seeds and batch sizes. First the paper's own measure, the gradient error 100 (1 - cos) "
+      "between the update and the final reconstruction's gradient (0 = matched, 200 = opposite; a match "
+      "says nothing of the image by itself), then the image-space scores: relative error (100% = an error the "
+      "size of the image) and PSNR; higher error and lower PSNR mean more privacy.</p>";
   int chart = 0;
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
@@ -223,12 +221,17 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
     html += BarChart(absl::StrCat("rel-", chart), "relative error (%), " + title, mechanisms, rel);
     html += BarChart(absl::StrCat("psnr-", chart), "PSNR (dB), " + title, mechanisms, psnr);
   }
-  html += PrivacyAccuracySection(study);
-  html += AccuracyCurvesSection(study);
-  html += "<h2>All groups</h2><table><tr><th class=\"l\">model</th><th class=\"l\">victim</th><th class=\"l\">attack"
-          "</th><th class=\"l\">defense</th><th class=\"l\">mechanisms</th><th>batches</th><th>seeds</th><th>n</th>"
-          "<th>gradient error %</th><th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th>"
-          "<th>trained accuracy</th></tr>";
+  return html;
+}
+
+// Every group and mechanism subset as a table row.
+std::string AllGroupsTable(const Groups& groups, const SweepStudy& study) {
+  const auto accuracy = TrainedAccuracy(study);
+  std::string html =
+      "<h2>All groups</h2><table><tr><th class=\"l\">model</th><th class=\"l\">victim</th><th class=\"l\">attack"
+      "</th><th class=\"l\">defense</th><th class=\"l\">mechanisms</th><th>batches</th><th>seeds</th><th>n</th>"
+      "<th>gradient error %</th><th>PSNR dB</th><th>SSIM</th><th>rel. error %</th><th>label acc.</th>"
+      "<th>trained accuracy</th></tr>";
   for (const GroupKey& key : OrderedGroupKeys(groups)) {
     const auto& [model, victim, attack, defense] = key;
     const auto& by_mechanism = groups.at(key);
@@ -252,9 +255,16 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
           TrainedVictim(victim) && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
     }
   }
-  html += "</table><h2>Reconstructions</h2><p>Truth (top row) and reconstruction (bottom row), for the first seed "
-          "and the largest batch of each group.</p><table><tr><th class=\"l\">group</th><th class=\"l\">mechanisms"
-          "</th><th>PSNR dB</th><th class=\"l\">truth / reconstruction</th></tr>";
+  return html + "</table>";
+}
+
+// One truth/reconstruction image per group and subset: the first seed's
+// largest batch.
+std::string ReconstructionsSection(const SweepStudy& study) {
+  std::string html =
+      "<h2>Reconstructions</h2><p>Truth (top row) and reconstruction (bottom row), for the first seed "
+      "and the largest batch of each group.</p><table><tr><th class=\"l\">group</th><th class=\"l\">mechanisms"
+      "</th><th>PSNR dB</th><th class=\"l\">truth / reconstruction</th></tr>";
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, const Cell*> shown;
   for (const Cell& c : study.cells) {
     const Cell*& best = shown[{c.model, c.victim, c.scored.attack, c.defense, c.mechanisms}];
@@ -271,7 +281,26 @@ absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
                           HtmlEscape(c->mechanisms), c->scored.psnr,
                           InlinePng(c->scored.png.bytes, "truth and reconstruction"));
   }
-  html += "</table><h2>Settings</h2><pre>" + HtmlEscape(study.settings) + "</pre><h2>Invocations</h2><ul>";
+  return html + "</table>";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderSweepReport(const std::string& db_path) {
+  auto loaded = ReadSweepStudy(db_path);
+  if (!loaded.ok()) return loaded.status();
+  const SweepStudy& study = *loaded;
+  const Groups groups = GroupCells(study);
+  std::string html = HtmlPageStart("biofed sweep report");
+  absl::StrAppend(&html, "<h1>biofed sweep report</h1><p>Study <code>", HtmlEscape(db_path), "</code>: ",
+                  study.cells.size(), " attacked updates, ", study.trainings.size(), " training federations, ",
+                  study.invocations.size(), " invocations.</p>");
+  html += GroupChartsSection(groups);
+  html += PrivacyAccuracySection(study);
+  html += AccuracyCurvesSection(study);
+  html += AllGroupsTable(groups, study);
+  html += ReconstructionsSection(study);
+  html += "<h2>Settings</h2><pre>" + HtmlEscape(study.settings) + "</pre><h2>Invocations</h2><ul>";
   for (const auto& [started, version] : study.invocations) {
     absl::StrAppend(&html, "<li>", HtmlEscape(started), ", code ", HtmlEscape(version), "</li>");
   }
