@@ -2,11 +2,9 @@
 
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/compact_settings.h"
 
 namespace biofed {
 namespace {
@@ -16,27 +14,6 @@ namespace {
 bool HasOwnColumn(const std::string& key) {
   return key == "attack_iterations" || key == "labels" || key == "fl_factors" || key == "batch_size" ||
          key == "local_hyperparameters";
-}
-
-std::string CompactKey(const char* key) { return absl::StrReplaceAll(key, {{"_", "-"}}); }
-
-template <typename T>
-std::string ValueText(const T& value) {
-  if constexpr (std::is_same_v<T, double>) {
-    return absl::StrFormat("%g", value);
-  } else {
-    return absl::StrCat(value);
-  }
-}
-
-template <typename T>
-bool ParseValue(const std::string& text, T* value) {
-  if constexpr (std::is_same_v<T, double>) {
-    return absl::SimpleAtod(text, value);
-  } else {
-    static_assert(std::is_same_v<T, int64_t>, "a setting of an unexpected type");
-    return absl::SimpleAtoi(text, value);
-  }
 }
 
 }  // namespace
@@ -126,22 +103,15 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
 }
 
 std::string AttackSpecName(const AttackSpec& spec, const AttackSpec& base) {
-  auto text_of = [](const auto& field, const auto&... codec) -> std::string {
-    if constexpr (sizeof...(codec) > 0) {
-      return FieldText(field, codec...);
-    } else {
-      return ValueText(field);
-    }
-  };
   std::vector<std::string> base_text;
   VisitFields(base, [&](const char*, const auto& field, const auto&... codec) {
-    base_text.push_back(text_of(field, codec...));
+    base_text.push_back(CompactText(field, codec...));
   });
   std::string name = AttackKindName(spec.config.kind);
   size_t index = 0;
   VisitFields(spec, [&](const char* key, const auto& field, const auto&... codec) {
     const size_t i = index++;
-    const std::string text = text_of(field, codec...);
+    const std::string text = CompactText(field, codec...);
     if (std::string(key) == "attack" || HasOwnColumn(key) || text == base_text[i]) return;
     absl::StrAppend(&name, "+", CompactKey(key), ":", text);
   });
@@ -156,19 +126,13 @@ absl::StatusOr<AttackSpec> ParseAttackSpec(const std::string& text, const Attack
   spec.config.kind = *kind;
   for (size_t p = 1; p < parts.size(); ++p) {
     const std::vector<std::string> key_value = absl::StrSplit(parts[p], absl::MaxSplits(':', 1));
-    bool found = false;
-    absl::Status status;
-    VisitFields(spec, [&](const char* key, auto& field, const auto&... codec) {
-      if (found || key_value.size() != 2 || CompactKey(key) != key_value[0] || std::string(key) == "attack") return;
-      found = true;
-      if constexpr (sizeof...(codec) > 0) {
-        status = ParseFieldText(key_value[1], &field, codec...);
-        if (!status.ok()) status = absl::InvalidArgumentError(absl::StrCat(key_value[0], ": ", status.message()));
-      } else if (!ParseValue(key_value[1], &field)) {
-        status = absl::InvalidArgumentError(absl::StrCat(key_value[0], ": not a number: '", key_value[1], "'"));
-      }
-    });
-    if (!found) {
+    absl::Status status = absl::NotFoundError("");
+    if (key_value.size() == 2) {
+      status = SetCompactField(
+          spec, [](AttackSpec& target, auto&& v) { VisitFields(target, v); }, key_value[0], key_value[1],
+          [](const std::string& name) { return name == "attack"; });
+    }
+    if (absl::IsNotFound(status)) {
       return absl::InvalidArgumentError(
           absl::StrCat("attack '", text, "': '", parts[p], "' is not SETTING:VALUE for a known setting"));
     }

@@ -133,7 +133,7 @@ std::string HtmlPageStart(const std::string& title) {
       "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:1em 0}"
       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}"
       "td.l,th.l{text-align:left}img.reconstruction{image-rendering:pixelated;height:84px}"
-      "pre{background:#f7f7f7;padding:8px;overflow:auto}</style></head><body>");
+      "pre{background:#f7f7f7;padding:8px;overflow:auto}.warn{color:#a33;font-weight:bold}</style></head><body>");
 }
 
 std::string HtmlPageEnd() {

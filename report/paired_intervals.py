@@ -3,7 +3,8 @@
 
   paired_intervals.py STUDY.db [--metric M]... [--baseline none] [--where SQL]
 
-Cells are grouped by (model, victim, attack, defense, batch size); inside a
+Cells are grouped by (model, victim, attack, defense, batch size), an attack run
+at several iteration budgets once per budget; inside a
 group, one line per mechanism subset: the mean over seeds of each metric with
 its 95% interval (Student t, n - 1 degrees of freedom), and the mean of the
 per-seed differences against the baseline subset of the same seed, with its
@@ -59,10 +60,16 @@ def main():
     for m in metrics + ["psnr"]:
         if m not in columns:
             sys.exit(f"paired_intervals.py: {args.study} has no sweep_cells column '{m}'")
-    rows = db.execute(f"SELECT model, victim, attack, defense, batch_size, mechanisms, seed, psnr, "
+    rows = db.execute(f"SELECT model, victim, attack, defense, batch_size, mechanisms, seed, iterations, psnr, "
                       f"{', '.join(metrics)} FROM sweep_cells WHERE {args.where}").fetchall()
+    budgets = {}
+    for model, victim, attack, defense, batch, mechanisms, seed, iterations, *_ in rows:
+        budgets.setdefault(attack, set()).add(iterations)
     groups = {}
-    for model, victim, attack, defense, batch, mechanisms, seed, psnr, *values in rows:
+    for model, victim, attack, defense, batch, mechanisms, seed, iterations, psnr, *values in rows:
+        # An attack run at several budgets is one group per budget, never pooled.
+        if len(budgets[attack]) > 1:
+            attack = f"{attack}, {iterations} iterations"
         groups.setdefault((model, victim, attack, defense, batch), {}).setdefault(mechanisms, {})[seed] = (
             psnr, [float("inf") if v is None and m == "dp_epsilon" else v for m, v in zip(metrics, values)])
     digits = {"recovered_fraction": 2, "ssim": 3}

@@ -44,6 +44,23 @@ int MechanismRank(const std::string& m) {
   return it == order.end() ? 100 : static_cast<int>(it - order.begin());
 }
 
+// An attack as the report names it: its compact name, and its iteration
+// budget where the study ran it at more than one (so that budgets are never
+// pooled).
+class AttackLabels {
+ public:
+  explicit AttackLabels(const SweepStudy& study) {
+    for (const Cell& c : study.cells) budgets_[c.scored.attack].insert(c.scored.iterations);
+  }
+  std::string operator()(const Cell& c) const {
+    if (budgets_.at(c.scored.attack).size() < 2) return c.scored.attack;
+    return absl::StrCat(c.scored.attack, ", ", c.scored.iterations, " iterations");
+  }
+
+ private:
+  std::map<std::string, std::set<int64_t>> budgets_;
+};
+
 // Cells pooled over seeds and batch sizes: (model, victim, attack, defense) -> mechanisms -> cells.
 using GroupKey = std::tuple<std::string, std::string, std::string, std::string>;
 struct Group {
@@ -51,10 +68,27 @@ struct Group {
   std::set<int64_t> batches, seeds;
 };
 
+// The baseline's PSNR under which an attack is said to fail on it: nothing
+// can then be said of what a mechanism protects (report/paired_intervals.py
+// uses the same line).
+constexpr double kBaselineReconstructedPsnrDb = 20.0;
+
+// "" when the group's baseline is reconstructed (or absent), else the
+// warning its tables and charts carry.
+std::string BaselineVerdict(const std::map<std::string, Group>& by_mechanism) {
+  const auto baseline = by_mechanism.find("none");
+  if (baseline == by_mechanism.end()) return "";
+  const double psnr = MeanSd(baseline->second.psnr).mean;
+  if (psnr >= kBaselineReconstructedPsnrDb) return "";
+  return absl::StrFormat("attack fails on the baseline (mean PSNR %.1f dB < %.0f dB): no privacy conclusion", psnr,
+                         kBaselineReconstructedPsnrDb);
+}
+
 std::map<GroupKey, std::map<std::string, Group>> GroupCells(const SweepStudy& study) {
   std::map<GroupKey, std::map<std::string, Group>> groups;
+  const AttackLabels attack_label(study);
   for (const Cell& c : study.cells) {
-    Group& g = groups[{c.model, c.victim, c.scored.attack, c.defense}][c.mechanisms];
+    Group& g = groups[{c.model, c.victim, attack_label(c), c.defense}][c.mechanisms];
     // Rows older than the column hold NaN: left out, and a group of only such rows shows "-".
     if (std::isfinite(c.scored.gradient_error_percent)) g.gradient_error.push_back(c.scored.gradient_error_percent);
     g.psnr.push_back(c.scored.psnr);
@@ -115,8 +149,9 @@ std::string PrivacyAccuracySection(const SweepStudy& study) {
   std::map<std::pair<std::string, std::string>, std::map<std::pair<std::string, std::string>, std::vector<double>>> psnr;
   // The chart's victims send what the federation's clients send: one client's pseudo-gradient ("trained",
   // not its +share or +aggregate variants, which would mix protocols in one point).
+  const AttackLabels attack_label(study);
   for (const Cell& c : study.cells) {
-    if (c.victim == "trained") psnr[{c.model, c.scored.attack}][{c.mechanisms, c.defense}].push_back(c.scored.psnr);
+    if (c.victim == "trained") psnr[{c.model, attack_label(c)}][{c.mechanisms, c.defense}].push_back(c.scored.psnr);
   }
   for (const auto& [model_attack, points] : psnr) {
     const auto& [model, attack] = model_attack;
@@ -180,6 +215,9 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
                             model, victim, attack, defense, m, psnr.n, gradient_text, psnr.mean, psnr.sd,
                             MeanSd(g.ssim).mean, rel.mean, rel.sd, acc_text);
     }
+    if (const std::string verdict = BaselineVerdict(by_mechanism); !verdict.empty()) {
+      absl::StrAppend(&out, "  ^ ", verdict, "\n");
+    }
   }
   return out;
 }
@@ -211,6 +249,9 @@ std::string GroupChartsSection(const Groups& groups) {
     }
     const std::string title = absl::StrCat(model, ", ", victim, ", ", attack, ", defense ", defense);
     absl::StrAppend(&html, "<h3>", HtmlEscape(title), "</h3>");
+    if (const std::string verdict = BaselineVerdict(by_mechanism); !verdict.empty()) {
+      absl::StrAppend(&html, "<p class=\"warn\">", HtmlEscape(verdict), "</p>");
+    }
     // A study older than the measure has none: no chart rather than bars of 0.
     const bool measured = std::any_of(gradient.begin(), gradient.end(), [](const Stat& s) { return s.n > 0; });
     ++chart;
@@ -254,6 +295,9 @@ std::string AllGroupsTable(const Groups& groups, const SweepStudy& study) {
           MeanSd(g.label_accuracy).mean,
           TrainedVictim(victim) && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-");
     }
+    if (const std::string verdict = BaselineVerdict(by_mechanism); !verdict.empty()) {
+      absl::StrAppend(&html, "<tr><td class=\"l warn\" colspan=\"14\">", HtmlEscape(verdict), "</td></tr>");
+    }
   }
   return html + "</table>";
 }
@@ -266,8 +310,9 @@ std::string ReconstructionsSection(const SweepStudy& study) {
       "and the largest batch of each group.</p><table><tr><th class=\"l\">group</th><th class=\"l\">mechanisms"
       "</th><th>PSNR dB</th><th class=\"l\">truth / reconstruction</th></tr>";
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, const Cell*> shown;
+  const AttackLabels attack_label(study);
   for (const Cell& c : study.cells) {
-    const Cell*& best = shown[{c.model, c.victim, c.scored.attack, c.defense, c.mechanisms}];
+    const Cell*& best = shown[{c.model, c.victim, attack_label(c), c.defense, c.mechanisms}];
     if (best == nullptr || c.seed < best->seed ||
         (c.seed == best->seed && c.scored.batch_size > best->scored.batch_size)) {
       best = &c;
@@ -276,7 +321,7 @@ std::string ReconstructionsSection(const SweepStudy& study) {
   for (const auto& [key, c] : shown) {
     if (c->scored.png.bytes.empty()) continue;
     absl::StrAppendFormat(&html, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%.2f</td><td class=\"l\">%s</td></tr>",
-                          HtmlEscape(absl::StrCat(c->model, ", ", c->victim, ", ", c->scored.attack, ", ", c->defense,
+                          HtmlEscape(absl::StrCat(c->model, ", ", c->victim, ", ", attack_label(*c), ", ", c->defense,
                                                   ", batch ", c->scored.batch_size, ", seed ", c->seed)),
                           HtmlEscape(c->mechanisms), c->scored.psnr,
                           InlinePng(c->scored.png.bytes, "truth and reconstruction"));

@@ -10,13 +10,14 @@
 #include "attack/attack_settings.h"
 #include "client/biomod_options.h"
 #include "sweep/defense.h"
+#include "sweep/sweep_mechanisms.h"
 
 namespace biofed {
 namespace {
 
-std::string CanonicalMechanisms(const std::string& list) {
-  auto b = ParseBiomod(list);
-  return b.ok() ? BiomodName(*b) : list;
+std::string CanonicalMechanisms(const SweepConfig& config, const std::string& list) {
+  auto b = ParseSweepMechanisms(list, config.mechanism_parameters);
+  return b.ok() ? SweepMechanismsName(*b, config.mechanism_parameters) : list;
 }
 
 std::string CanonicalDefense(const std::string& spec) {
@@ -57,7 +58,7 @@ std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
             for (int64_t batch : g.batch_sizes) {
               for (int64_t seed : g.seeds) {
                 for (const std::string& defense : g.defenses) {
-                  AttackCell cell{model, CanonicalMechanisms(mechanisms), CanonicalVictim(victim),
+                  AttackCell cell{model, CanonicalMechanisms(config, mechanisms), CanonicalVictim(victim),
                                   CanonicalAttack(config, attack), CanonicalDefense(defense),
                                   batch, seed, iterations};
                   if (seen.insert(cell.Key()).second) cells.push_back(std::move(cell));

@@ -1,6 +1,7 @@
 #include "sweep/sweep_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/biomod_options.h"
@@ -16,6 +18,7 @@
 #include "models/model_spec.h"
 #include "sweep/defense.h"
 #include "sweep/sweep_cells.h"
+#include "sweep/sweep_mechanisms.h"
 
 namespace biofed {
 namespace {
@@ -100,6 +103,8 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
       absl::StatusOr<SharedKind> share = ParseSharedKind(kv[1]);
       ok = share.ok();
       if (ok) victim.share = *share;
+    } else if (ok && kv[0] == "client-lr") {
+      ok = absl::SimpleAtod(kv[1], &victim.client_lr) && victim.client_lr > 0 && std::isfinite(victim.client_lr);
     } else {
       ok = false;
     }
@@ -107,8 +112,8 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat("victim '", text,
-                     "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients) and +share:S "
-                     "(raw, gradient or pseudo_gradient), each once"));
+                     "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients), +share:S "
+                     "(raw, gradient or pseudo_gradient) and +client-lr:LR (> 0), each once"));
   }
   return victim;
 }
@@ -117,6 +122,7 @@ std::string SweepVictimName(const SweepVictim& victim) {
   std::string name = victim.trained ? "trained" : "untrained";
   if (victim.clients != 1) absl::StrAppend(&name, "+aggregate:", victim.clients);
   if (victim.share != SharedKind::kPseudoGradient) absl::StrAppend(&name, "+share:", SharedKindName(victim.share));
+  if (victim.client_lr > 0) absl::StrAppend(&name, "+client-lr:", absl::StrFormat("%g", victim.client_lr));
   return name;
 }
 
@@ -280,7 +286,7 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
       if (auto s = ParseArchitecture(m).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
     }
     for (const std::string& m : g.mechanisms) {
-      auto b = ParseBiomod(m, params);
+      auto b = ParseSweepMechanisms(m, params);
       if (!b.ok()) return absl::InvalidArgumentError(where + std::string(b.status().message()));
       if (auto s = ValidateBiomod(*b); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
     }

@@ -28,13 +28,21 @@ struct SweepVictim {
   bool trained = false;
   int64_t clients = 1;
   SharedKind share = SharedKind::kPseudoGradient;
+  // The SGD learning rate of the attacked step; 0: the config's `lr`. (The
+  // reset part of a WR client's pseudo-gradient scales with 1 / lr.)
+  double client_lr = 0;
+
+  bool operator==(const SweepVictim& o) const {
+    return trained == o.trained && clients == o.clients && share == o.share && client_lr == o.client_lr;
+  }
 };
 // INVALID_ARGUMENT naming `text` unless "untrained" or "trained", optionally
-// followed by "+aggregate:K" (1 <= K <= 64) and "+share:S" (raw, gradient or
-// pseudo_gradient), each once.
+// followed by "+aggregate:K" (1 <= K <= 64), "+share:S" (raw, gradient or
+// pseudo_gradient) and "+client-lr:LR" (> 0), each once.
 absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text);
-// "trained", "untrained+aggregate:4", "trained+share:raw": the defaults (one
-// client, the pseudo-gradient) unnamed, so older studies keep their names.
+// "trained", "untrained+aggregate:4", "trained+share:raw",
+// "untrained+client-lr:0.1": the defaults (one client, the pseudo-gradient,
+// the shared lr) unnamed, so older studies keep their names.
 std::string SweepVictimName(const SweepVictim& victim);
 
 AttackSpec DefaultSweepAttacker();

@@ -132,7 +132,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   // pseudo-gradient (w - w') / lr, so WR's resets are part of it.
   o.share = cell.Victim().share;
   o.local_steps = 1;
-  o.client_lr = c.lr;
+  o.client_lr = cell.Victim().client_lr > 0 ? cell.Victim().client_lr : c.lr;
   o.seed = static_cast<uint64_t>(cell.seed);
   BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(cell.defense));
   o.dp = ClientDpSgd(defense);

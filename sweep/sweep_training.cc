@@ -13,6 +13,7 @@
 #include "models/model.h"
 #include "server/model_evaluator.h"
 #include "sweep/defense.h"
+#include "sweep/sweep_mechanisms.h"
 #include "wire/torch_bridge.h"
 
 namespace biofed {
@@ -24,7 +25,7 @@ constexpr uint64_t kDefenseStream = 0x5344;  // "SD": their defense noise
 }  // namespace
 
 absl::StatusOr<BiomodOptions> SweepBiomod(const SweepConfig& c, const std::string& mechanisms) {
-  BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseBiomod(mechanisms, c.mechanism_parameters));
+  BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, ParseSweepMechanisms(mechanisms, c.mechanism_parameters));
   BIOFED_RETURN_IF_ERROR(ValidateBiomod(biomod));
   return biomod;
 }

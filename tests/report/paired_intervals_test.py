@@ -12,10 +12,12 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "report", "paired_i
 
 
 def write_study(path, rows):
+    """rows: (model, victim, attack, defense, batch, mechanisms, seed, psnr, recovered[, iterations])."""
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE sweep_cells (model TEXT, victim TEXT, attack TEXT, defense TEXT, batch_size INTEGER, "
-               "mechanisms TEXT, seed INTEGER, psnr REAL, recovered_fraction REAL)")
-    db.executemany("INSERT INTO sweep_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+               "mechanisms TEXT, seed INTEGER, psnr REAL, recovered_fraction REAL, iterations INTEGER)")
+    db.executemany("INSERT INTO sweep_cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [r if len(r) == 10 else (*r, 500) for r in rows])
     db.commit()
     db.close()
 
@@ -54,6 +56,17 @@ class PairedIntervalsTest(unittest.TestCase):
         rows = [("mlp", "untrained", "ig", "dp:1:1", 1, m, s, 9.0, 0.0) for m in ["none", "fl"] for s in [1, 2]]
         out = self.run_script(rows)
         self.assertIn("baseline not reconstructed", out)
+
+    def test_an_attack_at_two_budgets_is_two_groups(self):
+        # The same seeds at 1000 and 4000 iterations: pooled, the 4000-iteration rows would
+        # overwrite the others seed by seed; kept apart, each budget has its own mean.
+        rows = [("alexnet", "untrained", "ig", "none", 1, "none", s, 10.0 + i, 0.0, 1000) for i, s in enumerate([1, 2])]
+        rows += [("alexnet", "untrained", "ig", "none", 1, "none", s, 30.0 + i, 1.0, 4000) for i, s in enumerate([1, 2])]
+        out = self.run_script(rows, "--metric", "psnr")
+        self.assertIn("attack ig, 1000 iterations", out)
+        self.assertIn("attack ig, 4000 iterations", out)
+        self.assertIn("| none | 2 | 10.5", out)
+        self.assertIn("| none | 2 | 30.5", out)
 
     def test_an_unknown_metric_is_refused(self):
         with tempfile.TemporaryDirectory() as d:

@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "report/study_reader.h"
+#include "report/sweep_report.h"
 #include "sweep/sweep_cells.h"
 #include "sweep/sweep_config.h"
+#include "sweep/sweep_mechanisms.h"
 #include "sweep/sweep_runner.h"
 #include "sweep/sweep_store.h"
 #include "tests/testing/small_sweep.h"
@@ -191,6 +194,48 @@ TEST(SweepStoreTest, RowsMarkCellsDoneAndOtherSettingsAreRefused) {
   EXPECT_THAT(SweepStore::Open(path, "settings-B"), StatusIs(absl::StatusCode::kFailedPrecondition, "other shared settings"));
 }
 
+// An attack run at two budgets is two groups in the report, and a group whose
+// baseline the attack does not reconstruct (mean PSNR under 20 dB) says so.
+TEST(SweepReportTest, BudgetsAreGroupedApartAndAFailedBaselineIsMarked) {
+  TempDir dir;
+  const std::string path = dir.File("study.db");
+  {
+    auto store = SweepStore::Open(path, "settings");
+    ASSERT_THAT(store, IsOk());
+    for (int64_t iterations : {1000, 4000}) {
+      for (int64_t seed : {1, 2}) {
+        const AttackCell cell{"alexnet", "none", "untrained", "ig", "none", 1, seed, iterations};
+        CellRow row;
+        row.key = cell.Key();
+        row.model = cell.model;
+        row.mechanisms = cell.mechanisms;
+        row.victim = cell.victim;
+        row.defense = cell.defense;
+        row.seed = seed;
+        row.scored.attack = "ig";
+        row.scored.iterations = iterations;
+        row.scored.batch_size = 1;
+        // Means 11 dB at 1000 iterations and 31 dB at 4000.
+        row.scored.psnr = (iterations == 1000 ? 10.0 : 30.0) + 2.0 * static_cast<double>(seed - 1);
+        ASSERT_THAT((*store)->AddCell(row), IsOk());
+      }
+    }
+  }
+  const absl::StatusOr<std::string> text = SweepSummaryText(path);
+  ASSERT_THAT(text, IsOk());
+  EXPECT_NE(text->find("ig, 1000 iterations"), std::string::npos) << *text;
+  EXPECT_NE(text->find("ig, 4000 iterations"), std::string::npos) << *text;
+  EXPECT_NE(text->find("  11.00 +- 1.41"), std::string::npos) << *text;
+  EXPECT_NE(text->find("  31.00 +- 1.41"), std::string::npos) << *text;
+  EXPECT_NE(text->find("attack fails on the baseline (mean PSNR 11.0 dB < 20 dB): no privacy conclusion"),
+            std::string::npos)
+      << *text;
+  EXPECT_EQ(text->find("31.0 dB < 20 dB"), std::string::npos) << *text;
+  const absl::StatusOr<std::string> html = RenderSweepReport(path);
+  ASSERT_THAT(html, IsOk());
+  EXPECT_NE(html->find("attack fails on the baseline (mean PSNR 11.0 dB"), std::string::npos);
+}
+
 TEST(SweepRunnerTest, ASecondRunFindsEveryCellDoneAndAStoppedRunDoesNothing) {
   TempDir dir;
   const SweepConfig c = SmallSweep();
@@ -316,6 +361,58 @@ TEST(SweepConfigTest, VictimsNameWhatTheirClientShares) {
   for (const char* bad : {"untrained+share:update", "untrained+share:raw+share:raw", "untrained+share"}) {
     EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+share:S")) << bad;
   }
+}
+
+// Mechanism parameters are part of the mechanisms axis: parsed over the
+// shared ones, named canonically (a value equal to the shared one unnamed),
+// and refused where the subset lacks their mechanism.
+TEST(SweepConfigTest, MechanismParametersAreAxisValues) {
+  BiomodOptions shared;
+  shared.tau = 0.18;
+  shared.d_re = 8;
+  const BiomodOptions both = *ParseSweepMechanisms("fl,wr+tau:0.5+d-re:6", shared);
+  EXPECT_TRUE(both.fuzzy_learning_rates && both.rejuvenation && !both.weight_splitting);
+  EXPECT_EQ(both.tau, 0.5);
+  EXPECT_EQ(both.d_re, 6);
+  EXPECT_EQ(SweepMechanismsName(both, shared), "fl+wr+tau:0.5+d-re:6");
+  EXPECT_EQ(SweepMechanismsName(*ParseSweepMechanisms("fl+tau:0.18", shared), shared), "fl");
+  const BiomodOptions split = *ParseSweepMechanisms("ws+gamma:4+wr+wr-variant:paper", shared);
+  EXPECT_EQ(SweepMechanismsName(split, shared), "wr+ws+gamma:4+wr-variant:paper");
+  EXPECT_EQ(SweepMechanismsName(*ParseSweepMechanisms("none", shared), shared), "none");
+  EXPECT_THAT(ParseSweepMechanisms("wr+tau:0.5", shared), StatusIs(absl::StatusCode::kInvalidArgument, "of fl"));
+  EXPECT_THAT(ParseSweepMechanisms("fl+tau:x", shared), StatusIs(absl::StatusCode::kInvalidArgument, "tau"));
+  EXPECT_THAT(ParseSweepMechanisms("fl+tau:1+tau:2", shared), StatusIs(absl::StatusCode::kInvalidArgument, "twice"));
+  EXPECT_THAT(ParseSweepMechanisms("fl+speed:1", shared), StatusIs(absl::StatusCode::kInvalidArgument, "speed:1"));
+  EXPECT_THAT(ParseSweepMechanisms("fl+wr-variant:odd", shared),
+              StatusIs(absl::StatusCode::kInvalidArgument, "wr-variant"));
+  EXPECT_EQ(*ParseSweepVictim("untrained+client-lr:0.05"), (SweepVictim{false, 1, SharedKind::kPseudoGradient, 0.05}));
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("trained+client-lr:0.05")), "trained+client-lr:0.05");
+  for (const char* bad : {"untrained+client-lr:0", "untrained+client-lr:-1", "untrained+client-lr:x"}) {
+    EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+client-lr:LR")) << bad;
+  }
+}
+
+// The parameter axes reach the client: WR's reset part of the pseudo-gradient
+// (w - w') / lr grows with WR's sigma = max|W| / d_re (each weight is reset
+// with probability erfc(|w| / (sigma sqrt 2)), so a smaller d_re resets more)
+// and shrinks as 1 / lr, while the baseline's pseudo-gradient is the
+// gradient whatever lr (the same seed gives the same model and batch).
+TEST(SweepRunnerTest, ParameterAxesChangeWhatTheClientSends) {
+  TempDir dir;
+  SweepConfig c = SmallSweep();
+  c.grids[0].mechanisms = {"none", "wr+d-re:3", "wr+d-re:30"};
+  c.grids[0].victims = {"untrained", "untrained+client-lr:1"};
+  c.grids[0].defenses = {"none"};
+  auto study = RunStudy(c, dir);
+  ASSERT_THAT(study, IsOk());
+  std::map<std::pair<std::string, std::string>, double> norm;
+  for (const CellRow& cell : study->cells) norm[{cell.mechanisms, cell.victim}] = cell.update_norm;
+  ASSERT_EQ(norm.size(), 6u);
+  const double baseline = norm.at({"none", "untrained"});
+  EXPECT_NEAR(norm.at({"none", "untrained+client-lr:1"}), baseline, 1e-4 * baseline);
+  EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:30", "untrained"}));
+  EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:3", "untrained+client-lr:1"}));
+  EXPECT_GT(norm.at({"wr+d-re:3", "untrained+client-lr:1"}), baseline);
 }
 
 // A malicious server as a sweep's attacker: the imprint cells send their
