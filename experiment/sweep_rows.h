@@ -59,6 +59,10 @@ struct TrainingRow {
   std::string accuracy_curve_json;  // [[round, accuracy], ...]
   std::string code_version;
   Blob model_state;  // EncodeCheckpoint of the trained model
+  // "mid" (train_rounds rounds; rows older than the column) or "converged"
+  // (until the plateau rule or its round limit: `plateaued` says which).
+  std::string state = "mid";
+  bool plateaued = false;
 };
 
 template <typename Record, typename Visitor,
@@ -78,6 +82,8 @@ void VisitFields(Record& r, Visitor&& v) {
   v("model_state", r.model_state);
   v("dp_epsilon", r.dp_epsilon);  // columns added after the first studies come last
   v("dp_delta", r.dp_delta);
+  v("state", r.state);
+  v("plateaued", r.plateaued, BoolText{"yes", "no"});
 }
 
 // One run of `biofed sweep` on a study: when, by which code, with which

@@ -2,6 +2,7 @@
 """Means with 95% confidence intervals, and paired differences against the baseline, of a sweep study.
 
   paired_intervals.py STUDY.db [--metric M]... [--baseline none] [--where SQL]
+  paired_intervals.py STUDY.db --trainings [--baseline none]
 
 Cells are grouped by (model, victim, attack, defense, batch size), an attack run
 at several iteration budgets once per budget; inside a
@@ -10,8 +11,10 @@ its 95% interval (Student t, n - 1 degrees of freedom), and the mean of the
 per-seed differences against the baseline subset of the same seed, with its
 interval (a paired comparison: the same seed gives both the same data and
 model). A group whose baseline is not reconstructed (mean PSNR under 20 dB)
-is marked: a difference there says nothing about a defense. Markdown on
-stdout. Standard library only."""
+is marked: a difference there says nothing about a defense. --trainings
+prints the training federations' test accuracy the same way, per (model,
+defense, state: mid or converged) with their rounds and how many plateaued:
+the accuracy cost of each subset. Markdown on stdout. Standard library only."""
 import argparse
 import math
 import sqlite3
@@ -46,6 +49,33 @@ def text(mean_half, digits):
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
 
 
+def print_trainings(db, baseline):
+    """The training federations' test accuracy per (model, defense, rounds): one line per mechanism
+    subset, its mean over seeds with the 95% interval and the paired difference against the baseline."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(sweep_trainings)")}
+    state = "COALESCE(state, 'mid')" if "state" in columns else "'mid'"
+    plateaued = "plateaued" if "plateaued" in columns else "NULL"
+    groups = {}
+    for model, defense, st, mechanisms, seed, accuracy, rounds, flat in db.execute(
+            f"SELECT model, defense, {state}, mechanisms, seed, test_accuracy, rounds, {plateaued} "
+            "FROM sweep_trainings"):
+        groups.setdefault((model, defense, st), {}).setdefault(mechanisms, {})[seed] = (accuracy, rounds, flat)
+    for (model, defense, st), by_mechanisms in sorted(groups.items()):
+        print(f"\n**trained {model}, defense {defense}, state {st}: test accuracy**\n")
+        print(f"| mechanisms | seeds | rounds | plateaued | accuracy (95% CI) | accuracy − {baseline}, paired |")
+        print("|---|---|---|---|---|---|")
+        base = by_mechanisms.get(baseline, {})
+        for mechanisms in sorted(by_mechanisms, key=lambda m: (m != baseline, len(m), m)):
+            seeds = by_mechanisms[mechanisms]
+            rounds = sorted({r for _, r, _ in seeds.values()})
+            rounds_text = str(rounds[0]) if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1]}"
+            flats = sum(1 for _, _, f in seeds.values() if f == "yes")
+            paired = "" if mechanisms == baseline or not base else text(
+                interval([a - base[s][0] for s, (a, _, _) in seeds.items() if s in base]), 4)
+            print(f"| {mechanisms} | {len(seeds)} | {rounds_text} | {flats} of {len(seeds)} | "
+                  f"{text(interval([a for a, _, _ in seeds.values()]), 4)} | {paired} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("study")
@@ -53,9 +83,14 @@ def main():
                         help="a sweep_cells column (repeatable; default psnr and recovered_fraction)")
     parser.add_argument("--baseline", default="none", help="the mechanisms the others are paired against")
     parser.add_argument("--where", default="1", help="an SQL condition on sweep_cells, e.g. \"attack = 'ig'\"")
+    parser.add_argument("--trainings", action="store_true",
+                        help="the training federations' test accuracy instead of the attacked cells")
     args = parser.parse_args()
     metrics = args.metric or ["psnr", "recovered_fraction"]
     db = sqlite3.connect(f"file:{args.study}?mode=ro", uri=True)
+    if args.trainings:
+        print_trainings(db, args.baseline)
+        return 0
     columns = {r[1] for r in db.execute("PRAGMA table_info(sweep_cells)")}
     for m in metrics + ["psnr"]:
         if m not in columns:

@@ -37,6 +37,12 @@ std::vector<std::pair<double, double>> Curve(const TrainingRow& t) {
 // "+share:S" (sweep/sweep_config.h; "untrained..." is not).
 bool TrainedVictim(const std::string& victim) { return absl::StartsWith(victim, "trained"); }
 
+// The state of the training behind a trained victim ("+state:converged", or
+// the mid state unnamed), as TrainingRow::state names it.
+std::string TrainedState(const std::string& victim) {
+  return absl::StrContains(victim, "+state:converged") ? "converged" : "mid";
+}
+
 // Mechanism subsets in the paper's order: baseline, singles, pairs, all.
 int MechanismRank(const std::string& m) {
   static const std::vector<std::string> order = {"none", "fl", "wr", "ws", "fl+wr", "fl+ws", "wr+ws", "fl+wr+ws"};
@@ -122,11 +128,14 @@ std::vector<std::string> SortedMechanisms(const std::map<std::string, Group>& by
   return out;
 }
 
-// Mean test accuracy over seeds of the training federations of (model, mechanisms, defense).
-std::map<std::tuple<std::string, std::string, std::string>, Stat> TrainedAccuracy(const SweepStudy& study) {
-  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> values;
-  for (const TrainingRow& t : study.trainings) values[{t.model, t.mechanisms, t.defense}].push_back(t.test_accuracy);
-  std::map<std::tuple<std::string, std::string, std::string>, Stat> out;
+// Mean test accuracy over seeds of the training federations of (model, mechanisms, defense, state).
+using TrainingKey = std::tuple<std::string, std::string, std::string, std::string>;
+std::map<TrainingKey, Stat> TrainedAccuracy(const SweepStudy& study) {
+  std::map<TrainingKey, std::vector<double>> values;
+  for (const TrainingRow& t : study.trainings) {
+    values[{t.model, t.mechanisms, t.defense, t.state}].push_back(t.test_accuracy);
+  }
+  std::map<TrainingKey, Stat> out;
   for (const auto& [key, v] : values) out[key] = MeanSd(v);
   return out;
 }
@@ -158,7 +167,7 @@ std::string PrivacyAccuracySection(const SweepStudy& study) {
     std::vector<Series> series;
     for (const auto& [mechanisms_defense, values] : points) {
       const auto& [mechanisms, defense] = mechanisms_defense;
-      const auto it = accuracy.find({model, mechanisms, defense});
+      const auto it = accuracy.find({model, mechanisms, defense, "mid"});
       if (it == accuracy.end()) continue;
       series.push_back({absl::StrCat(mechanisms, " / ", defense), {{it->second.mean, MeanSd(values).mean}}});
     }
@@ -175,7 +184,8 @@ std::string AccuracyCurvesSection(const SweepStudy& study) {
   std::string html = "<h2>Accuracy of the training federations</h2><p>Test accuracy per round, mean over seeds.</p>";
   std::map<std::string, std::map<std::string, std::map<double, std::vector<double>>>> curves;
   for (const TrainingRow& t : study.trainings) {
-    for (const auto& [round, acc] : Curve(t)) curves[t.model][t.mechanisms + " / " + t.defense][round].push_back(acc);
+    const std::string name = absl::StrCat(t.mechanisms, " / ", t.defense, t.state == "mid" ? "" : " / " + t.state);
+    for (const auto& [round, acc] : Curve(t)) curves[t.model][name][round].push_back(acc);
   }
   for (const auto& [model, by_name] : curves) {
     std::vector<Series> series;
@@ -206,7 +216,7 @@ absl::StatusOr<std::string> SweepSummaryText(const std::string& db_path) {
     for (const std::string& m : SortedMechanisms(by_mechanism)) {
       const Group& g = by_mechanism.at(m);
       const Stat gradient = MeanSd(g.gradient_error), psnr = MeanSd(g.psnr), rel = MeanSd(g.rel);
-      const auto acc = accuracy.find({model, m, defense});
+      const auto acc = accuracy.find({model, m, defense, TrainedState(victim)});
       const std::string acc_text =
           TrainedVictim(victim) && acc != accuracy.end() ? absl::StrFormat("%.4f", acc->second.mean) : "-";
       const std::string gradient_text =
@@ -280,7 +290,7 @@ std::string AllGroupsTable(const Groups& groups, const SweepStudy& study) {
       const Group& g = by_mechanism.at(m);
       const Stat gradient = MeanSd(g.gradient_error), psnr = MeanSd(g.psnr), ssim = MeanSd(g.ssim),
                  rel = MeanSd(g.rel);
-      const auto acc = accuracy.find({model, m, defense});
+      const auto acc = accuracy.find({model, m, defense, TrainedState(victim)});
       absl::StrAppendFormat(
           &html,
           "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td>"

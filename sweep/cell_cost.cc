@@ -49,7 +49,9 @@ double ExpectedCellSeconds(const AttackCell& cell) {
 }
 
 double ExpectedTrainingSeconds(const SweepConfig& config, const TrainingJob& job) {
-  return static_cast<double>(config.train_rounds * config.train_clients) * kTrainingStepPerAttackIteration *
+  // A converged job stops at its plateau, somewhere under its round limit: half of it, as a guess.
+  const int64_t rounds = job.converged ? config.converge_max_rounds / 2 : config.train_rounds;
+  return static_cast<double>(rounds * config.train_clients) * kTrainingStepPerAttackIteration *
          IterationSeconds(job.model, config.train_batch);
 }
 

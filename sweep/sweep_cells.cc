@@ -38,7 +38,8 @@ std::string CanonicalAttack(const SweepConfig& config, const std::string& name) 
 }  // namespace
 
 std::string TrainingJob::Key() const {
-  return absl::StrCat("model=", model, "|mechanisms=", mechanisms, "|defense=", defense, "|seed=", seed);
+  return absl::StrCat("model=", model, "|mechanisms=", mechanisms, "|defense=", defense, "|seed=", seed,
+                      converged ? "|state=converged" : "");
 }
 
 std::string AttackCell::Key() const {

@@ -20,6 +20,10 @@ namespace biofed {
 struct TrainingJob {
   std::string model, mechanisms, defense;  // canonical names ("fl+wr", "noise:1:0.01")
   int64_t seed = 0;
+  // Trained until the test accuracy plateaus (SweepConfig), not train_rounds.
+  bool converged = false;
+  // "model=...|seed=S", then "|state=converged" for a converged job (a mid
+  // job's key is the one older studies hold).
   std::string Key() const;
 };
 
@@ -30,7 +34,7 @@ struct AttackCell {
   // The victim typed (a cell of a valid config parses).
   SweepVictim Victim() const { return ParseSweepVictim(victim).value_or(SweepVictim{}); }
   bool trained() const { return Victim().trained; }
-  TrainingJob Training() const { return {model, mechanisms, defense, seed}; }
+  TrainingJob Training() const { return {model, mechanisms, defense, seed, Victim().converged}; }
 };
 
 // Every cell of every grid, in grid order, each key once. Expects a valid

@@ -49,6 +49,9 @@ void VisitSharedFields(SweepConfig& c, Visitor&& v) {
   v("train_batch", c.train_batch);
   v("lr", c.lr);
   v("eval_every", c.eval_every);
+  v("converge_max_rounds", c.converge_max_rounds);
+  v("plateau_evaluations", c.plateau_evaluations);
+  v("plateau_gain", c.plateau_gain);
   // The attacker's settings but its kind, which each cell's attack names.
   VisitFields(c.attacker, [&](const char* key, auto& field, const auto&... codec) {
     if (std::string(key) != "attack") v(key, field, codec...);
@@ -63,6 +66,9 @@ Json SharedJson(const SweepConfig& config) {
   // defaults, the values those studies ran with, so that they still resume
   // and merge: the device, the imprint bins and the attacker switches.
   const Json added_later = {{"device", "cpu"},
+                            {"converge_max_rounds", 6000},
+                            {"plateau_evaluations", 5},
+                            {"plateau_gain", 0.002},
                             {"imprint_bins", kDefaultImprintBins},
                             {"iterate", "best"},
                             {"attacker_batchnorm", "client"},
@@ -105,6 +111,9 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
       if (ok) victim.share = *share;
     } else if (ok && kv[0] == "client-lr") {
       ok = absl::SimpleAtod(kv[1], &victim.client_lr) && victim.client_lr > 0 && std::isfinite(victim.client_lr);
+    } else if (ok && kv[0] == "state") {
+      ok = victim.trained && (kv[1] == "mid" || kv[1] == "converged");
+      victim.converged = kv[1] == "converged";
     } else {
       ok = false;
     }
@@ -113,7 +122,8 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
     return absl::InvalidArgumentError(
         absl::StrCat("victim '", text,
                      "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients), +share:S "
-                     "(raw, gradient or pseudo_gradient) and +client-lr:LR (> 0), each once"));
+                     "(raw, gradient or pseudo_gradient), +client-lr:LR (> 0) and, trained, +state:mid or "
+                     "+state:converged, each once"));
   }
   return victim;
 }
@@ -123,6 +133,7 @@ std::string SweepVictimName(const SweepVictim& victim) {
   if (victim.clients != 1) absl::StrAppend(&name, "+aggregate:", victim.clients);
   if (victim.share != SharedKind::kPseudoGradient) absl::StrAppend(&name, "+share:", SharedKindName(victim.share));
   if (victim.client_lr > 0) absl::StrAppend(&name, "+client-lr:", absl::StrFormat("%g", victim.client_lr));
+  if (victim.converged) absl::StrAppend(&name, "+state:converged");
   return name;
 }
 
@@ -268,6 +279,10 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
   const BiomodOptions& params = c.mechanism_parameters;
   if (c.train_rounds < 1 || c.train_clients < 1 || c.train_batch < 1 || c.eval_every < 1) {
     return absl::InvalidArgumentError("train_rounds, train_clients, train_batch and eval_every must be >= 1");
+  }
+  if (c.converge_max_rounds < c.eval_every || c.plateau_evaluations < 1 || !(c.plateau_gain >= 0)) {
+    return absl::InvalidArgumentError(
+        "converge_max_rounds must be >= eval_every, plateau_evaluations >= 1 and plateau_gain >= 0");
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
   if (c.device != "cpu" && c.device != "cuda") {

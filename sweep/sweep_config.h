@@ -31,18 +31,25 @@ struct SweepVictim {
   // The SGD learning rate of the attacked step; 0: the config's `lr`. (The
   // reset part of a WR client's pseudo-gradient scales with 1 / lr.)
   double client_lr = 0;
+  // A trained victim's state: "mid" (train_rounds rounds, the default) or
+  // "converged" (trained until its test accuracy plateaus, SweepConfig's
+  // plateau rule).
+  bool converged = false;
 
   bool operator==(const SweepVictim& o) const {
-    return trained == o.trained && clients == o.clients && share == o.share && client_lr == o.client_lr;
+    return trained == o.trained && clients == o.clients && share == o.share && client_lr == o.client_lr &&
+           converged == o.converged;
   }
 };
 // INVALID_ARGUMENT naming `text` unless "untrained" or "trained", optionally
 // followed by "+aggregate:K" (1 <= K <= 64), "+share:S" (raw, gradient or
-// pseudo_gradient) and "+client-lr:LR" (> 0), each once.
+// pseudo_gradient), "+client-lr:LR" (> 0) and, on a trained victim,
+// "+state:mid" or "+state:converged", each once.
 absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text);
 // "trained", "untrained+aggregate:4", "trained+share:raw",
-// "untrained+client-lr:0.1": the defaults (one client, the pseudo-gradient,
-// the shared lr) unnamed, so older studies keep their names.
+// "untrained+client-lr:0.1", "trained+state:converged": the defaults (one
+// client, the pseudo-gradient, the shared lr, the mid state) unnamed, so
+// older studies keep their names.
 std::string SweepVictimName(const SweepVictim& victim);
 
 AttackSpec DefaultSweepAttacker();
@@ -90,6 +97,13 @@ struct SweepConfig {
   int64_t train_batch = 25;
   double lr = 0.1;  // also the victim client's lr (its update is (w - w') / lr)
   int64_t eval_every = 20;
+  // The "converged" state: FedSGD rounds in blocks of eval_every until the
+  // best test accuracy of the last plateau_evaluations evaluations exceeds
+  // the best before them by no more than plateau_gain (accuracy, 0.002 = 0.2
+  // points), or converge_max_rounds.
+  int64_t converge_max_rounds = 6000;
+  int64_t plateau_evaluations = 5;
+  double plateau_gain = 0.002;
   // The attacker every cell starts from (its kind comes from the cell):
   // attack_iterations, attack_lr, tv_weight, restarts, ignore_largest and the
   // threat model; the paper's attacker was given the labels.

@@ -84,7 +84,9 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   row.mechanisms = job.mechanisms;
   row.defense = job.defense;
   row.seed = job.seed;
-  row.rounds = c.train_rounds;
+  row.rounds = trained.rounds;
+  row.state = job.converged ? "converged" : "mid";
+  row.plateaued = trained.plateaued;
   row.test_accuracy = trained.test_accuracy;
   row.test_loss = trained.test_loss;
   row.dp_epsilon = trained.dp_epsilon;
@@ -94,7 +96,7 @@ absl::StatusOr<TrainingRow> RunTraining(const SweepConfig& c, const TrainingJob&
   row.accuracy_curve_json = curve.dump();
   Checkpoint checkpoint;
   checkpoint.run_id = job.Key();
-  checkpoint.completed_rounds = c.train_rounds;
+  checkpoint.completed_rounds = trained.rounds;
   checkpoint.model = std::move(trained.model);
   row.model_state.bytes = EncodeCheckpoint(checkpoint);
   row.seconds = absl::ToDoubleSeconds(absl::Now() - start);

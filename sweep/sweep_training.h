@@ -30,12 +30,21 @@ struct TrainedFederation {
   // DP-SGD's epsilon at kSweepDpDelta for the client with the smallest
   // partition (+infinity without DP-SGD); see TrainingRow.
   double dp_epsilon = 0;
+  int64_t rounds = 0;       // rounds run
+  bool plateaued = false;   // a converged job that met the plateau rule (not only converge_max_rounds)
 };
+
+// The plateau rule of a converged job on its evaluations so far: more than
+// `evaluations` of them, and the best of the last `evaluations` exceeds the
+// best before them by no more than `gain`.
+bool Plateaued(const std::vector<std::pair<int64_t, double>>& curve, int64_t evaluations, double gain);
 
 // The biomod options of a canonical mechanisms name ("none", "fl+wr", ...)
 // under the sweep's parameters.
 absl::StatusOr<BiomodOptions> SweepBiomod(const SweepConfig& config, const std::string& mechanisms);
 
+// Trains the job's federation: train_rounds rounds, or for a converged job
+// blocks of eval_every rounds until Plateaued or converge_max_rounds.
 // CANCELLED when `stop` becomes true between rounds.
 absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& config, const TrainingJob& job,
                                                   const DatasetSplits& data, const std::atomic<bool>& stop);

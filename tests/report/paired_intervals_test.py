@@ -68,6 +68,27 @@ class PairedIntervalsTest(unittest.TestCase):
         self.assertIn("| none | 2 | 10.5", out)
         self.assertIn("| none | 2 | 30.5", out)
 
+    def test_training_accuracy_and_its_paired_cost(self):
+        # Baseline 0.80, 0.82, 0.84 (mean 0.82, sd 0.02); fl 0.79, 0.80, 0.81: differences -0.01, -0.02,
+        # -0.03 (mean -0.02, sd 0.01). Half-widths 4.303 * 0.02 / sqrt(3) = 0.0497, 4.303 * 0.01 / sqrt(3) = 0.0248.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "study.db")
+            write_study(path, [])
+            db = sqlite3.connect(path)
+            db.execute("CREATE TABLE sweep_trainings (model TEXT, defense TEXT, rounds INTEGER, mechanisms TEXT, "
+                       "seed INTEGER, test_accuracy REAL)")
+            db.executemany("INSERT INTO sweep_trainings VALUES (?, ?, ?, ?, ?, ?)",
+                           [("mlp", "none", 200, "none", s, a) for s, a in [(1, 0.80), (2, 0.82), (3, 0.84)]] +
+                           [("mlp", "none", 200, "fl", s, a) for s, a in [(1, 0.79), (2, 0.80), (3, 0.81)]])
+            db.commit()
+            db.close()
+            done = subprocess.run([sys.executable, SCRIPT, path, "--trainings"], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        table = table_rows(done.stdout)
+        self.assertIn("trained mlp, defense none, state mid", done.stdout)
+        self.assertEqual(table["none"][1:5], ["3", "200", "0 of 3", "0.8200 ± 0.0497"])
+        self.assertEqual(table["fl"][1:6], ["3", "200", "0 of 3", "0.8000 ± 0.0248", "-0.0200 ± 0.0248"])
+
     def test_an_unknown_metric_is_refused(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "study.db")

@@ -9,6 +9,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "report/study_reader.h"
@@ -18,6 +20,7 @@
 #include "sweep/sweep_mechanisms.h"
 #include "sweep/sweep_runner.h"
 #include "sweep/sweep_store.h"
+#include "sweep/sweep_training.h"
 #include "tests/testing/small_sweep.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -413,6 +416,64 @@ TEST(SweepRunnerTest, ParameterAxesChangeWhatTheClientSends) {
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:30", "untrained"}));
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:3", "untrained+client-lr:1"}));
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained+client-lr:1"}), baseline);
+}
+
+TEST(SweepConfigTest, TrainedVictimsAreMidOrConverged) {
+  EXPECT_TRUE(ParseSweepVictim("trained+state:converged")->converged);
+  EXPECT_FALSE(ParseSweepVictim("trained+state:mid")->converged);
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("trained+state:mid")), "trained");
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("trained+share:raw+state:converged")),
+            "trained+share:raw+state:converged");
+  for (const char* bad : {"untrained+state:converged", "trained+state:done", "trained+state:mid+state:mid"}) {
+    EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+state:converged")) << bad;
+  }
+  // A mid job keeps the key older studies hold; a converged one has its own.
+  EXPECT_EQ((TrainingJob{"mlp", "none", "none", 1}.Key()), "model=mlp|mechanisms=none|defense=none|seed=1");
+  EXPECT_EQ((TrainingJob{"mlp", "none", "none", 1, true}.Key()),
+            "model=mlp|mechanisms=none|defense=none|seed=1|state=converged");
+}
+
+// The plateau rule: the best of the last k evaluations against the best before them.
+TEST(SweepTrainingTest, PlateauIsNoGainOverTheLastEvaluations) {
+  using Curve = std::vector<std::pair<int64_t, double>>;
+  EXPECT_FALSE(Plateaued(Curve{{20, 0.5}, {40, 0.6}}, 2, 0.01));               // too few evaluations
+  EXPECT_FALSE(Plateaued(Curve{{20, 0.5}, {40, 0.6}, {60, 0.62}}, 2, 0.01));   // 0.62 > 0.5 + 0.01
+  EXPECT_TRUE(Plateaued(Curve{{20, 0.7}, {40, 0.6}, {60, 0.705}}, 2, 0.01));   // 0.705 <= 0.7 + 0.01
+  EXPECT_TRUE(Plateaued(Curve{{20, 0.7}, {40, 0.71}}, 1, 0.01));                // gain exactly at the bound
+}
+
+// A converged victim's federation runs blocks of eval_every rounds until the
+// plateau rule holds (here at once: any gain under 1 passes) or its round
+// limit (here never: more evaluations than the limit allows), next to the
+// mid training of the same subset and seed, and every row says which.
+TEST(SweepRunnerTest, ConvergedTrainingsStopAtThePlateauOrTheirLimit) {
+  for (const bool reachable : {true, false}) {
+    TempDir dir;
+    SweepConfig c = SmallSweep();
+    c.grids[0].mechanisms = {"none"};
+    c.grids[0].victims = {"trained", "trained+state:converged"};
+    c.grids[0].defenses = {"none"};
+    c.converge_max_rounds = 4 * c.eval_every;
+    c.plateau_evaluations = reachable ? 1 : 10;
+    c.plateau_gain = 1.0;
+    auto study = RunStudy(c, dir);
+    ASSERT_THAT(study, IsOk());
+    ASSERT_EQ(study->trainings.size(), 2u);
+    for (const TrainingRow& t : study->trainings) {
+      if (t.state == "mid") {
+        EXPECT_EQ(t.rounds, c.train_rounds);
+        EXPECT_FALSE(t.plateaued);
+        continue;
+      }
+      ASSERT_EQ(t.state, "converged");
+      EXPECT_EQ(t.plateaued, reachable);
+      EXPECT_EQ(t.rounds, reachable ? 2 * c.eval_every : c.converge_max_rounds) << t.key;
+      const nlohmann::json curve = nlohmann::json::parse(t.accuracy_curve_json);
+      ASSERT_EQ(static_cast<int64_t>(curve.size()), t.rounds / c.eval_every);
+      EXPECT_EQ(curve.back()[0].get<int64_t>(), t.rounds);
+    }
+    EXPECT_EQ(study->cells.size(), 2u);
+  }
 }
 
 // A malicious server as a sweep's attacker: the imprint cells send their
