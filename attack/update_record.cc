@@ -155,6 +155,7 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
       if (!(audit.wr_d_re > 0) || !variant.ok()) return absl::DataLossError(absl::StrCat(source, ": malformed audit WR"));
       audit.wr_variant = *variant;
     }
+    if (a.contains("sample_indices")) audit.sample_indices = JsonAs<std::vector<int64_t>>(a.at("sample_indices"));
     BIOFED_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors, DecodeGroup(h, "audit", data, source));
     for (const NamedTensor& t : tensors) {
       if (t.name == "images") audit.images = t.tensor;
@@ -210,6 +211,7 @@ absl::StatusOr<AuditRecord> AuditOfSamples(const Dataset& split, const Normaliza
     audit.client_seed = client_seed;
     audit.tau = tau;
     audit.biomod = biomod;
+    audit.sample_indices = indices;
     return audit;
   });
 }
@@ -244,6 +246,7 @@ std::string EncodeCapture(const CaptureFile& capture) {
       header["audit"]["wr_d_re"] = a.wr_d_re;
       header["audit"]["wr_variant"] = RejuvenationVariantName(a.wr_variant);
     }
+    if (!a.sample_indices.empty()) header["audit"]["sample_indices"] = a.sample_indices;
   }
   header["tensors"] = tensors;
   const std::string json = header.dump();

@@ -61,6 +61,10 @@ struct AuditRecord {
   // starts at 0), 0 otherwise.
   double wr_d_re = 0;
   RejuvenationVariant wr_variant = RejuvenationVariant::kReference;
+  // The batch's indices in the dataset split it was drawn from (the test
+  // split for a victim of attack or sweep), in step order; empty when not
+  // known (capture files older than the key).
+  std::vector<int64_t> sample_indices;
 };
 
 struct CaptureFile {

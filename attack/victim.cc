@@ -188,6 +188,8 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
     AuditRecord audit;
     audit.images = NormalizedImages(data.test, data.norm, chosen);
     audit.labels = data.test.labels.index_select(0, chosen);
+    const torch::Tensor indices = chosen.to(torch::kLong).contiguous().cpu();
+    audit.sample_indices.assign(indices.data_ptr<int64_t>(), indices.data_ptr<int64_t>() + indices.numel());
     audit.client_seed = client_seed;
     audit.tau = o.biomod.fuzzy_learning_rates ? o.biomod.tau : 0.0;
     audit.biomod = BiomodName(o.biomod);

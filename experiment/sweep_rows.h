@@ -8,6 +8,7 @@
 #define BIOFED_EXPERIMENT_SWEEP_ROWS_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -28,6 +29,16 @@ struct CellRow {
   // epsilon = +infinity (JSON null) without DP-SGD: no guarantee.
   double dp_epsilon = 0, dp_delta = 0;
   std::string code_version;
+  // What the update held of WR (sweep/update_parts.h): the fraction of the
+  // weights its client reset, the update's L2 norm at those positions and
+  // elsewhere; NaN for an aggregate and in rows older than the columns.
+  double reset_fraction = std::numeric_limits<double>::quiet_NaN();
+  double reset_norm = std::numeric_limits<double>::quiet_NaN();
+  double gradient_part_norm = std::numeric_limits<double>::quiet_NaN();
+  // The true batch's indices in the dataset's test split, step order,
+  // comma-separated (client k's batch the k-th run of an aggregate's), so a
+  // result can be traced to its images; "" in older rows.
+  std::string test_indices;
 };
 
 template <typename Record, typename Visitor,
@@ -44,6 +55,10 @@ void VisitFields(Record& r, Visitor&& v) {
   v("code_version", r.code_version);
   v("dp_epsilon", r.dp_epsilon);  // columns added after the first studies come last
   v("dp_delta", r.dp_delta);
+  v("reset_fraction", r.reset_fraction);
+  v("reset_norm", r.reset_norm);
+  v("gradient_part_norm", r.gradient_part_norm);
+  v("test_indices", r.test_indices);
 }
 
 struct TrainingRow {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "attack/attack_settings.h"
 #include "attack/server_behaviour.h"
@@ -22,6 +23,7 @@
 #include "experiment/attack_and_score.h"
 #include "sweep/defense.h"
 #include "sweep/sweep_training.h"
+#include "sweep/update_parts.h"
 #include "wire/torch_bridge.h"
 
 namespace biofed {
@@ -149,6 +151,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
   BIOFED_ASSIGN_OR_RETURN(
       double norm, CallTorch("defending the update", [&] { return DefendUpdate(cell, defense, capture.record); }));
+  BIOFED_ASSIGN_OR_RETURN(const UpdateParts parts, SplitUpdateAtResets(capture.record, *capture.audit));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
   CellRow row;
@@ -160,6 +163,10 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   row.seed = cell.seed;
   row.scored = std::move(outcome.scored);
   row.update_norm = norm;
+  row.reset_fraction = parts.reset_fraction;
+  row.reset_norm = parts.reset_norm;
+  row.gradient_part_norm = parts.gradient_norm;
+  row.test_indices = absl::StrJoin(capture.audit->sample_indices, ",");
   BIOFED_ASSIGN_OR_RETURN(row.dp_epsilon, DefenseEpsilon(defense, 1.0, o.local_steps));
   row.dp_delta = kSweepDpDelta;
   return row;

@@ -150,6 +150,11 @@ TEST(AttackerViewTest, TheOracleMaskIsExactlyTheResetEntriesAndUndoesWr) {
   const CaptureFile decoded = DecodeCapture(EncodeCapture(c), "memory").value();
   EXPECT_EQ(decoded.audit->wr_d_re, 8);
   EXPECT_EQ(decoded.audit->wr_variant, o.biomod.variant);
+  // And the batch's test-split indices, whose images are the audited batch.
+  ASSERT_EQ(decoded.audit->sample_indices.size(), 1u);
+  EXPECT_EQ(decoded.audit->sample_indices, c.audit->sample_indices);
+  const torch::Tensor index = torch::tensor(decoded.audit->sample_indices, torch::kLong);
+  EXPECT_TRUE(torch::equal(FashionMnist().test.labels.index_select(0, index), c.audit->labels));
   const std::vector<torch::Tensor> reset = ClientResetMask(decoded.record, *decoded.audit).value();
   Model model = BuildModel(c.record.spec, 0).value();
   ASSERT_THAT(LoadState(model, c.record.global_state), IsOk());

@@ -44,8 +44,8 @@ ObservedAttack Example() {
 // The studies written before the field lists existed had these columns
 // (simulate/results_store.cc and sweep/sweep_store.cc at f4f9786): renaming
 // one would orphan every older study's data. Columns added since (DP-SGD's
-// budget, the fraction of the batch recovered, the paper's gradient error)
-// come after them.
+// budget, the fraction of the batch recovered, the paper's gradient error,
+// a training's state and plateau) come after them.
 TEST(RecordFieldsTest, ColumnNamesAreThoseOfEarlierStudies) {
   EXPECT_EQ(FieldNames<ObservedAttack>(),
             (std::vector<std::string>{"round", "client_id", "attack", "iterations", "labels", "fl_factors_known",
@@ -59,7 +59,7 @@ TEST(RecordFieldsTest, ColumnNamesAreThoseOfEarlierStudies) {
   EXPECT_EQ(FieldNames<TrainingRow>(),
             (std::vector<std::string>{"key", "model", "mechanisms", "defense", "seed", "rounds", "test_accuracy",
                                       "test_loss", "seconds", "accuracy_curve_json", "code_version", "model_state",
-                                      "dp_epsilon", "dp_delta"}));
+                                      "dp_epsilon", "dp_delta", "state", "plateaued"}));
 }
 
 TEST(RecordFieldsTest, SqlRoundTripKeepsEveryFieldAndItsStorageType) {

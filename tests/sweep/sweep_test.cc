@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_split.h"
 #include "common/runtime.h"
 #include "common/status_macros.h"
 #include "report/study_reader.h"
@@ -416,6 +417,34 @@ TEST(SweepRunnerTest, ParameterAxesChangeWhatTheClientSends) {
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:30", "untrained"}));
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained"}), norm.at({"wr+d-re:3", "untrained+client-lr:1"}));
   EXPECT_GT(norm.at({"wr+d-re:3", "untrained+client-lr:1"}), baseline);
+  // Every row splits its update at the client's resets and names its batch.
+  for (const CellRow& cell : study->cells) {
+    const double whole = std::hypot(cell.reset_norm, cell.gradient_part_norm);
+    EXPECT_NEAR(whole, cell.update_norm, 1e-6 * cell.update_norm) << cell.key;
+    const std::vector<std::string> indices = absl::StrSplit(cell.test_indices, ',');
+    EXPECT_EQ(indices.size(), 1u) << cell.key;  // batch 1
+    if (cell.mechanisms == "none") {
+      EXPECT_EQ(cell.reset_fraction, 0) << cell.key;
+      EXPECT_EQ(cell.reset_norm, 0) << cell.key;
+    } else {
+      EXPECT_GT(cell.reset_fraction, 0) << cell.key;
+      EXPECT_LT(cell.reset_fraction, 0.5) << cell.key;
+    }
+  }
+  // The reset part scales as 1 / lr while the gradient part does not: 10 times the lr, a tenth of it (up to the
+  // gradient's own entries at the reset positions, which are part of reset_norm).
+  auto row = [&](const std::string& mechanisms, const std::string& victim) {
+    for (const CellRow& cell : study->cells) {
+      if (cell.mechanisms == mechanisms && cell.victim == victim) return cell;
+    }
+    return CellRow{};
+  };
+  const CellRow slow = row("wr+d-re:3", "untrained"), fast = row("wr+d-re:3", "untrained+client-lr:1");
+  EXPECT_EQ(slow.reset_fraction, fast.reset_fraction);
+  EXPECT_NEAR(fast.gradient_part_norm, slow.gradient_part_norm, 1e-4 * slow.gradient_part_norm);
+  EXPECT_LT(fast.reset_norm, 0.2 * slow.reset_norm);
+  // The batch is the seed's, whatever the mechanisms.
+  EXPECT_EQ(study->cells.front().test_indices, study->cells.back().test_indices);
 }
 
 TEST(SweepConfigTest, TrainedVictimsAreMidOrConverged) {
