@@ -103,19 +103,10 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
 }
 
 std::string AttackSpecName(const AttackSpec& spec, const AttackSpec& base) {
-  std::vector<std::string> base_text;
-  VisitFields(base, [&](const char*, const auto& field, const auto&... codec) {
-    base_text.push_back(CompactText(field, codec...));
-  });
-  std::string name = AttackKindName(spec.config.kind);
-  size_t index = 0;
-  VisitFields(spec, [&](const char* key, const auto& field, const auto&... codec) {
-    const size_t i = index++;
-    const std::string text = CompactText(field, codec...);
-    if (std::string(key) == "attack" || HasOwnColumn(key) || text == base_text[i]) return;
-    absl::StrAppend(&name, "+", CompactKey(key), ":", text);
-  });
-  return name;
+  return AttackKindName(spec.config.kind) +
+         CompactDifferences(
+             spec, base, [](const AttackSpec& s, auto&& v) { VisitFields(s, v); },
+             [](const std::string& key) { return key == "attack" || HasOwnColumn(key); });
 }
 
 absl::StatusOr<AttackSpec> ParseAttackSpec(const std::string& text, const AttackSpec& base) {

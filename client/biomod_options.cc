@@ -1,5 +1,7 @@
 #include "client/biomod_options.h"
 
+#include <cmath>
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -55,8 +57,8 @@ absl::Status ValidateBiomod(const BiomodOptions& options) {
   if (!(options.tau >= 0 && options.tau < 2)) {
     return absl::InvalidArgumentError(absl::StrCat("tau must be in [0, 2), got ", options.tau));
   }
-  if (!(options.d_re > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("d_re must be > 0, got ", options.d_re));
+  if (!(options.d_re > 0 && std::isfinite(options.d_re))) {
+    return absl::InvalidArgumentError(absl::StrCat("d_re must be finite and > 0, got ", options.d_re));
   }
   if (options.weight_splitting && options.gamma < 2) {
     return absl::InvalidArgumentError(

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -72,6 +73,26 @@ absl::Status SetCompactField(Record& record, Visit&& visit, const std::string& k
   });
   if (!found) return absl::NotFoundError(absl::StrCat("no setting named '", key, "'"));
   return status;
+}
+
+// "+key:value" for every field of `record` whose compact text differs from
+// that of the same field of `base` (both visited by `visit`, as above), in
+// field order, skipping names for which `skip(name)` holds: a name that says
+// only what differs from the defaults.
+template <typename Record, typename Visit, typename Skip>
+std::string CompactDifferences(const Record& record, const Record& base, Visit&& visit, Skip&& skip) {
+  std::vector<std::string> base_text;
+  visit(base, [&](const char*, const auto& field, const auto&... codec) {
+    base_text.push_back(CompactText(field, codec...));
+  });
+  std::string out;
+  size_t index = 0;
+  visit(record, [&](const char* name, const auto& field, const auto&... codec) {
+    const size_t i = index++;
+    const std::string text = CompactText(field, codec...);
+    if (!skip(name) && text != base_text[i]) absl::StrAppend(&out, "+", CompactKey(name), ":", text);
+  });
+  return out;
 }
 
 }  // namespace biofed

@@ -75,6 +75,10 @@ struct FederationHooks {
   std::function<void(const RoundRow&)> on_round;
   // An observed update and its true batch (CaptureFile with its audit).
   std::function<void(CaptureFile)> on_update;
+  // Called after on_round: true ends the run after that round, as if it were
+  // the plan's last (a training that stops at a plateau). The in-process
+  // transport only: kGrpc refuses a plan run with it.
+  std::function<bool(const RoundRow&)> finished;
 };
 
 struct FederationRun {

@@ -149,6 +149,9 @@ RoundRow RoundRowOf(const RoundSummary& s) {
 absl::StatusOr<FederationRun> RunGrpcFederation(const FederationPlan& plan, const FederationHooks& hooks,
                                                 const std::atomic<bool>* stop) {
   if (plan.clients.empty()) return absl::InvalidArgumentError("a federation needs clients");
+  if (hooks.finished) {
+    return absl::InvalidArgumentError("ending a federation on a condition is in-process only; use that transport");
+  }
   if (plan.task.share != SharedKind::kPseudoGradient) {
     return absl::InvalidArgumentError("the federation protocol carries pseudo-gradients; use the in-process transport");
   }

@@ -101,6 +101,7 @@ absl::StatusOr<FederationRun> RunInProcessFederation(const FederationPlan& plan,
     BIOFED_ASSIGN_OR_RETURN(RoundRow row, RunRound(plan, hooks, clients, round, run.model));
     if (hooks.on_round) hooks.on_round(row);
     run.rounds.push_back(row);
+    if (hooks.finished && hooks.finished(row)) break;
   }
   return run;
 }

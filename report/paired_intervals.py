@@ -50,8 +50,9 @@ def text(mean_half, digits):
 
 
 def print_trainings(db, baseline):
-    """The training federations' test accuracy per (model, defense, rounds): one line per mechanism
-    subset, its mean over seeds with the 95% interval and the paired difference against the baseline."""
+    """The training federations' test accuracy per (model, defense, state): one line per mechanism
+    subset, its rounds, how many of its converged trainings plateaued, its mean over seeds with the
+    95% interval and the paired difference against the baseline."""
     columns = {r[1] for r in db.execute("PRAGMA table_info(sweep_trainings)")}
     state = "COALESCE(state, 'mid')" if "state" in columns else "'mid'"
     plateaued = "plateaued" if "plateaued" in columns else "NULL"
@@ -70,9 +71,10 @@ def print_trainings(db, baseline):
             rounds = sorted({r for _, r, _ in seeds.values()})
             rounds_text = str(rounds[0]) if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1]}"
             flats = sum(1 for _, _, f in seeds.values() if f == "yes")
+            flat_text = f"{flats} of {len(seeds)}" if st == "converged" else "-"
             paired = "" if mechanisms == baseline or not base else text(
                 interval([a - base[s][0] for s, (a, _, _) in seeds.items() if s in base]), 4)
-            print(f"| {mechanisms} | {len(seeds)} | {rounds_text} | {flats} of {len(seeds)} | "
+            print(f"| {mechanisms} | {len(seeds)} | {rounds_text} | {flat_text} | "
                   f"{text(interval([a for a, _, _ in seeds.values()]), 4)} | {paired} |")
 
 
@@ -89,6 +91,8 @@ def main():
     metrics = args.metric or ["psnr", "recovered_fraction"]
     db = sqlite3.connect(f"file:{args.study}?mode=ro", uri=True)
     if args.trainings:
+        if args.where != "1" or args.metric:
+            sys.exit("paired_intervals.py: --where and --metric apply to the attacked cells, not to --trainings")
         print_trainings(db, args.baseline)
         return 0
     columns = {r[1] for r in db.execute("PRAGMA table_info(sweep_cells)")}
@@ -113,7 +117,9 @@ def main():
         model, victim, attack, defense, batch = key
         by_mechanisms = groups[key]
         base = by_mechanisms.get(args.baseline, {})
-        base_psnr = interval([p for p, _ in base.values()])[0]
+        # +inf (an exact recovery) counts as reconstructed; interval() leaves non-finite values out.
+        base_values = [p for p, _ in base.values() if p is not None and not math.isnan(p)]
+        base_psnr = statistics.fmean(base_values) if base_values else float("nan")
         note = ""
         if base and not base_psnr >= RECONSTRUCTED_PSNR_DB:
             note = f" — baseline not reconstructed (mean PSNR {base_psnr:.1f} dB < {RECONSTRUCTED_PSNR_DB:.0f}): no conclusion"

@@ -85,14 +85,18 @@ absl::StatusOr<SweepStudy> ReadSweepStudy(const std::string& path) {
   SqliteStatement invocations(db.get(), "SELECT started_utc, code_version FROM sweep_invocations ORDER BY id");
   while (invocations.NextRow()) study.invocations.push_back({invocations.Text(0), invocations.Text(1)});
   BIOFED_RETURN_IF_ERROR(invocations.status());
+  // A study written before a column existed reads it as NULL: the field's default.
+  BIOFED_ASSIGN_OR_RETURN(const std::string cell_columns, SqlColumnsOrNull<CellRow>(db.get(), "sweep_cells", "c"));
+  BIOFED_ASSIGN_OR_RETURN(const std::string training_columns,
+                          SqlColumnsOrNull<TrainingRow>(db.get(), "sweep_trainings", "t"));
   BIOFED_RETURN_IF_ERROR(ReadRows<CellRow>(
       db.get(),
-      absl::StrCat("SELECT ", SqlColumnList<CellRow>(),
-                   " FROM sweep_cells ORDER BY model, victim, defense, mechanisms, batch_size, seed"),
+      absl::StrCat("SELECT ", cell_columns,
+                   " FROM sweep_cells AS c ORDER BY model, victim, defense, mechanisms, batch_size, seed"),
       0, [&](const SqliteStatement&, CellRow row) { study.cells.push_back(std::move(row)); }));
   BIOFED_RETURN_IF_ERROR(ReadRows<TrainingRow>(
       db.get(),
-      absl::StrCat("SELECT ", SqlColumnList<TrainingRow>(), " FROM sweep_trainings ORDER BY model, mechanisms, defense, seed"),
+      absl::StrCat("SELECT ", training_columns, " FROM sweep_trainings AS t ORDER BY model, mechanisms, defense, seed"),
       0, [&](const SqliteStatement&, TrainingRow row) {
         row.model_state.bytes.clear();
         study.trainings.push_back(std::move(row));

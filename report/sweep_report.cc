@@ -75,8 +75,8 @@ struct Group {
 };
 
 // The baseline's PSNR under which an attack is said to fail on it: nothing
-// can then be said of what a mechanism protects (report/paired_intervals.py
-// uses the same line).
+// can then be said of what a mechanism protects. report/paired_intervals.py
+// draws the same line per batch size; the report's groups pool batch sizes.
 constexpr double kBaselineReconstructedPsnrDb = 20.0;
 
 // "" when the group's baseline is reconstructed (or absent), else the

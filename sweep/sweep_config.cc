@@ -275,8 +275,67 @@ absl::StatusOr<SweepConfig> SweepPreset(const std::string& name) {
   return absl::InvalidArgumentError(absl::StrCat("unknown sweep preset '", name, "' (smoke, quick, paper-cpu or paper)"));
 }
 
+namespace {
+
+// The victims of one grid (ValidateSweepConfig).
+absl::Status ValidateVictims(const SweepConfig& c, const SweepGrid& g) {
+  for (const std::string& v : g.victims) {
+    BIOFED_ASSIGN_OR_RETURN(const SweepVictim victim, ParseSweepVictim(v));
+    if (victim.client_lr == c.lr) {
+      return absl::InvalidArgumentError("victim '" + v +
+                                        "': client-lr equals the shared lr; leave it out (one setting, one name)");
+    }
+    if (victim.clients > 1 && c.attacker.threat.fuzzy_factors_known) {
+      return absl::InvalidArgumentError("victim '" + v +
+                                        "': the aggregate mixes its clients' FL factors; fl_factors known applies "
+                                        "to one client's update");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The defenses of one grid (ValidateSweepConfig).
+absl::Status ValidateDefenses(const SweepGrid& g) {
+  for (const std::string& d : g.defenses) {
+    BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(d));
+    if (defense.kind != Defense::Kind::kDpSgd) continue;
+    for (const std::string& m : g.models) {
+      if (HasBatchNorm(ParseArchitecture(m).value_or(Architecture::kMlp))) {
+        return absl::InvalidArgumentError("defense '" + d + "' (DP-SGD) needs models without BatchNorm (mlp, " +
+                                          "alexnet); this grid has " + m);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One grid's axes (ValidateSweepConfig), unprefixed.
+absl::Status ValidateGrid(const SweepConfig& c, const SweepGrid& g) {
+  if (g.models.empty() || g.mechanisms.empty() || g.victims.empty() || g.attacks.empty() || g.batch_sizes.empty() ||
+      g.seeds.empty() || g.defenses.empty()) {
+    return absl::InvalidArgumentError("every axis needs at least one value");
+  }
+  for (const std::string& m : g.models) BIOFED_RETURN_IF_ERROR(ParseArchitecture(m).status());
+  for (const std::string& m : g.mechanisms) {
+    BIOFED_ASSIGN_OR_RETURN(const BiomodOptions b, ParseSweepMechanisms(m, c.mechanism_parameters));
+    BIOFED_RETURN_IF_ERROR(ValidateBiomod(b));
+  }
+  BIOFED_RETURN_IF_ERROR(ValidateVictims(c, g));
+  for (const std::string& a : g.attacks) BIOFED_RETURN_IF_ERROR(CheckCellAttacker(c, g, a));
+  for (int64_t b : g.batch_sizes) {
+    if (b < 1) return absl::InvalidArgumentError("batch sizes must be >= 1");
+  }
+  for (int64_t s : g.seeds) {
+    if (s < 0) return absl::InvalidArgumentError("seeds must be >= 0");
+  }
+  BIOFED_RETURN_IF_ERROR(ValidateDefenses(g));
+  if (g.attack_iterations < 0) return absl::InvalidArgumentError("attack_iterations must be >= 0");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateSweepConfig(const SweepConfig& c) {
-  const BiomodOptions& params = c.mechanism_parameters;
   if (c.train_rounds < 1 || c.train_clients < 1 || c.train_batch < 1 || c.eval_every < 1) {
     return absl::InvalidArgumentError("train_rounds, train_clients, train_batch and eval_every must be >= 1");
   }
@@ -291,51 +350,9 @@ absl::Status ValidateSweepConfig(const SweepConfig& c) {
   BIOFED_RETURN_IF_ERROR(ValidateAttackSpec(c.attacker));
   if (c.grids.empty()) return absl::InvalidArgumentError("the sweep needs at least one grid");
   for (size_t i = 0; i < c.grids.size(); ++i) {
-    const SweepGrid& g = c.grids[i];
-    const std::string where = absl::StrCat("grid ", i + 1, ": ");
-    if (g.models.empty() || g.mechanisms.empty() || g.victims.empty() || g.attacks.empty() || g.batch_sizes.empty() ||
-        g.seeds.empty() || g.defenses.empty()) {
-      return absl::InvalidArgumentError(where + "every axis needs at least one value");
+    if (absl::Status s = ValidateGrid(c, c.grids[i]); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("grid ", i + 1, ": ", s.message()));
     }
-    for (const std::string& m : g.models) {
-      if (auto s = ParseArchitecture(m).status(); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
-    }
-    for (const std::string& m : g.mechanisms) {
-      auto b = ParseSweepMechanisms(m, params);
-      if (!b.ok()) return absl::InvalidArgumentError(where + std::string(b.status().message()));
-      if (auto s = ValidateBiomod(*b); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
-    }
-    for (const std::string& v : g.victims) {
-      auto victim = ParseSweepVictim(v);
-      if (!victim.ok()) return absl::InvalidArgumentError(where + std::string(victim.status().message()));
-      if (victim->clients > 1 && c.attacker.threat.fuzzy_factors_known) {
-        return absl::InvalidArgumentError(where + "victim '" + v +
-                                          "': the aggregate mixes its clients' FL factors; fl_factors known applies "
-                                          "to one client's update");
-      }
-    }
-    for (const std::string& a : g.attacks) {
-      if (auto s = CheckCellAttacker(c, g, a); !s.ok()) return absl::InvalidArgumentError(where + std::string(s.message()));
-    }
-    for (int64_t b : g.batch_sizes) {
-      if (b < 1) return absl::InvalidArgumentError(where + "batch sizes must be >= 1");
-    }
-    for (int64_t s : g.seeds) {
-      if (s < 0) return absl::InvalidArgumentError(where + "seeds must be >= 0");
-    }
-    for (const std::string& d : g.defenses) {
-      auto defense = ParseDefense(d);
-      if (!defense.ok()) return absl::InvalidArgumentError(where + std::string(defense.status().message()));
-      if (defense->kind != Defense::Kind::kDpSgd) continue;
-      for (const std::string& m : g.models) {
-        if (HasBatchNorm(ParseArchitecture(m).value_or(Architecture::kMlp))) {
-          return absl::InvalidArgumentError(where + "defense '" + d +
-                                            "' (DP-SGD) needs models without BatchNorm (mlp, " +
-                                            "alexnet); this grid has " + m);
-        }
-      }
-    }
-    if (g.attack_iterations < 0) return absl::InvalidArgumentError(where + "attack_iterations must be >= 0");
   }
   return absl::OkStatus();
 }

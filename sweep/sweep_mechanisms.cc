@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/compact_settings.h"
+#include "common/status_macros.h"
 
 namespace biofed {
 namespace {
@@ -25,7 +26,8 @@ const char* OwnerName(const std::string& parameter) {
   return "wr";
 }
 
-auto VisitParametersOf = [](BiomodOptions& o, auto&& v) { VisitParameters(o, v); };
+auto VisitParametersOf = [](auto& o, auto&& v) { VisitParameters(o, v); };
+bool NoSkip(const std::string&) { return false; }
 
 }  // namespace
 
@@ -50,13 +52,24 @@ absl::StatusOr<BiomodOptions> ParseSweepMechanisms(const std::string& text, cons
   absl::StatusOr<BiomodOptions> options = ParseBiomod(absl::StrJoin(subset, "+"), shared);
   if (!options.ok()) return bad(std::string(options.status().message()));
   for (const auto& [key, value] : parameters) {
-    const absl::Status status = SetCompactField(*options, VisitParametersOf, key, value,
-                                                [](const std::string&) { return false; });
+    const absl::Status status = SetCompactField(*options, VisitParametersOf, key, value, NoSkip);
     if (absl::IsNotFound(status)) {
       return bad(absl::StrCat("'", key, ":", value, "' is not a mechanism or PARAMETER:VALUE (tau, d-re, gamma, "
                               "wr-variant)"));
     }
     if (!status.ok()) return bad(std::string(status.message()));
+  }
+  // The name must say what runs: a value its shortest text would change (more than 6 significant digits) is refused.
+  BiomodOptions reread = *options;
+  for (const auto& [key, value] : parameters) {
+    std::string shortest;
+    VisitParameters(*options, [&](const char* name, const auto& field, const auto&... codec) {
+      if (CompactKey(name) == key) shortest = CompactText(field, codec...);
+    });
+    BIOFED_RETURN_IF_ERROR(SetCompactField(reread, VisitParametersOf, key, shortest, NoSkip));
+  }
+  if (reread.tau != options->tau || reread.d_re != options->d_re) {
+    return bad("a parameter has more than 6 significant digits; the cell's name would not say the value it runs");
   }
   for (const auto& [key, value] : parameters) {
     const std::string name = absl::StrReplaceAll(key, {{"-", "_"}});
@@ -68,18 +81,7 @@ absl::StatusOr<BiomodOptions> ParseSweepMechanisms(const std::string& text, cons
 }
 
 std::string SweepMechanismsName(const BiomodOptions& mechanisms, const BiomodOptions& shared) {
-  BiomodOptions own = mechanisms, base = shared;
-  std::vector<std::string> base_text;
-  VisitParameters(base, [&](const char*, const auto& field, const auto&... codec) {
-    base_text.push_back(CompactText(field, codec...));
-  });
-  std::string name = BiomodName(mechanisms);
-  size_t index = 0;
-  VisitParameters(own, [&](const char* key, const auto& field, const auto&... codec) {
-    const std::string text = CompactText(field, codec...);
-    if (text != base_text[index++]) absl::StrAppend(&name, "+", CompactKey(key), ":", text);
-  });
-  return name;
+  return BiomodName(mechanisms) + CompactDifferences(mechanisms, shared, VisitParametersOf, NoSkip);
 }
 
 }  // namespace biofed

@@ -21,7 +21,6 @@ namespace {
 
 constexpr uint64_t kClientStream = 0x5354;   // "ST": the training clients' private seeds
 constexpr uint64_t kDefenseStream = 0x5344;  // "SD": their defense noise
-constexpr uint64_t kBlockStream = 0x5342;    // "SB": a converged job's later blocks' clients
 
 }  // namespace
 
@@ -33,13 +32,10 @@ absl::StatusOr<BiomodOptions> SweepBiomod(const SweepConfig& c, const std::strin
 
 namespace {
 
-// The job's federation for `rounds` rounds after `first_round` rounds done:
-// every client every round, one FedSGD step each, the job's defense on every
-// update. A block after the first has fresh clients (seeds mixed with
-// first_round, as clients restarted) and the defense noise of its global
-// rounds; the first block's is the one-block job's.
-absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const TrainingJob& job, const DatasetSplits& data,
-                                            int64_t first_round, int64_t rounds) {
+// The job's federation: every client every round, one FedSGD step each, the
+// job's defense on every update; train_rounds rounds, or for a converged job
+// up to converge_max_rounds (it ends at its plateau, TrainFederation).
+absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const TrainingJob& job, const DatasetSplits& data) {
   BIOFED_ASSIGN_OR_RETURN(BiomodOptions biomod, SweepBiomod(c, job.mechanisms));
   BIOFED_ASSIGN_OR_RETURN(Defense defense, ParseDefense(job.defense));
   BIOFED_ASSIGN_OR_RETURN(Architecture architecture, ParseArchitecture(job.model));
@@ -59,12 +55,10 @@ absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const Training
   BIOFED_ASSIGN_OR_RETURN(Partition partition, PartitionDataset(labels, data.train.num_classes, partition_options));
   const auto train = std::make_shared<const Dataset>(data.train);
   for (int64_t k = 0; k < c.train_clients; ++k) {
-    uint64_t client_seed = MixSeed(seed, kClientStream, k);
-    if (first_round > 0) client_seed = MixSeed(client_seed, kBlockStream, static_cast<uint64_t>(first_round));
-    plan.clients.push_back(
-        {absl::StrCat("c", k), client_seed, biomod, LocalData{train, partition[k], data.norm}, ClientDpSgd(defense)});
+    plan.clients.push_back({absl::StrCat("c", k), MixSeed(seed, kClientStream, k), biomod,
+                            LocalData{train, partition[k], data.norm}, ClientDpSgd(defense)});
   }
-  plan.rounds = rounds;
+  plan.rounds = job.converged ? c.converge_max_rounds : c.train_rounds;
   plan.device = c.device;
   plan.task.fedsgd = true;
   plan.task.lr = c.lr;
@@ -73,9 +67,8 @@ absl::StatusOr<FederationPlan> TrainingPlan(const SweepConfig& c, const Training
   BIOFED_ASSIGN_OR_RETURN(plan.evaluate,
                           MakeModelEvaluator(plan.spec, std::make_shared<const Dataset>(data.test), data.norm, c.device));
   const int64_t clients = c.train_clients;
-  plan.defend = [defense, seed, clients, first_round](int64_t round, size_t k, TensorTable& update) {
-    const uint64_t global_round = static_cast<uint64_t>((first_round + round) * clients);
-    return ApplyDefense(defense, MixSeed(seed, kDefenseStream, global_round + k), update);
+  plan.defend = [defense, seed, clients](int64_t round, size_t k, TensorTable& update) {
+    return ApplyDefense(defense, MixSeed(seed, kDefenseStream, static_cast<uint64_t>(round * clients) + k), update);
   };
   return plan;
 }
@@ -106,46 +99,29 @@ bool Plateaued(const std::vector<std::pair<int64_t, double>>& curve, int64_t eva
   return since <= before + gain;
 }
 
-namespace {
-
-// Runs `plan` and appends its evaluations, rounds shifted by `first_round`.
-absl::Status RunBlock(const FederationPlan& plan, int64_t first_round, const std::atomic<bool>& stop,
-                      TrainedFederation& out) {
-  BIOFED_ASSIGN_OR_RETURN(FederationRun run, RunFederation(plan, Transport::kInProcess, {}, &stop));
-  for (const RoundRow& row : run.rounds) {
-    if (!EvaluatedRound(plan, row.round)) continue;
-    out.accuracy_curve.push_back({first_round + row.round, row.test_accuracy});
-    out.test_accuracy = row.test_accuracy;
-    out.test_loss = row.test_loss;
-  }
-  out.model = std::move(run.model);
-  out.rounds = first_round + plan.rounds;
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<TrainedFederation> TrainFederation(const SweepConfig& c, const TrainingJob& job,
                                                   const DatasetSplits& data, const std::atomic<bool>& stop) {
+  BIOFED_ASSIGN_OR_RETURN(FederationPlan plan, TrainingPlan(c, job, data));
   TrainedFederation out;
-  double sampling_rate = 0;
-  if (!job.converged) {
-    BIOFED_ASSIGN_OR_RETURN(FederationPlan plan, TrainingPlan(c, job, data, 0, c.train_rounds));
-    sampling_rate = LargestSamplingRate(plan);
-    BIOFED_RETURN_IF_ERROR(RunBlock(plan, 0, stop, out));
-  } else {
-    // Blocks of eval_every rounds, each evaluated at its end, until the plateau rule holds.
-    while (out.rounds < c.converge_max_rounds && !out.plateaued) {
-      const int64_t rounds = std::min(c.eval_every, c.converge_max_rounds - out.rounds);
-      BIOFED_ASSIGN_OR_RETURN(FederationPlan plan, TrainingPlan(c, job, data, out.rounds, rounds));
-      if (out.rounds > 0) plan.initial_model = out.model;
-      sampling_rate = LargestSamplingRate(plan);
-      BIOFED_RETURN_IF_ERROR(RunBlock(plan, out.rounds, stop, out));
-      out.plateaued = Plateaued(out.accuracy_curve, c.plateau_evaluations, c.plateau_gain);
-    }
+  FederationHooks hooks;
+  // Every evaluation on the curve as it comes; a converged job ends at its plateau.
+  hooks.on_round = [&](const RoundRow& row) {
+    if (EvaluatedRound(plan, row.round)) out.accuracy_curve.push_back({row.round, row.test_accuracy});
+  };
+  if (job.converged) {
+    hooks.finished = [&](const RoundRow& row) {
+      out.plateaued = EvaluatedRound(plan, row.round) &&
+                      Plateaued(out.accuracy_curve, c.plateau_evaluations, c.plateau_gain);
+      return out.plateaued;
+    };
   }
+  BIOFED_ASSIGN_OR_RETURN(FederationRun run, RunFederation(plan, Transport::kInProcess, hooks, &stop));
+  out.rounds = static_cast<int64_t>(run.rounds.size());
+  out.test_accuracy = out.accuracy_curve.back().second;
+  out.test_loss = run.rounds.back().test_loss;
+  out.model = std::move(run.model);
   BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(job.defense));
-  BIOFED_ASSIGN_OR_RETURN(out.dp_epsilon, DefenseEpsilon(defense, sampling_rate, out.rounds));
+  BIOFED_ASSIGN_OR_RETURN(out.dp_epsilon, DefenseEpsilon(defense, LargestSamplingRate(plan), out.rounds));
   return out;
 }
 

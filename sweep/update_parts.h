@@ -15,8 +15,8 @@ struct UpdateParts {
   // Of the weights WR acts on (MechanismTargets), the fraction the client's
   // step reset (0 without WR).
   double reset_fraction = std::numeric_limits<double>::quiet_NaN();
-  // L2 norms of the update's parameter entries at the reset positions and at
-  // every other position. On the pseudo-gradient share the first is the reset
+  // L2 norms of the parameter entries of the update the attacker sees (after
+  // the cell's defense) at the reset positions and at every other position. On the pseudo-gradient share the first is the reset
   // part (w - reset(w)) / lr plus the gradient there; on the raw and gradient
   // shares, which carry no resets, it is only the gradient at those positions.
   double reset_norm = std::numeric_limits<double>::quiet_NaN();

@@ -86,8 +86,14 @@ class PairedIntervalsTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         table = table_rows(done.stdout)
         self.assertIn("trained mlp, defense none, state mid", done.stdout)
-        self.assertEqual(table["none"][1:5], ["3", "200", "0 of 3", "0.8200 ± 0.0497"])
-        self.assertEqual(table["fl"][1:6], ["3", "200", "0 of 3", "0.8000 ± 0.0248", "-0.0200 ± 0.0248"])
+        self.assertEqual(table["none"][1:5], ["3", "200", "-", "0.8200 ± 0.0497"])
+        self.assertEqual(table["fl"][1:6], ["3", "200", "-", "0.8000 ± 0.0248", "-0.0200 ± 0.0248"])
+
+    def test_an_exactly_recovered_baseline_is_reconstructed(self):
+        # PSNR +inf (zero error) is the best reconstruction there is, not a missing value.
+        rows = [("mlp", "untrained", "imprint", "none", 4, m, s, float("inf"), 1.0) for m in ["none", "fl"]
+                for s in [1, 2]]
+        self.assertNotIn("not reconstructed", self.run_script(rows))
 
     def test_an_unknown_metric_is_refused(self):
         with tempfile.TemporaryDirectory() as d:

@@ -387,6 +387,8 @@ TEST(SweepConfigTest, MechanismParametersAreAxisValues) {
   EXPECT_THAT(ParseSweepMechanisms("fl+tau:x", shared), StatusIs(absl::StatusCode::kInvalidArgument, "tau"));
   EXPECT_THAT(ParseSweepMechanisms("fl+tau:1+tau:2", shared), StatusIs(absl::StatusCode::kInvalidArgument, "twice"));
   EXPECT_THAT(ParseSweepMechanisms("fl+speed:1", shared), StatusIs(absl::StatusCode::kInvalidArgument, "speed:1"));
+  EXPECT_THAT(ParseSweepMechanisms("fl+tau:0.1234567", shared),
+              StatusIs(absl::StatusCode::kInvalidArgument, "significant digits"));
   EXPECT_THAT(ParseSweepMechanisms("fl+wr-variant:odd", shared),
               StatusIs(absl::StatusCode::kInvalidArgument, "wr-variant"));
   EXPECT_EQ(*ParseSweepVictim("untrained+client-lr:0.05"), (SweepVictim{false, 1, SharedKind::kPseudoGradient, 0.05}));
@@ -394,6 +396,12 @@ TEST(SweepConfigTest, MechanismParametersAreAxisValues) {
   for (const char* bad : {"untrained+client-lr:0", "untrained+client-lr:-1", "untrained+client-lr:x"}) {
     EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+client-lr:LR")) << bad;
   }
+  SweepConfig c = SmallSweep();
+  c.grids[0].victims = {"untrained+client-lr:0.1"};  // the shared lr: the same cells as "untrained"
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "equals the shared lr"));
+  c.grids[0].mechanisms = {"wr+d-re:inf"};
+  c.grids[0].victims = {"untrained"};
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "d_re must be finite"));
 }
 
 // The parameter axes reach the client: WR's reset part of the pseudo-gradient
