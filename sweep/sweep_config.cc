@@ -67,7 +67,7 @@ Json SharedJson(const SweepConfig& config) {
   // and merge: the device, the imprint bins and the attacker switches.
   const Json added_later = {{"device", "cpu"},
                             {"converge_max_rounds", 6000},
-                            {"plateau_evaluations", 5},
+                            {"plateau_evaluations", 25},
                             {"plateau_gain", 0.002},
                             {"imprint_bins", kDefaultImprintBins},
                             {"iterate", "best"},
