@@ -33,7 +33,12 @@ echo "ok: help, dry run, print-config and key checks"
 "$biofed" sweep --config "$work/small.json" --out "$work/a" --jobs 2 > "$work/a.out" 2> "$work/a.err" \
   || fail "uninterrupted sweep: $(tail -5 "$work/a.err")"
 grep -q "ran 16 trainings and $total cells" "$work/a.err" || fail "uninterrupted counts: $(tail -3 "$work/a.err")"
-grep -q "^mlp  *trained  *ig  *topk:0.1  *fl+wr+ws  *4 " "$work/a.out" || fail "no summary row: $(cat "$work/a.out")"
+# Two budgets of one attack (the MLP's and the ResNet's grids) are reported apart.
+grep -q "^mlp  *trained  *ig, 40 iterations  *topk:0.1  *fl+wr+ws  *4 " "$work/a.out" \
+  || fail "no summary row: $(cat "$work/a.out")"
+# A 3-iteration attack does not reconstruct ResNet20's baseline, and the table says so.
+grep -A2 "^resnet20 .*ig, 3 iterations" "$work/a.out" | grep -q "attack fails on the baseline.*no privacy conclusion" \
+  || fail "no baseline verdict: $(cat "$work/a.out")"
 echo "ok: uninterrupted sweep of $total cells"
 
 # The same sweep, SIGKILLed once about half of its cells are in the study.
