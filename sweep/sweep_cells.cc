@@ -47,6 +47,17 @@ std::string AttackCell::Key() const {
                       "|batch=", batch_size, "|seed=", seed, "|defense=", defense, "|iterations=", iterations);
 }
 
+CellRow CellRowOf(const AttackCell& cell) {
+  CellRow row;
+  row.key = cell.Key();
+  row.model = cell.model;
+  row.mechanisms = cell.mechanisms;
+  row.victim = cell.victim;
+  row.defense = cell.defense;
+  row.seed = cell.seed;
+  return row;
+}
+
 std::vector<AttackCell> ExpandCells(const SweepConfig& config) {
   std::vector<AttackCell> cells;
   std::set<std::string> seen;

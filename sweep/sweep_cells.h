@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "experiment/sweep_rows.h"
 #include "sweep/sweep_config.h"
 
 namespace biofed {
@@ -36,6 +37,10 @@ struct AttackCell {
   bool trained() const { return Victim().trained; }
   TrainingJob Training() const { return {model, mechanisms, defense, seed, Victim().converged}; }
 };
+
+// The cell's row with its identity filled in (key, model, mechanisms, victim,
+// defense, seed); what the attack scored is the runner's to add.
+CellRow CellRowOf(const AttackCell& cell);
 
 // Every cell of every grid, in grid order, each key once. Expects a valid
 // config (ValidateSweepConfig).

@@ -154,13 +154,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(const UpdateParts parts, SplitUpdateAtResets(capture.record, *capture.audit));
   const AttackRequest request{attacker, cell.attack, static_cast<uint64_t>(cell.seed), 0, {}};
   BIOFED_ASSIGN_OR_RETURN(AttackOutcome outcome, AttackAndScore(request, capture.record, *capture.audit, device));
-  CellRow row;
-  row.key = cell.Key();
-  row.model = cell.model;
-  row.mechanisms = cell.mechanisms;
-  row.victim = cell.victim;
-  row.defense = cell.defense;
-  row.seed = cell.seed;
+  CellRow row = CellRowOf(cell);
   row.scored = std::move(outcome.scored);
   row.update_norm = norm;
   row.reset_fraction = parts.reset_fraction;

@@ -212,13 +212,7 @@ TEST(SweepReportTest, BudgetsAreGroupedApartAndAFailedBaselineIsMarked) {
     for (int64_t iterations : {1000, 4000}) {
       for (int64_t seed : {1, 2}) {
         const AttackCell cell{"alexnet", "none", "untrained", "ig", "none", 1, seed, iterations};
-        CellRow row;
-        row.key = cell.Key();
-        row.model = cell.model;
-        row.mechanisms = cell.mechanisms;
-        row.victim = cell.victim;
-        row.defense = cell.defense;
-        row.seed = seed;
+        CellRow row = CellRowOf(cell);
         row.scored.attack = "ig";
         row.scored.iterations = iterations;
         row.scored.batch_size = 1;
