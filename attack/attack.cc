@@ -12,6 +12,7 @@
 #include "attack/gradient_matching.h"
 #include "attack/imprint.h"
 #include "attack/label_inference.h"
+#include "attack/reset_prediction.h"
 #include "common/status_macros.h"
 #include "common/torch_status.h"
 #include "models/model_state.h"
@@ -407,6 +408,14 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
   if (config.mask == UpdateMask::kOracle) {
     if (!knowledge.reset_mask) return absl::InvalidArgumentError("mask oracle needs the reset positions, none given");
     BIOFED_RETURN_IF_ERROR(CallTorch("masking the resets", [&] { return MaskResetEntries(s, *knowledge.reset_mask); }));
+  }
+  if (config.mask == UpdateMask::kPredicted) {
+    if (!(config.mask_d_re > 0)) {
+      return absl::InvalidArgumentError(
+          "mask predicted needs the protocol's d_re: --mask-d-re (mask_d_re in a config)");
+    }
+    BIOFED_ASSIGN_OR_RETURN(const std::vector<torch::Tensor> predicted, PredictResetMask(record, config.mask_d_re));
+    BIOFED_RETURN_IF_ERROR(CallTorch("masking the predicted resets", [&] { return MaskResetEntries(s, predicted); }));
   }
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {
     switch (config.kind) {

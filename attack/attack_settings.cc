@@ -1,5 +1,6 @@
 #include "attack/attack_settings.h"
 
+#include <cmath>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,12 +40,20 @@ std::string AttackKindName(AttackKind kind) {
   return "unknown";
 }
 
-std::string UpdateMaskName(UpdateMask mask) { return mask == UpdateMask::kOracle ? "oracle" : "none"; }
+std::string UpdateMaskName(UpdateMask mask) {
+  switch (mask) {
+    case UpdateMask::kNone: return "none";
+    case UpdateMask::kOracle: return "oracle";
+    case UpdateMask::kPredicted: return "predicted";
+  }
+  return "unknown";
+}
 
 absl::StatusOr<UpdateMask> ParseUpdateMask(const std::string& name) {
   if (name == "none") return UpdateMask::kNone;
   if (name == "oracle") return UpdateMask::kOracle;
-  return absl::InvalidArgumentError(absl::StrCat("unknown mask '", name, "' (none or oracle)"));
+  if (name == "predicted") return UpdateMask::kPredicted;
+  return absl::InvalidArgumentError(absl::StrCat("unknown mask '", name, "' (none, oracle or predicted)"));
 }
 
 const std::map<std::string, std::string>& AttackSettingHelp() {
@@ -59,7 +68,10 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
                          "(a WR-aware attacker: resets are large and sparse); 0 = off"},
       {"imprint_bins", "imprint: the bins of the imprint block the malicious server sends the victim (2 to 65536)"},
       {"mask", "none, or oracle: leave out of the matching exactly the weights the client's WR reset (replayed "
-               "from the audit; a fresh client's single step only): the most knowing the resets can give"},
+               "from the audit; a fresh client's single step only): the most knowing the resets can give; or "
+               "predicted: the positions predicted from the global weights and the update (no audit data)"},
+      {"mask_d_re", "mask predicted: the d_re the attacker takes the protocol to use (0 = the victim's, where the "
+                    "command builds the victim)"},
       {"iterate", "IG/FedAvg return the best iterate by objective, or the last (the paper's pipeline)"},
       {"attacker_batchnorm", "the attacker's BatchNorm mode: client (the victim's, from the record) or eval (the "
                              "paper's pipeline)"},
@@ -69,6 +81,11 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
       {"local_hyperparameters", "known (the FedAvg attack replays the K local steps) or unknown (one step)"},
   };
   return *help;
+}
+
+AttackSpec WithProtocolDRe(AttackSpec spec, double protocol_d_re) {
+  if (spec.config.mask == UpdateMask::kPredicted && spec.config.mask_d_re == 0) spec.config.mask_d_re = protocol_d_re;
+  return spec;
 }
 
 absl::Status ValidateAttackSpec(const AttackSpec& s) {
@@ -85,7 +102,13 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   }
   if (c.mask != UpdateMask::kNone && (IsClosedForm(c.kind) || c.ignore_largest_fraction > 0)) {
     return absl::InvalidArgumentError(
-        "mask oracle applies to ig, dlg and fedavg, without ignore_largest (one mask at a time)");
+        "a mask (oracle, predicted) applies to ig, dlg and fedavg, without ignore_largest (one mask at a time)");
+  }
+  if (!(c.mask_d_re >= 0) || !std::isfinite(c.mask_d_re)) {
+    return absl::InvalidArgumentError("mask_d_re must be >= 0 (0: the victim's own)");
+  }
+  if (c.mask_d_re > 0 && c.mask != UpdateMask::kPredicted) {
+    return absl::InvalidArgumentError("mask_d_re applies to mask predicted only");
   }
   if (c.ignore_largest_fraction > 0 && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError(

@@ -30,9 +30,11 @@ std::string AttackKindName(AttackKind kind);
 // Which update entries a WR-aware attacker leaves out of the matching, on
 // the target and every candidate alike: none, or (kOracle) exactly the
 // weights the client's WR pass reset, replayed from the audit (an upper
-// bound on what knowing the resets can give an attacker).
-enum class UpdateMask { kNone, kOracle };
-std::string UpdateMaskName(UpdateMask mask);  // "none", "oracle"
+// bound on what knowing the resets can give an attacker), or (kPredicted)
+// the positions predicted from the global weights and the update alone,
+// knowing the protocol's d_re (attack/reset_prediction.h).
+enum class UpdateMask { kNone, kOracle, kPredicted };
+std::string UpdateMaskName(UpdateMask mask);  // "none", "oracle", "predicted"
 absl::StatusOr<UpdateMask> ParseUpdateMask(const std::string& name);
 
 // The imprint block's bins when a run does not say: with equal-mass
@@ -82,6 +84,10 @@ struct AttackConfig {
   bool attacker_batchnorm_eval = false;
   // IG, DLG and FedAvg; exclusive with ignore_largest_fraction.
   UpdateMask mask = UpdateMask::kNone;
+  // With mask predicted: the d_re the attacker takes the protocol to use; 0
+  // = the victim's own where the caller knows the protocol (sweep, attack on
+  // a victim it builds).
+  double mask_d_re = 0;
 };
 
 struct AttackSpec {
@@ -105,11 +111,17 @@ void VisitFields(Spec& s, Visitor&& v) {
   v("iterate", s.config.last_iterate, BoolText{"last", "best"});
   v("attacker_batchnorm", s.config.attacker_batchnorm_eval, BoolText{"eval", "client"});
   v("mask", s.config.mask, EnumText<UpdateMask>{UpdateMaskName, ParseUpdateMask});
+  v("mask_d_re", s.config.mask_d_re);
   v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
   v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
   v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});
   v("local_hyperparameters", s.threat.local_hyperparameters_known, BoolText{"known", "unknown"});
 }
+
+// The spec with a predicting attacker's mask_d_re, where not set, the
+// protocol's own (the protocol is public): what sweep, simulate and attack
+// on a victim they build run.
+AttackSpec WithProtocolDRe(AttackSpec spec, double protocol_d_re);
 
 // One line of help per setting, by name (for the derived flags).
 const std::map<std::string, std::string>& AttackSettingHelp();

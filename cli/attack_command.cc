@@ -244,6 +244,10 @@ absl::Status Attack(AttackFlags f) {
     std::fprintf(stderr, "biofed attack: replica of the paper's pipeline (raw gradient, attacker BatchNorm eval, last "
                          "iterate, labels given): its gradient error is the paper's measure\n");
   }
+  if (f.capture.empty()) {  // the victim is built here: its protocol is known
+    BIOFED_ASSIGN_OR_RETURN(const BiomodOptions victim, ParseBiomodFlags(f.biomod));
+    f.attacker = WithProtocolDRe(f.attacker, victim.d_re);
+  }
   const AttackConfig& config = f.attacker.config;
   // The closed-form attacks are one step, whatever the iteration setting says.
   const bool closed_form = IsClosedForm(config.kind);
