@@ -155,6 +155,11 @@ absl::StatusOr<CaptureFile> DecodeHeader(const Json& h, const std::string& data,
       if (!(audit.wr_d_re > 0) || !variant.ok()) return absl::DataLossError(absl::StrCat(source, ": malformed audit WR"));
       audit.wr_variant = *variant;
     }
+    if (a.contains("wr_every")) {
+      auto schedule = ParseRejuvenationSchedule(JsonAs<std::string>(a.at("wr_every")));
+      if (!schedule.ok()) return absl::DataLossError(absl::StrCat(source, ": malformed audit WR schedule"));
+      audit.wr_every = *schedule;
+    }
     if (a.contains("sample_indices")) audit.sample_indices = JsonAs<std::vector<int64_t>>(a.at("sample_indices"));
     BIOFED_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors, DecodeGroup(h, "audit", data, source));
     for (const NamedTensor& t : tensors) {
@@ -246,6 +251,8 @@ std::string EncodeCapture(const CaptureFile& capture) {
       header["audit"]["wr_d_re"] = a.wr_d_re;
       header["audit"]["wr_variant"] = RejuvenationVariantName(a.wr_variant);
     }
+    // Written off its default only, so older readers' files read as before.
+    if (a.wr_every != RejuvenationSchedule{}) header["audit"]["wr_every"] = RejuvenationScheduleName(a.wr_every);
     if (!a.sample_indices.empty()) header["audit"]["sample_indices"] = a.sample_indices;
   }
   header["tensors"] = tensors;

@@ -61,6 +61,9 @@ struct AuditRecord {
   // starts at 0), 0 otherwise.
   double wr_d_re = 0;
   RejuvenationVariant wr_variant = RejuvenationVariant::kReference;
+  // Its schedule: a client that ran WR only after its update was taken
+  // (round-end) sent no resets.
+  RejuvenationSchedule wr_every;
   // The batch's indices in the dataset split it was drawn from (the test
   // split for a victim of attack or sweep), in step order; empty when not
   // known (capture files older than the key).

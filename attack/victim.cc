@@ -119,7 +119,8 @@ std::vector<torch::Tensor> ClientFuzzyFactors(const ModelSpec& spec, double tau,
 
 absl::StatusOr<std::vector<torch::Tensor>> ClientResetMask(const UpdateRecord& record, const AuditRecord& audit) {
   BIOFED_ASSIGN_OR_RETURN(const BiomodOptions ran, ParseBiomod(audit.biomod));
-  if (!ran.rejuvenation) {  // nothing was reset
+  // Nothing was reset, or WR ran only after the update was taken.
+  if (!ran.rejuvenation || audit.wr_every.kind == RejuvenationSchedule::Kind::kRoundEnd) {
     BIOFED_ASSIGN_OR_RETURN(const Model model, BuildModel(record.spec, 0));
     std::vector<torch::Tensor> none;
     for (const NamedTensor& t : model.MechanismTargets()) none.push_back(torch::zeros(t.tensor.sizes(), torch::kBool));
@@ -196,6 +197,7 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
     if (o.biomod.rejuvenation && o.clients == 1 && sent.steps == 1) {
       audit.wr_d_re = o.biomod.d_re;
       audit.wr_variant = o.biomod.variant;
+      audit.wr_every = o.biomod.wr_every;
     }
     capture.audit = audit;
     return capture;

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -53,12 +54,38 @@ absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& 
       absl::StrCat("bad WR variant '", name, "': expected reference or paper"));
 }
 
+std::string RejuvenationScheduleName(RejuvenationSchedule schedule) {
+  switch (schedule.kind) {
+    case RejuvenationSchedule::Kind::kSteps: return std::to_string(schedule.every);
+    case RejuvenationSchedule::Kind::kRoundStart: return "round-start";
+    case RejuvenationSchedule::Kind::kRoundEnd: return "round-end";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<RejuvenationSchedule> ParseRejuvenationSchedule(const std::string& text) {
+  RejuvenationSchedule schedule;
+  if (text == "round-start") {
+    schedule.kind = RejuvenationSchedule::Kind::kRoundStart;
+  } else if (text == "round-end") {
+    schedule.kind = RejuvenationSchedule::Kind::kRoundEnd;
+  } else if (!absl::SimpleAtoi(text, &schedule.every) || schedule.every < 1 ||
+             std::to_string(schedule.every) != text) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad WR schedule '", text, "': expected a step count N >= 1, round-start or round-end"));
+  }
+  return schedule;
+}
+
 absl::Status ValidateBiomod(const BiomodOptions& options) {
   if (!(options.tau >= 0 && options.tau < 2)) {
     return absl::InvalidArgumentError(absl::StrCat("tau must be in [0, 2), got ", options.tau));
   }
   if (!(options.d_re > 0 && std::isfinite(options.d_re))) {
     return absl::InvalidArgumentError(absl::StrCat("d_re must be finite and > 0, got ", options.d_re));
+  }
+  if (options.wr_every.every < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("WR's step interval must be >= 1, got ", options.wr_every.every));
   }
   if (options.weight_splitting && options.gamma < 2) {
     return absl::InvalidArgumentError(

@@ -80,6 +80,10 @@ absl::StatusOr<TrainResult> RunCentralizedTraining(const TrainConfig& config,
                                                    const StepCallback& on_step) {
   BIOFED_RETURN_IF_ERROR(ValidateOptimizer(config.optimizer));
   BIOFED_RETURN_IF_ERROR(ValidateBiomod(config.biomod));
+  if (config.biomod.rejuvenation && config.biomod.wr_every.kind != RejuvenationSchedule::Kind::kSteps) {
+    return absl::InvalidArgumentError("WR once per round (round-start, round-end) is a federated client's "
+                                      "schedule; centralised training has steps: wr_every N");
+  }
   if (config.batch_size < 1 || config.epochs < 1) {
     return absl::InvalidArgumentError("batch size and epochs must be >= 1");
   }

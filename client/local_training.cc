@@ -137,8 +137,12 @@ absl::StatusOr<LocalResult> LocalTrainer::Train(const TensorTable& global, const
     }
     LocalResult result;
     result.batch_size = static_cast<int64_t>(batches.front().size());
+    WeightRejuvenation* wr = step_->rejuvenation();
+    using Schedule = RejuvenationSchedule::Kind;
+    if (wr != nullptr && biomod_.wr_every.kind == Schedule::kRoundStart) wr->Apply();
     BIOFED_RETURN_IF_ERROR(RunSteps(batches, data, &result));
     BIOFED_ASSIGN_OR_RETURN(result.update, SharedUpdate(global, task));
+    if (wr != nullptr && biomod_.wr_every.kind == Schedule::kRoundEnd) wr->Apply();
     return result;
   });
 }

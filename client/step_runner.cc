@@ -9,8 +9,10 @@ namespace biofed {
 #ifdef BIOFED_WITH_CUDA
 StepRunner::StepRunner(TrainingStep& step)
     : step_(step),
-      // DP-SGD's per-example passes and host-drawn noise are not captured.
-      graphs_(step.model().device().is_cuda() && step.optimizer_options().name == "sgd" && !step.dp_sgd()) {}
+      // DP-SGD's per-example passes and host-drawn noise are not captured,
+      // nor a step whose WR depends on its index.
+      graphs_(step.model().device().is_cuda() && step.optimizer_options().name == "sgd" && !step.dp_sgd() &&
+              !step.rejuvenation_varies_by_step()) {}
 #else
 StepRunner::StepRunner(TrainingStep& step) : step_(step) {}
 class GraphedTrainingStep {};

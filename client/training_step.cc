@@ -32,6 +32,7 @@ TrainingStep::TrainingStep(Model model, const BiomodOptions& biomod, const Optim
   if (dp.enabled()) dp_sgd_.emplace(dp, seed);
   if (biomod.fuzzy_learning_rates) fuzzy_.emplace(targets_, biomod.tau, seed);
   if (biomod.rejuvenation) rejuvenation_.emplace(targets_, biomod.d_re, biomod.variant, seed);
+  wr_schedule_ = biomod.wr_every;
   if (optimizer.name == "adam") {
     optimizer_ = std::make_unique<torch::optim::Adam>(
         model_.parameters(), torch::optim::AdamOptions(optimizer.lr).weight_decay(optimizer.weight_decay));
@@ -68,7 +69,8 @@ StepOutput TrainingStep::Step(const torch::Tensor& images, const torch::Tensor& 
     for (size_t i = 0; i < parameters.size(); ++i) raw_gradients_[i].copy_(parameters[i].grad());
   }
   if (fuzzy_) fuzzy_->Apply();
-  if (rejuvenation_) rejuvenation_->Apply();
+  if (rejuvenation_ && wr_schedule_.AtStep(steps_)) rejuvenation_->Apply();
+  ++steps_;
   optimizer_->step();
   torch::NoGradGuard no_grad;
   return {loss.detach(), logits.argmax(1).eq(labels).sum()};

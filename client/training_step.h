@@ -2,7 +2,9 @@
 // and the attacker's replay of a client: forward (WS inside the model),
 // mean cross-entropy, backward (or DP-SGD's clipped and noised gradient),
 // FL, WR, optimizer step, in that order (the
-// authors' order: WR resets weights before the step applies the gradient).
+// authors' order: WR resets weights before the step applies the gradient;
+// WR at the steps its schedule names, BiomodOptions::wr_every, a round's
+// start or end left to the caller through rejuvenation()).
 // The private biomod state (FL factors, WR stream) comes from the client's
 // seed. No host synchronisation inside Step(). Not thread-safe.
 #ifndef BIOFED_CLIENT_TRAINING_STEP_H_
@@ -63,6 +65,9 @@ class TrainingStep {
   WeightRejuvenation* rejuvenation() { return rejuvenation_ ? &*rejuvenation_ : nullptr; }
   const std::vector<NamedTensor>& targets() const { return targets_; }
   bool dp_sgd() const { return dp_sgd_.has_value(); }
+  // Whether Step() runs WR at some steps and not at others (a schedule of
+  // every N > 1 steps): such a step cannot be captured once and replayed.
+  bool rejuvenation_varies_by_step() const { return rejuvenation_ && wr_schedule_.every > 1; }
 
  private:
   Model model_;
@@ -70,6 +75,8 @@ class TrainingStep {
   std::vector<NamedTensor> targets_;
   std::optional<FuzzyLearningRates> fuzzy_;
   std::optional<WeightRejuvenation> rejuvenation_;
+  RejuvenationSchedule wr_schedule_;  // inside Step() for kSteps; the caller's for a round's start or end
+  int64_t steps_ = 0;                 // Step() calls so far
   std::optional<DpSgdGradient> dp_sgd_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> raw_gradients_;  // empty unless kept

@@ -72,7 +72,9 @@ Json SharedJson(const SweepConfig& config) {
                             {"imprint_bins", kDefaultImprintBins},
                             {"iterate", "best"},
                             {"attacker_batchnorm", "client"},
-                            {"mask", "none"}};
+                            {"mask", "none"},
+                            {"mask_d_re", 0},
+                            {"wr_every", "1"}};
   for (const auto& [key, default_value] : added_later.items()) {
     if (j.contains(key) && j.at(key) == default_value) j.erase(key);
   }
@@ -111,6 +113,8 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
       if (ok) victim.share = *share;
     } else if (ok && kv[0] == "client-lr") {
       ok = absl::SimpleAtod(kv[1], &victim.client_lr) && victim.client_lr > 0 && std::isfinite(victim.client_lr);
+    } else if (ok && kv[0] == "local-steps") {
+      ok = absl::SimpleAtoi(kv[1], &victim.local_steps) && victim.local_steps >= 1 && victim.local_steps <= 100;
     } else if (ok && kv[0] == "state") {
       ok = victim.trained && (kv[1] == "mid" || kv[1] == "converged");
       victim.converged = kv[1] == "converged";
@@ -118,12 +122,14 @@ absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text) {
       ok = false;
     }
   }
+  // The raw and gradient shares are one step's.
+  ok = ok && (victim.local_steps == 1 || victim.share == SharedKind::kPseudoGradient);
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat("victim '", text,
                      "': expected untrained or trained, optionally +aggregate:K (1 to 64 clients), +share:S "
-                     "(raw, gradient or pseudo_gradient), +client-lr:LR (> 0) and, trained, +state:mid or "
-                     "+state:converged, each once"));
+                     "(raw, gradient or pseudo_gradient), +local-steps:K (1 to 100, the pseudo-gradient's), "
+                     "+client-lr:LR (> 0) and, trained, +state:mid or +state:converged, each once"));
   }
   return victim;
 }
@@ -132,6 +138,7 @@ std::string SweepVictimName(const SweepVictim& victim) {
   std::string name = victim.trained ? "trained" : "untrained";
   if (victim.clients != 1) absl::StrAppend(&name, "+aggregate:", victim.clients);
   if (victim.share != SharedKind::kPseudoGradient) absl::StrAppend(&name, "+share:", SharedKindName(victim.share));
+  if (victim.local_steps != 1) absl::StrAppend(&name, "+local-steps:", victim.local_steps);
   if (victim.client_lr > 0) absl::StrAppend(&name, "+client-lr:", absl::StrFormat("%g", victim.client_lr));
   if (victim.converged) absl::StrAppend(&name, "+state:converged");
   return name;
@@ -140,9 +147,6 @@ std::string SweepVictimName(const SweepVictim& victim) {
 absl::StatusOr<AttackSpec> CellAttacker(const SweepConfig& c, const std::string& attack, int64_t iterations) {
   BIOFED_ASSIGN_OR_RETURN(AttackSpec spec, ParseAttackSpec(attack, c.attacker));
   spec.config.iterations = iterations;
-  if (spec.config.kind == AttackKind::kFedAvg) {
-    return absl::InvalidArgumentError("the sweep's clients send one FedSGD step; the fedavg attack does not apply");
-  }
   return spec;
 }
 
@@ -260,16 +264,25 @@ SweepConfig PaperPreset() {
 namespace {
 
 // The attack `a` of grid `g` applies to all of its victims: mask:oracle
-// replays one fresh client's resets, which an aggregate does not have.
+// replays one fresh client's single step, which an aggregate or K > 1 local
+// steps do not give; the fedavg attack replays K > 1 local steps of one
+// client.
 absl::Status CheckCellAttacker(const SweepConfig& c, const SweepGrid& g, const std::string& a) {
   BIOFED_ASSIGN_OR_RETURN(const AttackSpec spec, CellAttacker(c, a, c.attacker.config.iterations));
-  if (spec.config.mask != UpdateMask::kOracle) return absl::OkStatus();
+  const bool oracle = spec.config.mask == UpdateMask::kOracle;
+  const bool fedavg = spec.config.kind == AttackKind::kFedAvg;
   for (const std::string& v : g.victims) {
     BIOFED_ASSIGN_OR_RETURN(const SweepVictim victim, ParseSweepVictim(v));
-    if (victim.clients > 1) {
-      return absl::InvalidArgumentError(absl::StrCat("attack '", a, "' on victim '", v,
-                                                     "': mask oracle replays one fresh client's WR resets; an "
-                                                     "aggregate's are not replayable"));
+    const auto refuse = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat("attack '", a, "' on victim '", v, "': ", why));
+    };
+    if (oracle && (victim.clients > 1 || victim.local_steps > 1)) {
+      return refuse("mask oracle replays one fresh client's WR resets of one step; an aggregate's, or K > 1 "
+                    "steps', are not replayable");
+    }
+    if (fedavg && (victim.local_steps == 1 || victim.clients > 1)) {
+      return refuse("the fedavg attack does not apply: it replays one client's K > 1 local steps "
+                    "(+local-steps:K)");
     }
   }
   return absl::OkStatus();

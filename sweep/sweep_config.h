@@ -31,6 +31,9 @@ struct SweepVictim {
   // The SGD learning rate of the attacked step; 0: the config's `lr`. (The
   // reset part of a WR client's pseudo-gradient scales with 1 / lr.)
   double client_lr = 0;
+  // The client's local SGD steps in the attacked round, each on its own
+  // batch of batch_size (the pseudo-gradient share only).
+  int64_t local_steps = 1;
   // A trained victim's state: "mid" (train_rounds rounds, the default) or
   // "converged" (trained until its test accuracy plateaus, SweepConfig's
   // plateau rule).
@@ -38,17 +41,19 @@ struct SweepVictim {
 
   bool operator==(const SweepVictim& o) const {
     return trained == o.trained && clients == o.clients && share == o.share && client_lr == o.client_lr &&
-           converged == o.converged;
+           converged == o.converged && local_steps == o.local_steps;
   }
 };
 // INVALID_ARGUMENT naming `text` unless "untrained" or "trained", optionally
 // followed by "+aggregate:K" (1 <= K <= 64), "+share:S" (raw, gradient or
-// pseudo_gradient), "+client-lr:LR" (> 0) and, on a trained victim,
+// pseudo_gradient), "+local-steps:K" (1 to 100, pseudo_gradient only),
+// "+client-lr:LR" (> 0) and, on a trained victim,
 // "+state:mid" or "+state:converged", each once.
 absl::StatusOr<SweepVictim> ParseSweepVictim(const std::string& text);
 // "trained", "untrained+aggregate:4", "trained+share:raw",
-// "untrained+client-lr:0.1", "trained+state:converged": the defaults (one
-// client, the pseudo-gradient, the shared lr, the mid state) unnamed, so
+// "untrained+local-steps:4", "untrained+client-lr:0.1",
+// "trained+state:converged": the defaults (one client, the pseudo-gradient,
+// one step, the shared lr, the mid state) unnamed, so
 // older studies keep their names.
 std::string SweepVictimName(const SweepVictim& victim);
 

@@ -17,7 +17,7 @@ namespace {
 bool OwnerEnabled(const BiomodOptions& o, const std::string& parameter) {
   if (parameter == "tau") return o.fuzzy_learning_rates;
   if (parameter == "gamma") return o.weight_splitting;
-  return o.rejuvenation;  // d_re, wr_variant
+  return o.rejuvenation;  // d_re, wr_variant, wr_every
 }
 
 const char* OwnerName(const std::string& parameter) {
@@ -55,7 +55,7 @@ absl::StatusOr<BiomodOptions> ParseSweepMechanisms(const std::string& text, cons
     const absl::Status status = SetCompactField(*options, VisitParametersOf, key, value, NoSkip);
     if (absl::IsNotFound(status)) {
       return bad(absl::StrCat("'", key, ":", value, "' is not a mechanism or PARAMETER:VALUE (tau, d-re, gamma, "
-                              "wr-variant)"));
+                              "wr-variant, wr-every)"));
     }
     if (!status.ok()) return bad(std::string(status.message()));
   }

@@ -14,7 +14,7 @@ namespace biofed {
 
 // An entry of the axis: a subset ("none", "fl,wr", "fl+wr+ws"), optionally
 // followed by parameters of its mechanisms over `shared`, each once:
-// "fl+wr+tau:0.5+d-re:6" (tau belongs to FL; d-re and wr-variant to WR;
+// "fl+wr+tau:0.5+d-re:6" (tau belongs to FL; d-re, wr-variant and wr-every to WR;
 // gamma to WS). INVALID_ARGUMENT naming the entry when an item is neither a
 // mechanism nor a parameter, a value does not parse, or a parameter's
 // mechanism is not in the subset (a parameter that changes nothing would

@@ -132,10 +132,11 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
   o.batch_size = cell.batch_size;
   o.clients = cell.Victim().clients;
-  // What the client sends of its one FedSGD step: by default the
-  // pseudo-gradient (w - w') / lr, so WR's resets are part of it.
+  // What the client sends of its K local steps (one FedSGD step by
+  // default): by default the pseudo-gradient (w - w') / lr, so WR's resets
+  // are part of it.
   o.share = cell.Victim().share;
-  o.local_steps = 1;
+  o.local_steps = cell.Victim().local_steps;
   o.client_lr = cell.Victim().client_lr > 0 ? cell.Victim().client_lr : c.lr;
   o.seed = static_cast<uint64_t>(cell.seed);
   BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(cell.defense));
@@ -146,6 +147,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
     o.initial_state = ToNamedTensors(checkpoint.model);
   }
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
+  attacker = WithProtocolDRe(std::move(attacker), o.biomod.d_re);
   // An active attacker (imprint) is the server: it sends the victim its model.
   o.server = ServerBehaviourOf(attacker.config);
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));

@@ -14,7 +14,8 @@
 namespace biofed {
 
 absl::StatusOr<UpdateParts> SplitUpdateAtResets(const UpdateRecord& record, const AuditRecord& audit) {
-  if (record.clients > 1) return UpdateParts{};
+  // An aggregate has no one client's resets; K > 1 steps' are not replayed.
+  if (record.clients > 1 || record.local_steps > 1) return UpdateParts{};
   BIOFED_ASSIGN_OR_RETURN(const std::vector<torch::Tensor> reset, ClientResetMask(record, audit));
   return CallTorch("splitting the update at the resets", [&]() -> absl::StatusOr<UpdateParts> {
     BIOFED_ASSIGN_OR_RETURN(const Model model, BuildModel(record.spec, 0));

@@ -25,7 +25,8 @@ struct UpdateParts {
 
 // The parts of one fresh client's single-step update (the resets replayed
 // from the audit, ClientResetMask). An aggregate of several clients has no
-// one client's resets: all NaN. FAILED_PRECONDITION when the audit cannot
+// one client's resets, and the resets of K > 1 local steps are not
+// replayed: all NaN. FAILED_PRECONDITION when the audit cannot
 // replay the client's WR pass.
 absl::StatusOr<UpdateParts> SplitUpdateAtResets(const UpdateRecord& record, const AuditRecord& audit);
 

@@ -9,6 +9,7 @@
 #include "attack/metrics.h"
 #include "attack/update_record.h"
 #include "attack/victim.h"
+#include "client/weight_rejuvenation.h"
 #include "experiment/attack_and_score.h"
 #include "models/model_state.h"
 #include "tests/testing/fashion_mnist.h"
@@ -191,6 +192,51 @@ TEST(AttackerViewTest, TheOracleMaskIsExactlyTheResetEntriesAndUndoesWr) {
   ASSERT_THAT(knowing, IsOk());
   EXPECT_LT(blind->scored.psnr, 30);
   EXPECT_GT(knowing->scored.psnr, 30);
+}
+
+// WR's schedule in what a client sends of one step. Once per round before
+// the step (round-start): the client trains the reset weights, so it sends
+// (w - r) / lr + g(r), r the weights after the pass ClientResetMask replays
+// and g(r) the gradient there. Once after the update is taken (round-end):
+// exactly the update of a client without WR.
+TEST(AttackerViewTest, WrAtARoundsStartIsTrainedAndAtItsEndIsNeverSent) {
+  VictimOptions o;
+  o.biomod = ParseBiomod("wr").value();
+  o.biomod.d_re = 8;
+  o.share = SharedKind::kPseudoGradient;
+  o.seed = 4;
+  o.biomod.wr_every = *ParseRejuvenationSchedule("round-start");
+  const CaptureFile start = MakeVictimCapture(o, FashionMnist()).value();
+  Model reset = BuildModel(start.record.spec, 0).value();
+  ASSERT_THAT(LoadState(reset, start.record.global_state), IsOk());
+  WeightRejuvenation(reset.MechanismTargets(), 8, o.biomod.variant, start.audit->client_seed).Apply();
+  const auto g = CandidateGradients(reset, start.audit->images, start.audit->labels, false);
+  const auto global = BuildModel(start.record.spec, 0).value();
+  ASSERT_THAT(LoadState(global, start.record.global_state), IsOk());
+  const auto w = global.parameters();
+  const auto r = reset.parameters();
+  const auto sent = TargetGradients(global, start.record, std::nullopt).value();
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const torch::Tensor expected = (w[i] - r[i]).detach() / o.client_lr + g[i];
+    // float32 cancellation in (w - (r - lr g)) / lr: |w| ~ 0.05, lr 0.01, so ~1e-5 absolute.
+    EXPECT_TRUE(torch::allclose(sent[i], expected, 1e-3, 1e-4)) << i;
+  }
+  const std::vector<torch::Tensor> replayed = ClientResetMask(start.record, *start.audit).value();
+  EXPECT_GT(replayed[0].sum().item<int64_t>(), 0);
+
+  o.biomod.wr_every = *ParseRejuvenationSchedule("round-end");
+  const CaptureFile end = MakeVictimCapture(o, FashionMnist()).value();
+  VictimOptions plain = o;
+  plain.biomod = BiomodOptions{};
+  const CaptureFile baseline = MakeVictimCapture(plain, FashionMnist()).value();
+  ASSERT_EQ(end.record.update.size(), baseline.record.update.size());
+  for (size_t i = 0; i < end.record.update.size(); ++i) {
+    EXPECT_TRUE(torch::equal(end.record.update[i].tensor, baseline.record.update[i].tensor)) << i;
+  }
+  const CaptureFile decoded = DecodeCapture(EncodeCapture(end), "memory").value();
+  EXPECT_EQ(decoded.audit->wr_every.kind, RejuvenationSchedule::Kind::kRoundEnd);
+  const std::vector<torch::Tensor> none = ClientResetMask(decoded.record, *decoded.audit).value();
+  for (const torch::Tensor& m : none) EXPECT_EQ(m.sum().item<int64_t>(), 0);
 }
 
 TEST(AttackerViewTest, PseudoGradientOfOnePlainStepIsTheGradient) {

@@ -313,6 +313,50 @@ TEST(TrainingStepTest, SameSeedGivesBitIdenticalWeightsOnCpu) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i]));
 }
 
+TEST(RejuvenationScheduleTest, NamesParseBackAndBadOnesAreRefused) {
+  for (const std::string name : {"1", "10", "round-start", "round-end"}) {
+    auto schedule = ParseRejuvenationSchedule(name);
+    ASSERT_TRUE(schedule.ok()) << name;
+    EXPECT_EQ(RejuvenationScheduleName(*schedule), name);
+  }
+  EXPECT_EQ(ParseRejuvenationSchedule("10")->every, 10);
+  for (const std::string bad : {"0", "-2", "x", "01", "1.5", "round"}) {
+    EXPECT_FALSE(ParseRejuvenationSchedule(bad).ok()) << bad;
+  }
+}
+
+// WR every 3 steps runs in the client's steps 0, 3 and 6 (counted from 0)
+// and no other; once per round, never inside a step (the client calls it).
+TEST(TrainingStepTest, WrRunsAtTheStepsItsScheduleNames) {
+  BiomodOptions every3 = Options(false, true, false);
+  every3.wr_every = *ParseRejuvenationSchedule("3");
+  TrainingStep step(Mlp(), every3, OptimizerOptions{"sgd", 0.05, 0, 0}, 5);
+  EXPECT_TRUE(step.rejuvenation_varies_by_step());
+  const torch::Tensor x = torch::randn({4, 1, 28, 28});
+  const torch::Tensor y = torch::randint(0, 10, {4}, torch::kLong);
+  for (int64_t s = 0; s < 7; ++s) {
+    step.rejuvenation()->ResetStatistics();
+    step.Step(x, y);
+    const std::vector<double> fractions = step.rejuvenation()->MeanResetFractions();
+    const double total = fractions[0] + fractions[1];
+    if (s % 3 == 0) {
+      EXPECT_GT(total, 0) << s;
+    } else {
+      EXPECT_EQ(total, 0) << s;
+    }
+  }
+  for (const std::string once : {"round-start", "round-end"}) {
+    BiomodOptions round = Options(false, true, false);
+    round.wr_every = *ParseRejuvenationSchedule(once);
+    TrainingStep per_round(Mlp(), round, OptimizerOptions{"sgd", 0.05, 0, 0}, 5);
+    EXPECT_FALSE(per_round.rejuvenation_varies_by_step());
+    per_round.rejuvenation()->ResetStatistics();
+    per_round.Step(x, y);
+    const std::vector<double> fractions = per_round.rejuvenation()->MeanResetFractions();
+    EXPECT_EQ(fractions[0] + fractions[1], 0) << once;
+  }
+}
+
 TEST(TrainingStepTest, AdamAndSgdBothTrain) {
   for (const std::string name : {"sgd", "adam"}) {
     torch::manual_seed(3);

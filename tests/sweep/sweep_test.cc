@@ -94,8 +94,7 @@ TEST(SweepConfigTest, CellsAreCanonicalAndCountedOnce) {
   EXPECT_TRUE(TrainingJobsFor(cells).empty());
 }
 
-// A cell's attack is the compact form over the sweep's shared attacker; the
-// fedavg attack does not apply to one FedSGD step.
+// A cell's attack is the compact form over the sweep's shared attacker.
 TEST(SweepConfigTest, CellAttackersApplyTheirSettingsOverTheSharedOnes) {
   SweepConfig c;
   c.attacker.config.tv_weight = 1e-4;
@@ -106,7 +105,6 @@ TEST(SweepConfigTest, CellAttackersApplyTheirSettingsOverTheSharedOnes) {
   EXPECT_EQ(robust->config.iterations, 300);
   EXPECT_TRUE(robust->threat.labels_known);  // the sweep's default attacker
   EXPECT_EQ(AttackSpecName(*robust, c.attacker), "ig+ignore-largest:0.1");
-  EXPECT_THAT(CellAttacker(c, "fedavg", 300), StatusIs(absl::StatusCode::kInvalidArgument, "does not apply"));
   EXPECT_THAT(CellAttacker(c, "ig+mask:0.1", 300), StatusIs(absl::StatusCode::kInvalidArgument, "ig+mask:0.1"));
 }
 
@@ -399,6 +397,69 @@ TEST(SweepConfigTest, MechanismParametersAreAxisValues) {
   c.grids[0].mechanisms = {"wr+d-re:inf"};
   c.grids[0].victims = {"untrained"};
   EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "d_re must be finite"));
+}
+
+// K local steps are a victim axis of the pseudo-gradient share; the fedavg
+// attack (which replays them) applies to K > 1 and mask:oracle (which
+// replays one step) to K = 1. WR's schedule is a mechanism parameter.
+TEST(SweepConfigTest, LocalStepsAndWrScheduleAreAxisValues) {
+  const SweepVictim k4 = *ParseSweepVictim("untrained+local-steps:4");
+  EXPECT_EQ(k4.local_steps, 4);
+  EXPECT_EQ(SweepVictimName(k4), "untrained+local-steps:4");
+  EXPECT_EQ(SweepVictimName(*ParseSweepVictim("untrained+local-steps:1")), "untrained");
+  for (const char* bad : {"untrained+local-steps:0", "untrained+local-steps:101", "untrained+share:raw+local-steps:2",
+                          "untrained+share:gradient+local-steps:2"}) {
+    EXPECT_THAT(ParseSweepVictim(bad), StatusIs(absl::StatusCode::kInvalidArgument, "+local-steps:K")) << bad;
+  }
+  SweepConfig c = SmallSweep();
+  c.grids[0].victims = {"untrained+local-steps:2"};
+  c.grids[0].attacks = {"fedavg", "ig", "ig+mask:predicted"};
+  EXPECT_THAT(ValidateSweepConfig(c), IsOk());
+  c.grids[0].attacks = {"ig+mask:oracle"};
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "K > 1"));
+  c.grids[0].victims = {"untrained"};
+  c.grids[0].attacks = {"fedavg"};
+  EXPECT_THAT(ValidateSweepConfig(c), StatusIs(absl::StatusCode::kInvalidArgument, "fedavg attack does not apply"));
+
+  const BiomodOptions shared;
+  const BiomodOptions periodic = *ParseSweepMechanisms("wr+wr-every:10", shared);
+  EXPECT_EQ(periodic.wr_every.every, 10);
+  EXPECT_EQ(SweepMechanismsName(periodic, shared), "wr+wr-every:10");
+  EXPECT_EQ(SweepMechanismsName(*ParseSweepMechanisms("wr+wr-every:1", shared), shared), "wr");
+  EXPECT_EQ(ParseSweepMechanisms("wr+wr-every:round-end", shared)->wr_every.kind,
+            RejuvenationSchedule::Kind::kRoundEnd);
+  EXPECT_THAT(ParseSweepMechanisms("fl+wr-every:2", shared), StatusIs(absl::StatusCode::kInvalidArgument, "of wr"));
+  EXPECT_THAT(ParseSweepMechanisms("wr+wr-every:0", shared), StatusIs(absl::StatusCode::kInvalidArgument, "wr-every"));
+}
+
+// The victim's K steps and WR's schedule reach the client: a K-step row
+// records K and its K batches' indices, and its resets, of K passes, are not
+// replayed (NaN); a client that runs WR only after its update was taken
+// sends exactly the baseline's update.
+TEST(SweepRunnerTest, LocalStepsAndWrScheduleChangeWhatTheClientSends) {
+  TempDir dir;
+  SweepConfig c = SmallSweep();
+  c.grids[0].mechanisms = {"none", "wr", "wr+wr-every:round-end"};
+  c.grids[0].victims = {"untrained", "untrained+local-steps:3"};
+  c.grids[0].defenses = {"none"};
+  auto study = RunStudy(c, dir);
+  ASSERT_THAT(study, IsOk());
+  std::map<std::pair<std::string, std::string>, CellRow> row;
+  for (const CellRow& cell : study->cells) row[{cell.mechanisms, cell.victim}] = cell;
+  ASSERT_EQ(row.size(), 6u);
+  for (const std::string m : {"none", "wr", "wr+wr-every:round-end"}) {
+    const CellRow& k3 = row.at({m, "untrained+local-steps:3"});
+    EXPECT_EQ(k3.scored.local_steps, 3) << m;
+    EXPECT_EQ(std::vector<std::string>(absl::StrSplit(k3.test_indices, ',')).size(), 3u) << m;
+    EXPECT_TRUE(std::isnan(k3.reset_fraction)) << m;
+    EXPECT_EQ(row.at({m, "untrained"}).scored.local_steps, 1) << m;
+  }
+  const CellRow& end = row.at({"wr+wr-every:round-end", "untrained"});
+  EXPECT_EQ(end.update_norm, row.at({"none", "untrained"}).update_norm);
+  EXPECT_EQ(end.reset_fraction, 0);
+  EXPECT_EQ(end.update_norm, row.at({"wr+wr-every:round-end", "untrained"}).gradient_part_norm);
+  EXPECT_GT(row.at({"wr", "untrained"}).reset_fraction, 0);
+  EXPECT_GT(row.at({"wr", "untrained"}).update_norm, 2 * end.update_norm);
 }
 
 // The parameter axes reach the client: WR's reset part of the pseudo-gradient
