@@ -26,6 +26,7 @@ ScoredAttack Scored(const AttackRequest& request, const ThreatModel& threat, con
   s.batchnorm_train_mode = record.batchnorm_train_mode;
   s.batch_size = record.batch_size;
   s.local_steps = record.local_steps;
+  s.share = SharedKindName(record.kind);
   s.mse = score.mean_mse;
   s.psnr = score.mean_psnr;
   s.ssim = score.mean_ssim;

@@ -31,6 +31,9 @@ struct ScoredAttack {
   // The paper's metric: 100 (1 - cos) of the final match (attack/attack.h);
   // NaN where not recorded (rows older than the column).
   double gradient_error_percent = std::numeric_limits<double>::quiet_NaN();
+  // What the client sent (client/update_share.h's name: pseudo_gradient,
+  // gradient or raw); empty in rows older than the column.
+  std::string share;
   std::string objective_name;
   double objective = 0, seconds = 0;
   Blob png;  // truth above reconstruction
@@ -60,6 +63,7 @@ void VisitFields(Record& r, Visitor&& v) {
   v("png", r.png);
   v("recovered_fraction", r.recovered_fraction);  // columns added after the first studies come last
   v("gradient_error_percent", r.gradient_error_percent);
+  v("share", r.share);
 }
 
 // An attacked update of a running federation: the round and client it came

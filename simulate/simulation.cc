@@ -60,6 +60,7 @@ absl::StatusOr<FederationPlan> PlanOf(const SimulationConfig& c, const std::stri
   }
   plan.rounds = c.rounds;
   plan.task.fedsgd = c.mode == "fedsgd";
+  plan.task.share = c.share;
   plan.task.lr = c.lr;
   plan.task.local_epochs = c.local_epochs;
   plan.task.batch_size = c.batch;
@@ -201,7 +202,10 @@ absl::StatusOr<FederationOutcome> SimulateOne(const SimulationConfig& c, const s
     progress(absl::StrFormat("%s round %d/%d: test accuracy %.4f", outcome.name, row.round, c.rounds, row.test_accuracy));
   };
   hooks.on_update = [&](CaptureFile observed) { workers.Submit(std::move(observed)); };
-  absl::StatusOr<FederationRun> run = RunFederation(plan, Transport::kGrpc, hooks);
+  // Over gRPC on localhost, as deployed; the protocol carries pseudo-gradients,
+  // so a one-step share runs in-process (the same federation, driver tests).
+  const Transport transport = c.share == SharedKind::kPseudoGradient ? Transport::kGrpc : Transport::kInProcess;
+  absl::StatusOr<FederationRun> run = RunFederation(plan, transport, hooks);
   absl::StatusOr<std::vector<ObservedAttack>> attacks = workers.Finish();
   BIOFED_RETURN_IF_ERROR(run.status());
   BIOFED_RETURN_IF_ERROR(attacks.status());

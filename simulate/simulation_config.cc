@@ -29,6 +29,9 @@ const std::map<std::string, std::string>& OwnHelp() {
       {"dirichlet_alpha", "concentration of the dirichlet partition"},
       {"rounds", "rounds per federation"},
       {"mode", "fedsgd (one local step) or fedavg"},
+      {"share", "what each client sends: pseudo_gradient ((w - w') / lr, WR's resets inside), or with fedsgd "
+                "gradient (the step FL scaled, no WR) or raw (the autograd gradient, before FL and WR); those two "
+                "run the federation in-process, the gRPC protocol carries pseudo-gradients"},
       {"lr", "client learning rate"},
       {"local_epochs", "FedAvg local epochs"},
       {"batch", "local batch size (0: whole partition)"},
@@ -71,6 +74,10 @@ absl::Status ValidateSimulationConfig(const SimulationConfig& c) {
   if (c.clients < 1) return absl::InvalidArgumentError("clients must be at least 1");
   if (c.rounds < 1) return absl::InvalidArgumentError("rounds must be at least 1");
   if (c.mode != "fedsgd" && c.mode != "fedavg") return absl::InvalidArgumentError("mode must be fedsgd or fedavg");
+  if (IsOneStepShare(c.share) && c.mode != "fedsgd") {
+    return absl::InvalidArgumentError(absl::StrCat("share ", SharedKindName(c.share),
+                                                   " is one step's: it needs mode fedsgd"));
+  }
   if (!(c.lr > 0)) return absl::InvalidArgumentError("lr must be positive");
   if (c.batch < 0 || c.samples_per_client < 0) return absl::InvalidArgumentError("batch and samples_per_client must be >= 0");
   if (c.biomods.empty()) return absl::InvalidArgumentError("biomods needs at least one entry ('none' is the baseline)");

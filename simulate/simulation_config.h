@@ -15,6 +15,7 @@
 #include "attack/server_behaviour.h"
 #include "client/biomod_options.h"
 #include "client/dp_sgd_options.h"
+#include "client/update_share.h"
 #include "common/record_fields.h"
 #include "server/robust_aggregation.h"
 
@@ -33,6 +34,11 @@ struct SimulationConfig {
   double dirichlet_alpha = 0.5;
   int64_t rounds = 30;
   std::string mode = "fedsgd";
+  // What each client sends: its pseudo-gradient (w - w') / lr, WR's resets
+  // inside (the protocol's), or, FedSGD only, the gradient its optimizer
+  // applied or the raw autograd gradient (client/update_share.h); the
+  // server applies what it receives.
+  SharedKind share = SharedKind::kPseudoGradient;
   double lr = 0.1;
   int64_t local_epochs = 1;
   int64_t batch = 4;
@@ -79,6 +85,7 @@ void VisitFields(Config& c, Visitor&& v) {
   v("dirichlet_alpha", c.dirichlet_alpha);
   v("rounds", c.rounds);
   v("mode", c.mode);
+  v("share", c.share, EnumText<SharedKind>{SharedKindName, ParseSharedKind});
   v("lr", c.lr);
   v("local_epochs", c.local_epochs);
   v("batch", c.batch);

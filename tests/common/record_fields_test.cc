@@ -37,6 +37,7 @@ ObservedAttack Example() {
   a.scored.objective_name = "1 - cos";
   a.scored.objective = 1e-3;
   a.scored.gradient_error_percent = 0.25;
+  a.scored.share = "gradient";
   a.scored.png.bytes = std::string("\x89PNG\0data", 9);
   return a;
 }
@@ -45,14 +46,14 @@ ObservedAttack Example() {
 // (simulate/results_store.cc and sweep/sweep_store.cc at f4f9786): renaming
 // one would orphan every older study's data. Columns added since (DP-SGD's
 // budget, the fraction of the batch recovered, the paper's gradient error,
-// a training's state and plateau) come after them.
+// what the client shared, a training's state and plateau) come after them.
 TEST(RecordFieldsTest, ColumnNamesAreThoseOfEarlierStudies) {
   EXPECT_EQ(FieldNames<ObservedAttack>(),
             (std::vector<std::string>{"round", "client_id", "attack", "iterations", "labels", "fl_factors_known",
                                       "batch_size_known", "local_hyperparameters_known", "batchnorm_mode",
                                       "batch_size", "local_steps", "mse", "psnr", "ssim", "relative_error_percent",
                                       "best_psnr", "label_accuracy", "objective_name", "objective", "seconds",
-                                      "png", "recovered_fraction", "gradient_error_percent"}));
+                                      "png", "recovered_fraction", "gradient_error_percent", "share"}));
   EXPECT_EQ(FieldNames<RoundRow>(),
             (std::vector<std::string>{"round", "test_accuracy", "test_loss", "train_loss", "examples", "participants",
                                       "dropped", "rejected", "seconds"}));
