@@ -414,7 +414,8 @@ absl::StatusOr<AttackResult> RunAttack(const UpdateRecord& record, const Attacke
       return absl::InvalidArgumentError(
           "mask predicted needs the protocol's d_re: --mask-d-re (mask_d_re in a config)");
     }
-    BIOFED_ASSIGN_OR_RETURN(const std::vector<torch::Tensor> predicted, PredictResetMask(record, config.mask_d_re));
+    BIOFED_ASSIGN_OR_RETURN(const std::vector<torch::Tensor> predicted, PredictResetMask(record, config.mask_d_re,
+                                                                                     config.mask_paper_law));
     BIOFED_RETURN_IF_ERROR(CallTorch("masking the predicted resets", [&] { return MaskResetEntries(s, predicted); }));
   }
   absl::StatusOr<AttackResult> result = CallTorch("attack " + AttackKindName(config.kind), [&]() -> absl::StatusOr<AttackResult> {

@@ -72,6 +72,8 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
                "predicted: the positions predicted from the global weights and the update (no audit data)"},
       {"mask_d_re", "mask predicted: the d_re the attacker takes the protocol to use (0 = the victim's, where the "
                     "command builds the victim)"},
+      {"mask_wr_variant", "mask predicted: the WR law the attacker takes the protocol to use, reference or paper "
+                          "(with mask_d_re 0, the victim's)"},
       {"iterate", "IG/FedAvg return the best iterate by objective, or the last (the paper's pipeline)"},
       {"attacker_batchnorm", "the attacker's BatchNorm mode: client (the victim's, from the record) or eval (the "
                              "paper's pipeline)"},
@@ -83,8 +85,11 @@ const std::map<std::string, std::string>& AttackSettingHelp() {
   return *help;
 }
 
-AttackSpec WithProtocolDRe(AttackSpec spec, double protocol_d_re) {
-  if (spec.config.mask == UpdateMask::kPredicted && spec.config.mask_d_re == 0) spec.config.mask_d_re = protocol_d_re;
+AttackSpec WithProtocolWr(AttackSpec spec, double protocol_d_re, bool paper_law) {
+  if (spec.config.mask == UpdateMask::kPredicted && spec.config.mask_d_re == 0) {
+    spec.config.mask_d_re = protocol_d_re;
+    spec.config.mask_paper_law = paper_law;
+  }
   return spec;
 }
 
@@ -107,8 +112,8 @@ absl::Status ValidateAttackSpec(const AttackSpec& s) {
   if (!(c.mask_d_re >= 0) || !std::isfinite(c.mask_d_re)) {
     return absl::InvalidArgumentError("mask_d_re must be >= 0 (0: the victim's own)");
   }
-  if (c.mask_d_re > 0 && c.mask != UpdateMask::kPredicted) {
-    return absl::InvalidArgumentError("mask_d_re applies to mask predicted only");
+  if ((c.mask_d_re > 0 || c.mask_paper_law) && c.mask != UpdateMask::kPredicted) {
+    return absl::InvalidArgumentError("mask_d_re and mask_wr_variant apply to mask predicted only");
   }
   if (c.ignore_largest_fraction > 0 && IsClosedForm(c.kind)) {
     return absl::InvalidArgumentError(

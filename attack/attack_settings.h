@@ -88,6 +88,9 @@ struct AttackConfig {
   // = the victim's own where the caller knows the protocol (sweep, attack on
   // a victim it builds).
   double mask_d_re = 0;
+  // And WR's law it takes the protocol to use: the paper's (eq. 3, half the
+  // reference's reset probability) or the reference (the authors' code).
+  bool mask_paper_law = false;
 };
 
 struct AttackSpec {
@@ -112,16 +115,18 @@ void VisitFields(Spec& s, Visitor&& v) {
   v("attacker_batchnorm", s.config.attacker_batchnorm_eval, BoolText{"eval", "client"});
   v("mask", s.config.mask, EnumText<UpdateMask>{UpdateMaskName, ParseUpdateMask});
   v("mask_d_re", s.config.mask_d_re);
+  v("mask_wr_variant", s.config.mask_paper_law, BoolText{"paper", "reference"});
   v("labels", s.threat.labels_known, BoolText{"known", "inferred"});
   v("fl_factors", s.threat.fuzzy_factors_known, BoolText{"known", "unknown"});
   v("batch_size", s.threat.batch_size_known, BoolText{"known", "estimated"});
   v("local_hyperparameters", s.threat.local_hyperparameters_known, BoolText{"known", "unknown"});
 }
 
-// The spec with a predicting attacker's mask_d_re, where not set, the
-// protocol's own (the protocol is public): what sweep, simulate and attack
-// on a victim they build run.
-AttackSpec WithProtocolDRe(AttackSpec spec, double protocol_d_re);
+// The spec with a predicting attacker's mask_d_re and WR law, where d_re is
+// not set, the protocol's own (the protocol is public): what sweep, simulate
+// and attack on a victim they build run. `paper_law`: the protocol's WR runs
+// the paper's variant.
+AttackSpec WithProtocolWr(AttackSpec spec, double protocol_d_re, bool paper_law);
 
 // One line of help per setting, by name (for the derived flags).
 const std::map<std::string, std::string>& AttackSettingHelp();

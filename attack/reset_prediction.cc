@@ -36,17 +36,20 @@ torch::Tensor GradientDensity(const torch::Tensor& sorted, const torch::Tensor& 
 }  // namespace
 
 torch::Tensor PredictTensorResets(const torch::Tensor& global_weight, const torch::Tensor& update, double lr,
-                                  double d_re) {
+                                  double d_re, bool paper_law) {
   torch::NoGradGuard no_grad;
   const torch::Tensor w = global_weight.detach().to(torch::kDouble).abs().reshape(-1);
   const torch::Tensor u = update.detach().to(torch::kDouble).abs().to(w.device()).reshape(-1);
   const auto shaped = [&](const torch::Tensor& flat) { return flat.reshape(global_weight.sizes()); };
   const double m = w.numel() > 0 ? w.max().item<double>() : 0.0;
   if (!(m > 0)) return shaped(torch::zeros(w.sizes(), w.options().dtype(torch::kBool)));
-  const torch::Tensor probability = torch::erfc(w * (d_re / (m * std::sqrt(2.0))));
+  const torch::Tensor probability = torch::erfc(w * (d_re / (m * std::sqrt(2.0)))) * (paper_law ? 0.5 : 1.0);
   const torch::Tensor eligible = probability >= kNegligibleResetProbability;
   const torch::Tensor gradient_only = std::get<0>(u.masked_select(~eligible).sort());
-  if (gradient_only.numel() < kMinGradientOnly) {
+  // Nonzero ones, to tell a gradient's scale (exact zeros, e.g. an MLP's
+  // weights on black pixels, say nothing about it).
+  const torch::Tensor nonzero = gradient_only.masked_select(gradient_only > 0);
+  if (nonzero.numel() < kMinGradientOnly) {
     const double mu = probability.masked_select(eligible).sum().item<double>();
     const torch::Tensor candidates = u.masked_select(eligible);
     const int64_t count =
@@ -67,13 +70,13 @@ torch::Tensor PredictTensorResets(const torch::Tensor& global_weight, const torc
   // among the entries larger than a typical gradient-only one (the median of
   // the nonzero ones): below it the window holds too few gradient-only
   // entries to tell, and a reset that small is no larger than the gradient.
-  const torch::Tensor nonzero = gradient_only.masked_select(gradient_only > 0);
-  const double typical = nonzero.numel() > 0 ? nonzero.median().item<double>() : 0.0;
+  const double typical = nonzero.median().item<double>();
   const torch::Tensor odds = probability / (1 - probability).clamp_min(1e-12) * reset_density;
   return shaped(eligible & (u > typical) & (odds > GradientDensity(gradient_only, u)));
 }
 
-absl::StatusOr<std::vector<torch::Tensor>> PredictResetMask(const UpdateRecord& record, double d_re) {
+absl::StatusOr<std::vector<torch::Tensor>> PredictResetMask(const UpdateRecord& record, double d_re,
+                                                             bool paper_law) {
   if (!(d_re > 0) || !std::isfinite(d_re)) {
     return absl::InvalidArgumentError(absl::StrCat("predicting resets needs the protocol's d_re > 0, got ", d_re));
   }
@@ -89,7 +92,7 @@ absl::StatusOr<std::vector<torch::Tensor>> PredictResetMask(const UpdateRecord& 
       if (it->second.sizes() != target.tensor.sizes()) {
         return absl::InvalidArgumentError(absl::StrCat("the update's '", target.name, "' has the wrong shape"));
       }
-      out.push_back(PredictTensorResets(target.tensor, it->second, record.lr, d_re));
+      out.push_back(PredictTensorResets(target.tensor, it->second, record.lr, d_re, paper_law));
     }
     return out;
   });

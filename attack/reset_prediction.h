@@ -18,7 +18,8 @@
 // every gradient-only one is then reset wherever a reset could reach it,
 // so a reset is missed only when |w - fresh| is within about 2 lr max|g| of
 // zero. A tensor with fewer than kMinGradientOnly gradient-only weights
-// falls back to the expected count: its largest eligible entries,
+// (counting only nonzero ones) falls back to the expected count: its
+// largest eligible entries,
 // mu + 3 sqrt(mu) of them, mu the sum of the reset probabilities.
 #ifndef BIOFED_ATTACK_RESET_PREDICTION_H_
 #define BIOFED_ATTACK_RESET_PREDICTION_H_
@@ -38,13 +39,16 @@ inline constexpr int64_t kMinGradientOnly = 16;
 
 // The predicted reset positions of one tensor (bool, its shape), from the
 // global weight the client received, the pseudo-gradient entry it sent, its
-// declared lr and the protocol's d_re. Same device as the inputs.
-at::Tensor PredictTensorResets(const at::Tensor& global_weight, const at::Tensor& update, double lr, double d_re);
+// declared lr and the protocol's d_re and WR law (`paper_law`: half the
+// reference's probability). Same device as the inputs.
+at::Tensor PredictTensorResets(const at::Tensor& global_weight, const at::Tensor& update, double lr, double d_re,
+                               bool paper_law = false);
 
 // Per MechanismTargets tensor of the record's model, as ClientResetMask
 // returns the true ones. INVALID_ARGUMENT when d_re is not > 0 or the
 // update lacks a target.
-absl::StatusOr<std::vector<at::Tensor>> PredictResetMask(const UpdateRecord& record, double d_re);
+absl::StatusOr<std::vector<at::Tensor>> PredictResetMask(const UpdateRecord& record, double d_re,
+                                                         bool paper_law = false);
 
 }  // namespace biofed
 

@@ -159,6 +159,11 @@ absl::StatusOr<CaptureFile> MakeVictimCapture(const VictimOptions& o, const Data
   spec.input = {data.train.channels(), data.train.height(), data.train.width()};
   spec.num_classes = data.train.num_classes;
   spec.split_gamma = o.biomod.split_gamma();
+  if (o.trained_steps > 0 && o.biomod.rejuvenation && o.biomod.wr_every.kind != RejuvenationSchedule::Kind::kSteps) {
+    return absl::InvalidArgumentError("the victim's pre-training steps are centralised: WR once per round "
+                                      "(round-start, round-end) does not apply to them (train the victim's global "
+                                      "model in a sweep's federation, or use wr_every N)");
+  }
   if (!o.initial_state.empty() && o.trained_steps > 0) {
     return absl::InvalidArgumentError("a victim takes either a given global state or trained steps, not both");
   }

@@ -246,7 +246,7 @@ absl::Status Attack(AttackFlags f) {
   }
   if (f.capture.empty()) {  // the victim is built here: its protocol is known
     BIOFED_ASSIGN_OR_RETURN(const BiomodOptions victim, ParseBiomodFlags(f.biomod));
-    f.attacker = WithProtocolDRe(f.attacker, victim.d_re);
+    f.attacker = WithProtocolWr(f.attacker, victim.d_re, victim.variant == RejuvenationVariant::kPaper);
   }
   const AttackConfig& config = f.attacker.config;
   // The closed-form attacks are one step, whatever the iteration setting says.

@@ -26,7 +26,8 @@ std::string RejuvenationVariantName(RejuvenationVariant variant);
 absl::StatusOr<RejuvenationVariant> ParseRejuvenationVariant(const std::string& name);
 
 // When a client runs WR: at its steps 1, 1 + N, 1 + 2N, ... counted over the
-// client's life (N = 1: every step, the authors' per-step use; a larger N
+// client's life (a federated client whose lr changes between rounds starts
+// counting again) (N = 1: every step, the authors' per-step use; a larger N
 // the package's periodic use, "every 10 epochs"), or once per round, before
 // its first step (the round's reset weights are trained and sent) or after
 // the update is taken (the server never sees the resets; the next round

@@ -16,11 +16,14 @@
 namespace biofed {
 namespace {
 
-std::vector<LayerInsight> InspectLayers(TrainingStep& step, int64_t bins) {
+// `passes_per_step`: WR's passes over the epoch's steps (1 when WR runs in
+// every step), turning its mean fraction per pass into one per step.
+std::vector<LayerInsight> InspectLayers(TrainingStep& step, int64_t bins, double passes_per_step) {
   torch::NoGradGuard no_grad;
   std::vector<double> fractions(step.targets().size(), 0.0);
   if (WeightRejuvenation* wr = step.rejuvenation()) {
     fractions = wr->MeanResetFractions();
+    for (double& f : fractions) f *= passes_per_step;
     wr->ResetStatistics();
   }
   std::vector<LayerInsight> out;
@@ -127,7 +130,11 @@ absl::StatusOr<TrainResult> RunCentralizedTraining(const TrainConfig& config,
       record.train_accuracy = static_cast<double>(correct.item<int64_t>()) / n;
       std::tie(record.test_loss, record.test_accuracy) =
           Evaluate(model, data.test, data.norm, device);
-      record.layers = InspectLayers(step, config.histogram_bins);
+      // WR runs at the life-long steps that are multiples of its interval:
+      // ceil(b / N) - ceil(a / N) of them in this epoch's [a, b).
+      const int64_t every = config.biomod.wr_every.every, first = (epoch - 1) * steps, last = epoch * steps;
+      const double passes = static_cast<double>((last + every - 1) / every - (first + every - 1) / every);
+      record.layers = InspectLayers(step, config.histogram_bins, passes / static_cast<double>(steps));
       record.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       accuracies.push_back(record.test_accuracy);

@@ -114,8 +114,9 @@ class AttackWorkers {
  public:
   AttackWorkers(const SimulationConfig& c, const torch::Device& device, ResultsStore& store, int64_t run_id,
                 std::string name, const std::function<void(const std::string&)>& progress)
-      : request_{WithProtocolDRe(c.attacker, c.mechanism_parameters.d_re), AttackSpecName(c.attacker, c.attacker),
-                 c.seed, 0, {}},
+      : request_{WithProtocolWr(c.attacker, c.mechanism_parameters.d_re,
+                                c.mechanism_parameters.variant == RejuvenationVariant::kPaper),
+                 AttackSpecName(c.attacker, c.attacker), c.seed, 0, {}},
         device_(device), store_(store), run_id_(run_id), name_(std::move(name)), progress_(progress),
         status_(static_cast<size_t>(c.attack_workers)) {
     for (int64_t w = 0; w < c.attack_workers; ++w) threads_.emplace_back([this, w] { Work(w); });

@@ -74,6 +74,7 @@ Json SharedJson(const SweepConfig& config) {
                             {"attacker_batchnorm", "client"},
                             {"mask", "none"},
                             {"mask_d_re", 0},
+                            {"mask_wr_variant", "reference"},
                             {"wr_every", "1"}};
   for (const auto& [key, default_value] : added_later.items()) {
     if (j.contains(key) && j.at(key) == default_value) j.erase(key);
@@ -191,7 +192,7 @@ SweepConfig QuickPreset() {
 // yet; the dry run's rough guide says 1.2 core-hours, the parts timed
 // alone add up to about 2), 5 seeds each: every mechanism subset
 // under each share (raw, gradient, update), untrained and trained; the
-// WR-aware attackers (ignore-largest, mask:oracle); the paper's pipeline
+// WR-aware attackers (ignore-largest, mask:oracle, mask:predicted); the paper's pipeline
 // next to ours on the MLP and AlexNet; AlexNet at the attack that
 // reconstructs its baseline (lr 0.3, 4000 iterations) and ResNet20's
 // baseline at 1000 iterations, which says that no conclusion is drawn there.
@@ -204,7 +205,7 @@ SweepConfig PaperCpuPreset() {
   shares.seeds = seeds;
   SweepGrid aware;
   aware.mechanisms = {"none", "wr", "fl,wr,ws"};
-  aware.attacks = {"ig+ignore-largest:0.1", "ig+mask:oracle"};
+  aware.attacks = {"ig+ignore-largest:0.1", "ig+mask:oracle", "ig+mask:predicted"};
   aware.seeds = seeds;
   SweepGrid replica;
   replica.models = {"mlp", "alexnet"};

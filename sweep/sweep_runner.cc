@@ -147,7 +147,7 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
     o.initial_state = ToNamedTensors(checkpoint.model);
   }
   BIOFED_ASSIGN_OR_RETURN(AttackSpec attacker, CellAttacker(c, cell.attack, cell.iterations));
-  attacker = WithProtocolDRe(std::move(attacker), o.biomod.d_re);
+  attacker = WithProtocolWr(std::move(attacker), o.biomod.d_re, o.biomod.variant == RejuvenationVariant::kPaper);
   // An active attacker (imprint) is the server: it sends the victim its model.
   o.server = ServerBehaviourOf(attacker.config);
   BIOFED_ASSIGN_OR_RETURN(CaptureFile capture, MakeVictimCapture(o, data));
@@ -163,7 +163,8 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   row.reset_norm = parts.reset_norm;
   row.gradient_part_norm = parts.gradient_norm;
   row.test_indices = absl::StrJoin(capture.audit->sample_indices, ",");
-  BIOFED_ASSIGN_OR_RETURN(row.dp_epsilon, DefenseEpsilon(defense, 1.0, o.local_steps));
+  // The K local steps take disjoint batches: each example is in one step's release.
+  BIOFED_ASSIGN_OR_RETURN(row.dp_epsilon, DefenseEpsilon(defense, 1.0, 1));
   row.dp_delta = kSweepDpDelta;
   return row;
 }

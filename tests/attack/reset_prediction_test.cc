@@ -41,11 +41,19 @@ TEST(ResetPredictionTest, LargeEntriesOfWeightsThatCanBeResetArePredicted) {
   u[1900] = 1.0;
   truth[1500] = false;
   EXPECT_TRUE(torch::equal(PredictTensorResets(w, u, 0.01, 8.0), truth));
+  // At w = 0.15 the reference law's p = erfc(0.85) = 0.23 gives odds 3.0e-3,
+  // a reset; the paper's law, half of it, 1.3e-3, gradient.
+  u[1150] = 1.0;
+  truth[1150] = true;
+  EXPECT_TRUE(torch::equal(PredictTensorResets(w, u, 0.01, 8.0), truth));
+  truth[1150] = false;
+  EXPECT_TRUE(torch::equal(PredictTensorResets(w, u, 0.01, 8.0, /*paper_law=*/true), truth));
+  u[1150] = 0.005;
   // An entry no reset can reach (|w - fresh| <= 2 m, here 300 / 100 = 3) is none.
   u[1000] = 300.0;
   truth[1000] = false;
   EXPECT_TRUE(torch::equal(PredictTensorResets(w, u, 0.01, 8.0), truth));
-  // Zero weights and an all-zero update: nothing to predict.
+  // Zero weights (max|W| = 0, so WR's fresh weights are 0 too): nothing to predict.
   EXPECT_EQ(PredictTensorResets(torch::zeros({10}), torch::ones({10}), 0.01, 8.0).sum().item<int64_t>(), 0);
 }
 
@@ -162,11 +170,12 @@ TEST(ResetPredictionTest, ThePredictingAttackerUndoesWrOnAnMlp) {
   AttackSpec ig;
   ig.config.iterations = 300;
   ig.threat.labels_known = true;
-  AttackSpec predicting = WithProtocolDRe(ig, 8);  // no mask: unchanged
+  AttackSpec predicting = WithProtocolWr(ig, 8, true);  // no mask: unchanged
   EXPECT_EQ(predicting.config.mask_d_re, 0);
   predicting.config.mask = UpdateMask::kPredicted;
-  predicting = WithProtocolDRe(predicting, 8);
+  predicting = WithProtocolWr(predicting, 8, false);
   EXPECT_EQ(predicting.config.mask_d_re, 8);
+  EXPECT_FALSE(predicting.config.mask_paper_law);
   auto blind = AttackAndScore({ig, "ig", 1, 0, {}}, c.record, *c.audit, torch::kCPU);
   auto knowing = AttackAndScore({predicting, "ig+mask:predicted", 1, 0, {}}, c.record, *c.audit, torch::kCPU);
   ASSERT_THAT(blind, IsOk());

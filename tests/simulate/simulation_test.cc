@@ -42,8 +42,8 @@ std::vector<FederationOutcome> Simulate(const SimulationConfig& c, const testing
 }
 
 // What the clients send is a switch: on the gradient share a WR client
-// sends exactly what a client without WR sends (WR changes weights, not the
-// gradient), so the attacker gets the same; on the pseudo-gradient WR's
+// sends exactly what a client without WR sends (per-step WR changes the
+// weights after the gradient is taken), so the attacker gets the same; on the pseudo-gradient WR's
 // resets are in it. Each row says which share it attacked.
 TEST(SimulationTest, ClientsSendTheShareTheConfigNames) {
   testing::TempDir dir;

@@ -63,10 +63,10 @@ TEST(SweepConfigTest, PaperCpuPresetHasTheGridItDocuments) {
   ASSERT_THAT(preset, IsOk());
   ASSERT_THAT(ValidateSweepConfig(*preset), IsOk());
   // Shares: 8 subsets x 6 victims (3 shares x untrained/trained) x 2 batches x 5 seeds; WR-aware: 3 subsets x
-  // 2 victims x 2 attacks x 2 batches x 5 seeds; the replica: 2 models x 2 subsets x 5 seeds;
+  // 2 victims x 3 attacks x 2 batches x 5 seeds; the replica: 2 models x 2 subsets x 5 seeds;
   // AlexNet: 3 subsets x 5 seeds at 4000 iterations; ResNet20: 2 subsets x 5 seeds.
   const std::vector<AttackCell> cells = ExpandCells(*preset);
-  EXPECT_EQ(cells.size(), 8u * 6 * 2 * 5 + 3u * 2 * 2 * 2 * 5 + 2u * 2 * 5 + 3u * 5 + 2u * 5);
+  EXPECT_EQ(cells.size(), 8u * 6 * 2 * 5 + 3u * 2 * 3 * 2 * 5 + 2u * 2 * 5 + 3u * 5 + 2u * 5);
   int64_t alexnet_recipe = 0;
   for (const AttackCell& c : cells) alexnet_recipe += c.model == "alexnet" && c.iterations == 4000;
   EXPECT_EQ(alexnet_recipe, 3 * 5);
