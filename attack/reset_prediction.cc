@@ -63,9 +63,9 @@ torch::Tensor PredictTensorResets(const torch::Tensor& global_weight, const torc
   // the gradient's largest entry as slack), 0 beyond.
   const double slack = gradient_only[-1].item<double>();
   const torch::Tensor distance = u * lr;
-  const torch::Tensor reset_density =
-      torch::where(distance <= m - w, torch::full_like(u, lr / m),
-                   torch::where(distance <= m + w + lr * slack, torch::full_like(u, lr / (2 * m)), torch::zeros_like(u)));
+  const torch::Tensor far_side = torch::where(distance <= m + w + lr * slack, torch::full_like(u, lr / (2 * m)),
+                                              torch::zeros_like(u));
+  const torch::Tensor reset_density = torch::where(distance <= m - w, torch::full_like(u, lr / m), far_side);
   // Reset where the posterior odds p / (1 - p) f_reset / f_gradient exceed 1,
   // among the entries larger than a typical gradient-only one (the median of
   // the nonzero ones): below it the window holds too few gradient-only

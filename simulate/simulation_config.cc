@@ -30,8 +30,8 @@ const std::map<std::string, std::string>& OwnHelp() {
       {"rounds", "rounds per federation"},
       {"mode", "fedsgd (one local step) or fedavg"},
       {"share", "what each client sends: pseudo_gradient ((w - w') / lr, WR's resets inside), or with fedsgd "
-                "gradient (the step FL scaled, WR's resets not in it) or raw (the autograd gradient, before FL and WR); those two "
-                "run the federation in-process, the gRPC protocol carries pseudo-gradients"},
+                "gradient (the step FL scaled, WR's resets not in it) or raw (the autograd gradient, before FL and "
+                "WR); those two run the federation in-process, the gRPC protocol carries pseudo-gradients"},
       {"lr", "client learning rate"},
       {"local_epochs", "FedAvg local epochs"},
       {"batch", "local batch size (0: whole partition)"},

@@ -33,7 +33,8 @@ SimulationConfig OneRound(SharedKind share) {
   return c;
 }
 
-std::vector<FederationOutcome> Simulate(const SimulationConfig& c, const testing::TempDir& dir, const std::string& name) {
+std::vector<FederationOutcome> Simulate(const SimulationConfig& c, const testing::TempDir& dir,
+                                        const std::string& name) {
   auto store = ResultsStore::Open(dir.File(name + ".db"));
   EXPECT_THAT(store, IsOk());
   auto outcomes = RunSimulation(c, **store, [](const std::string&) {});
