@@ -41,8 +41,9 @@ torch::Tensor PredictTensorResets(const torch::Tensor& global_weight, const torc
   const torch::Tensor w = global_weight.detach().to(torch::kDouble).abs().reshape(-1);
   const torch::Tensor u = update.detach().to(torch::kDouble).abs().to(w.device()).reshape(-1);
   const auto shaped = [&](const torch::Tensor& flat) { return flat.reshape(global_weight.sizes()); };
+  const torch::Tensor none = torch::zeros(global_weight.sizes(), w.options().dtype(torch::kBool));
   const double m = w.numel() > 0 ? w.max().item<double>() : 0.0;
-  if (!(m > 0)) return shaped(torch::zeros(w.sizes(), w.options().dtype(torch::kBool)));
+  if (!(m > 0)) return none;
   const torch::Tensor probability = torch::erfc(w * (d_re / (m * std::sqrt(2.0)))) * (paper_law ? 0.5 : 1.0);
   const torch::Tensor eligible = probability >= kNegligibleResetProbability;
   const torch::Tensor gradient_only = std::get<0>(u.masked_select(~eligible).sort());
@@ -54,7 +55,7 @@ torch::Tensor PredictTensorResets(const torch::Tensor& global_weight, const torc
     const torch::Tensor candidates = u.masked_select(eligible);
     const int64_t count =
         std::min<int64_t>(candidates.numel(), static_cast<int64_t>(std::ceil(mu + 3.0 * std::sqrt(mu))));
-    if (count == 0) return shaped(torch::zeros(w.sizes(), w.options().dtype(torch::kBool)));
+    if (count == 0) return none;
     const double threshold = std::get<0>(candidates.topk(count)).min().item<double>();
     return shaped(eligible & (u >= threshold) & (u > 0));
   }

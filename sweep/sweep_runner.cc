@@ -131,13 +131,14 @@ absl::StatusOr<CellRow> RunCell(const SweepConfig& c, const AttackCell& cell, co
   BIOFED_ASSIGN_OR_RETURN(o.architecture, ParseArchitecture(cell.model));
   BIOFED_ASSIGN_OR_RETURN(o.biomod, SweepBiomod(c, cell.mechanisms));
   o.batch_size = cell.batch_size;
-  o.clients = cell.Victim().clients;
+  const SweepVictim victim = cell.Victim();
+  o.clients = victim.clients;
   // What the client sends of its K local steps (one FedSGD step by
   // default): by default the pseudo-gradient (w - w') / lr, so WR's resets
   // are part of it.
-  o.share = cell.Victim().share;
-  o.local_steps = cell.Victim().local_steps;
-  o.client_lr = cell.Victim().client_lr > 0 ? cell.Victim().client_lr : c.lr;
+  o.share = victim.share;
+  o.local_steps = victim.local_steps;
+  o.client_lr = victim.client_lr > 0 ? victim.client_lr : c.lr;
   o.seed = static_cast<uint64_t>(cell.seed);
   BIOFED_ASSIGN_OR_RETURN(const Defense defense, ParseDefense(cell.defense));
   o.dp = ClientDpSgd(defense);
