@@ -1,20 +1,16 @@
 #include "models/weight_split.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #include "models/conv2d.h"
+#include "models/layer_tape.h"
 
 namespace biofed {
 namespace {
-
-// Sums contiguous blocks of `gamma` along dim 0 of a weight or bias.
-torch::Tensor BlockSum(const torch::Tensor& t, int64_t gamma) {
-  std::vector<int64_t> shape = t.sizes().vec();
-  shape[0] /= gamma;
-  shape.insert(shape.begin() + 1, gamma);
-  return t.view(shape).sum(1);
-}
 
 // The explicit padding of a Conv2d's options, or nullptr ("same"/"valid").
 // LibTorch 1.x keeps the padding in c10::variant, 2.x in std::variant.
@@ -44,7 +40,25 @@ torch::Tensor RepeatChannels(const torch::Tensor& y, int64_t gamma) {
   return y.unsqueeze(2).expand(expanded).reshape(out);
 }
 
+// A weight layer as the tape records it (models/layer_tape.h).
+TapedLayer Taped(const torch::Tensor& weight, const torch::Tensor& input, const torch::Tensor& output,
+                 int64_t split_gamma) {
+  TapedLayer taped;
+  taped.weight = weight;
+  taped.input = input;
+  taped.output = output;
+  taped.split_gamma = split_gamma;
+  return taped;
+}
+
 }  // namespace
+
+torch::Tensor BlockSum(const torch::Tensor& t, int64_t gamma) {
+  std::vector<int64_t> shape = t.sizes().vec();
+  shape[0] /= gamma;
+  shape.insert(shape.begin() + 1, gamma);
+  return t.view(shape).sum(1);
+}
 
 void CheckSplittable(const std::string& layer_name, int64_t out_features, int64_t gamma) {
   TORCH_CHECK(gamma <= 1 || out_features % gamma == 0, "weight splitting: layer ", layer_name,
@@ -53,10 +67,16 @@ void CheckSplittable(const std::string& layer_name, int64_t out_features, int64_
 
 torch::Tensor SplitLinearForward(const torch::nn::Linear& layer, const torch::Tensor& input,
                                  int64_t gamma) {
-  if (gamma <= 1) return layer.ptr()->forward(input);
-  const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
-  return RepeatChannels(torch::nn::functional::linear(input, BlockSum(layer->weight, gamma), bias),
-                        gamma);
+  const int64_t applied_gamma = std::max<int64_t>(gamma, 1);
+  torch::Tensor output;
+  if (applied_gamma == 1) {
+    output = layer.ptr()->forward(input);
+  } else {
+    const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
+    output = torch::nn::functional::linear(input, BlockSum(layer->weight, gamma), bias);
+  }
+  if (LayerTape::Recording()) LayerTape::Record(Taped(layer->weight, input, output, applied_gamma));
+  return applied_gamma == 1 ? output : RepeatChannels(output, gamma);
 }
 
 torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Tensor& input,
@@ -65,13 +85,25 @@ torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Te
   const auto* padding = ExplicitPadding(options);
   const bool plain = padding != nullptr && options.groups() == 1 && *options.dilation() == at::IntArrayRef{1, 1} &&
                      PadsWithZeros(options);
-  if (gamma <= 1) {
-    if (!plain) return layer.ptr()->forward(input);
-    return Conv2d(input, layer->weight, layer->bias, *options.stride(), **padding);
-  }
+  if (gamma <= 1 && !plain) return layer.ptr()->forward(input);  // not taped: no factored form
   TORCH_CHECK(plain, "weight splitting needs a Conv2d with explicit padding, no dilation, groups or padding mode");
-  const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
-  return RepeatChannels(Conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(), **padding), gamma);
+  const int64_t applied_gamma = std::max<int64_t>(gamma, 1);
+  torch::Tensor output;
+  if (applied_gamma == 1) {
+    output = Conv2d(input, layer->weight, layer->bias, *options.stride(), **padding);
+  } else {
+    const torch::Tensor bias = layer->bias.defined() ? BlockSum(layer->bias, gamma) : torch::Tensor();
+    output = Conv2d(input, BlockSum(layer->weight, gamma), bias, *options.stride(), **padding);
+  }
+  if (LayerTape::Recording()) {
+    TapedLayer taped = Taped(layer->weight, input, output, applied_gamma);
+    taped.convolution = true;
+    taped.kernel = at::IntArrayRef(*options.kernel_size()).vec();
+    taped.stride = at::IntArrayRef(*options.stride()).vec();
+    taped.padding = at::IntArrayRef(*padding).vec();
+    LayerTape::Record(std::move(taped));
+  }
+  return applied_gamma == 1 ? output : RepeatChannels(output, gamma);
 }
 
 }  // namespace biofed

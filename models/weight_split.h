@@ -7,7 +7,9 @@
 // applied with block-summed weight rows and biases; that is how it is
 // computed here (half the multiply-adds for Gamma = 2). The raw weight keeps
 // its shape, so the parameter count is unchanged, and autograd gives every
-// raw row of a block the same gradient. Stateless; thread-safe.
+// raw row of a block the same gradient. Both forwards record the layer on
+// the thread's LayerTape when one is recording (models/layer_tape.h).
+// Stateless; thread-safe.
 #ifndef BIOFED_MODELS_WEIGHT_SPLIT_H_
 #define BIOFED_MODELS_WEIGHT_SPLIT_H_
 
@@ -23,6 +25,10 @@ torch::Tensor SplitLinearForward(const torch::nn::Linear& layer, const torch::Te
                                  int64_t gamma);
 torch::Tensor SplitConv2dForward(const torch::nn::Conv2d& layer, const torch::Tensor& input,
                                  int64_t gamma);
+
+// Sums contiguous blocks of `gamma` along dim 0 of a weight or bias: the
+// weight or bias a WS layer applies.
+torch::Tensor BlockSum(const torch::Tensor& t, int64_t gamma);
 
 // Throws c10::Error naming `layer_name` when `out_features` is not divisible
 // by `gamma` (checked at model construction).
