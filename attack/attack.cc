@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "attack/factored_cosine.h"
 #include "attack/gradient_matching.h"
 #include "attack/imprint.h"
 #include "attack/label_inference.h"
@@ -214,9 +215,12 @@ AttackResult RunGradientMatching(const UpdateRecord& record, const Setup& s, con
   std::function<torch::Tensor(const torch::Tensor&)> objective;
   if (!replay_local_steps) {
     objective = [&](const torch::Tensor& x) {
-      return CosineDistance(Masked(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s),
-                            s.target, s.target_norm) +
-             config.tv_weight * TotalVariation(x);
+      const torch::Tensor distance =
+          s.mask.empty()
+              ? CandidateCosineDistance(s.model, x, s.labels, s.target, s.target_norm)
+              : CosineDistance(Masked(CandidateGradients(s.model, x, s.labels, /*create_graph=*/true), s), s.target,
+                               s.target_norm);
+      return distance + config.tv_weight * TotalVariation(x);
     };
   } else {
     objective = [&](const torch::Tensor& x) {

@@ -4,15 +4,15 @@
 
 namespace biofed {
 
+torch::Tensor CandidateLoss(const Model& model, const torch::Tensor& images, const torch::Tensor& targets) {
+  const torch::Tensor logits = model.forward(images);
+  if (targets.scalar_type() == torch::kLong) return torch::nn::functional::cross_entropy(logits, targets);
+  return -(torch::log_softmax(logits, 1) * targets).sum(1).mean();
+}
+
 std::vector<torch::Tensor> CandidateGradients(const Model& model, const torch::Tensor& images,
                                               const torch::Tensor& targets, bool create_graph) {
-  const torch::Tensor logits = model.forward(images);
-  torch::Tensor loss;
-  if (targets.scalar_type() == torch::kLong) {
-    loss = torch::nn::functional::cross_entropy(logits, targets);
-  } else {
-    loss = -(torch::log_softmax(logits, 1) * targets).sum(1).mean();
-  }
+  const torch::Tensor loss = CandidateLoss(model, images, targets);
   return torch::autograd::grad({loss}, model.parameters(), /*grad_outputs=*/{},
                                /*retain_graph=*/create_graph, /*create_graph=*/create_graph);
 }
@@ -23,15 +23,15 @@ torch::Tensor ConcatenatedNorm(const std::vector<torch::Tensor>& t) {
   return squared.sqrt();
 }
 
+torch::Tensor CosineDistanceFromSums(const torch::Tensor& dot, const torch::Tensor& a_squared,
+                                     const torch::Tensor& b_norm) {
+  return 1 - dot / (a_squared.sqrt() * b_norm + 1e-20);
+}
+
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-// The cosine distance from the sums <a, b> and |a|^2.
-torch::Tensor CosineFromSums(const torch::Tensor& dot, const torch::Tensor& a_squared, const torch::Tensor& b_norm) {
-  return 1 - dot / (a_squared.sqrt() * b_norm + 1e-20);
-}
 
 // The target side of a cosine distance: constants, not autograd inputs.
 struct ConstantTarget {
@@ -63,7 +63,7 @@ class CosineDistanceFunction : public torch::autograd::Function<CosineDistanceFu
     ctx->saved_data["b_norm"] = b.norm;
     ctx->saved_data["dot"] = dot;
     ctx->saved_data["a_squared"] = a_squared;
-    return CosineFromSums(dot, a_squared, b.norm);
+    return CosineDistanceFromSums(dot, a_squared, b.norm);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -75,8 +75,9 @@ class CosineDistanceFunction : public torch::autograd::Function<CosineDistanceFu
       torch::AutoGradMode enable(true);
       const torch::Tensor dot = ctx->saved_data.at("dot").toTensor().detach().requires_grad_(true);
       const torch::Tensor a_squared = ctx->saved_data.at("a_squared").toTensor().detach().requires_grad_(true);
-      const auto g = torch::autograd::grad({CosineFromSums(dot, a_squared, ctx->saved_data.at("b_norm").toTensor())},
-                                           {dot, a_squared}, {grads[0]});
+      const torch::Tensor b_norm = ctx->saved_data.at("b_norm").toTensor();
+      const auto g = torch::autograd::grad({CosineDistanceFromSums(dot, a_squared, b_norm)}, {dot, a_squared},
+                                           {grads[0]});
       g_dot = g[0];
       g_squared = 2 * g[1];
     }

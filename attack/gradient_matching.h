@@ -11,6 +11,10 @@
 
 namespace biofed {
 
+// The mean cross-entropy of `model` on `images`. `targets` are class indices
+// (int64 [B]) or probabilities (float [B, C], soft labels).
+torch::Tensor CandidateLoss(const Model& model, const torch::Tensor& images, const torch::Tensor& targets);
+
 // Gradients of the mean cross-entropy of `model` on `images` w.r.t. its
 // parameters. `targets` are class indices (int64 [B]) or probabilities
 // (float [B, C], soft labels).
@@ -24,6 +28,9 @@ std::vector<torch::Tensor> CandidateGradients(const Model& model, const torch::T
 // first derivatives.
 torch::Tensor CosineDistance(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b,
                              const torch::Tensor& b_norm = torch::Tensor());
+// 1 - cos(a, b) from <a, b>, ||a||^2 and ||b||: 1 - dot / (sqrt(a_squared) b_norm + 1e-20).
+torch::Tensor CosineDistanceFromSums(const torch::Tensor& dot, const torch::Tensor& a_squared,
+                                     const torch::Tensor& b_norm);
 // ||concat(t)||.
 torch::Tensor ConcatenatedNorm(const std::vector<torch::Tensor>& t);
 // sum ||a_l - b_l||^2.
