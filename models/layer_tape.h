@@ -5,9 +5,10 @@
 // recorded, dL/dy from autograd gives everything the gradient is made of.
 //
 // While a LayerTape lives on a thread, SplitLinearForward and
-// SplitConv2dForward (models/weight_split.h), which every model here runs
-// its weight layers through, append one TapedLayer per call on that thread;
-// with no tape they record nothing and cost one thread-local read. A tape is
+// SplitConv2dForward (models/weight_split.h), which the models run their
+// weight layers through (not the classifiers, nor the imprint block's
+// layers: those stay off the tape), append one TapedLayer per call on that
+// thread; with no tape they record nothing and cost one thread-local read. A tape is
 // used on the thread that made it and not shared; tapes do not nest.
 //
 // What a user of the factors relies on, true of every model here: a taped

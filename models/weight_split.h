@@ -8,7 +8,8 @@
 // computed here (half the multiply-adds for Gamma = 2). The raw weight keeps
 // its shape, so the parameter count is unchanged, and autograd gives every
 // raw row of a block the same gradient. Both forwards record the layer on
-// the thread's LayerTape when one is recording (models/layer_tape.h).
+// the thread's LayerTape when one is recording (models/layer_tape.h); a
+// Conv2d only when plain (explicit zero padding, groups and dilation 1).
 // Stateless; thread-safe.
 #ifndef BIOFED_MODELS_WEIGHT_SPLIT_H_
 #define BIOFED_MODELS_WEIGHT_SPLIT_H_
